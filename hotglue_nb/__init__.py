@@ -1,0 +1,87 @@
+"""hotglue_nb: launch, follow and analyse hotglue jobs across many tenants from Jupyter.
+
+Usage:
+    >>> import hotglue_nb as hg
+    >>> client = hg.Hotglue()                       # HOTGLUE_API_KEY, HOTGLUE_ENV_ID
+    >>> job = client.run_job("l8odS2mce", "acme")
+
+``hg.sandbox`` (a local emulator of the API) and ``hg.widgets`` load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ._client import AsyncHotglue, Hotglue
+from ._config import DEFAULT_BASE_URL, Credentials
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConflictError,
+    HotglueError,
+    LockedError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TenantsFileError,
+)
+from ._models import (
+    BODY_FIELDS,
+    FAILED_STATUSES,
+    JOB_COMPLETED,
+    JOB_CREATED,
+    LIFECYCLE,
+    Job,
+    QueuedJob,
+    is_failed,
+    is_terminal,
+)
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncHotglue",
+    "AuthenticationError",
+    "BODY_FIELDS",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "Credentials",
+    "DEFAULT_BASE_URL",
+    "FAILED_STATUSES",
+    "Hotglue",
+    "HotglueError",
+    "JOB_COMPLETED",
+    "JOB_CREATED",
+    "Job",
+    "LIFECYCLE",
+    "LockedError",
+    "NotFoundError",
+    "QueuedJob",
+    "RateLimitError",
+    "ServerError",
+    "TenantsFileError",
+    "__version__",
+    "is_failed",
+    "is_terminal",
+]
+
+_LAZY_MODULES = ("sandbox", "widgets", "aio")
+
+
+def __getattr__(name: str) -> ModuleType:
+    # PEP 562: heavy optional modules (starlette, ipywidgets) load only when asked for.
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,224 @@
+"""The one error tree of hotglue_nb.
+
+```
+HotglueError                      base; never raised directly
+├── ConfigError (ValueError)      bad argument, missing credentials or unsafe id; raised early
+│   └── TenantsFileError          a tenants spreadsheet has problems (all listed at once)
+└── APIError                      the API or the network said no
+    ├── APIConnectionError        no usable answer (connection refused, dropped, ...)
+    │   └── APITimeoutError       the request timed out
+    ├── APIResponseError          a success status with a body that could not be read
+    └── APIStatusError            the API answered with an error status
+        ├── BadRequestError       400
+        ├── AuthenticationError   401, 403
+        ├── NotFoundError         404
+        ├── ConflictError         409
+        ├── LockedError           423
+        ├── RateLimitError        429
+        └── ServerError           >= 500
+```
+
+Status codes map to classes in exactly one place: `make_status_error`. No message ever
+contains the API key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "HotglueError",
+    "LockedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TenantsFileError",
+    "make_status_error",
+    "parse_error_body",
+]
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class HotglueError(Exception):
+    """Base class of every error raised by hotglue_nb."""
+
+
+class ConfigError(HotglueError, ValueError):
+    """Raised for a bad argument or missing configuration, before anything is sent."""
+
+
+class TenantsFileError(ConfigError):
+    """Raised when a tenants file has problems; ``.problems`` lists every one of them."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class APIError(HotglueError):
+    """Raised when a call to the API did not succeed."""
+
+    def __init__(self, message: str, *, method: str, path: str, tenant: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.tenant = tenant
+
+
+class APIConnectionError(APIError):
+    """Raised when no usable answer came back (refused, reset, dropped, DNS...).
+
+    ``maybe_sent`` is False only when the request certainly never reached the server
+    (connect error, connect or pool timeout): the one case where re-sending a POST is safe.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        tenant: str | None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, tenant=tenant)
+        self.maybe_sent = not isinstance(cause, _NOT_SENT)
+
+
+class APITimeoutError(APIConnectionError):
+    """Raised when the request timed out."""
+
+
+class APIResponseError(APIError):
+    """Raised when the API answered a success status with a body that cannot be read."""
+
+    def __init__(
+        self, message: str, *, method: str, path: str, tenant: str | None, status_code: int
+    ) -> None:
+        super().__init__(message, method=method, path=path, tenant=tenant)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """Raised when the API answered with an error status (4xx/5xx)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        tenant: str | None,
+        response: httpx.Response,
+        body: Any,
+        code: str | None,
+        api_message: str,
+    ) -> None:
+        super().__init__(message, method=method, path=path, tenant=tenant)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.code = code
+        self.api_message = api_message
+        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+
+
+class BadRequestError(APIStatusError):
+    """Raised on 400: the API refused the request (bad body, a job already running...)."""
+
+
+class AuthenticationError(APIStatusError):
+    """Raised on 401/403: the API key is wrong or lacks permission for this environment."""
+
+
+class NotFoundError(APIStatusError):
+    """Raised on 404: unknown environment, flow, tenant or job."""
+
+
+class ConflictError(APIStatusError):
+    """Raised on 409."""
+
+
+class LockedError(APIStatusError):
+    """Raised on 423: the resource is locked; retried by hotglue's own SDK."""
+
+
+class RateLimitError(APIStatusError):
+    """Raised on 429: too many requests; see ``retry_after``."""
+
+
+class ServerError(APIStatusError):
+    """Raised on a 5xx answer."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    423: LockedError,
+    429: RateLimitError,
+}
+
+
+def make_status_error(
+    response: httpx.Response, *, method: str, path: str, tenant: str | None
+) -> APIStatusError:
+    """Map an error response to its exception class: the one place that does it."""
+    status = response.status_code
+    cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
+    body, code, api_message = parse_error_body(response)
+    where = f" (tenant={tenant!r})" if tenant is not None else ""
+    reason = response.reason_phrase or ""
+    text = f"{method} {path} -> {status} {reason}{where}: {api_message or '(no message)'}"
+    return cls(
+        text,
+        method=method,
+        path=path,
+        tenant=tenant,
+        response=response,
+        body=body,
+        code=code,
+        api_message=api_message,
+    )
+
+
+def parse_error_body(response: httpx.Response) -> tuple[Any, str | None, str]:
+    """Read a Chalice ``{"Code", "Message"}`` body, an API Gateway ``{"message"}`` or text."""
+    text = response.text
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        return text, None, text.strip()[:500]
+    if not isinstance(body, dict):
+        return body, None, "" if body is None else str(body)[:500]
+    code = body.get("Code")
+    message = body.get("Message", body.get("message", body.get("error", "")))
+    message = str(message or "").removeprefix("ChaliceViewError:").strip()
+    return body, (str(code) if code else None), message
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds only; HTTP dates are ignored)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(seconds, 0.0)

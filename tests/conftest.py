@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from hotglue_nb._config import ENV_API_KEY, ENV_BASE_URL, ENV_ENV_ID
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's real credentials."""
+    for var in (ENV_API_KEY, ENV_ENV_ID, ENV_BASE_URL):
+        monkeypatch.delenv(var, raising=False)
