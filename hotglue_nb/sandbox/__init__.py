@@ -1,0 +1,71 @@
+"""The sandbox: a local, offline emulator of the hotglue jobs API.
+
+Usage:
+    >>> import hotglue_nb as hg
+    >>> with hg.sandbox.serve() as sb:          # 127.0.0.1, a free port
+    ...     client = hg.Hotglue(**sb.credentials)
+    ...     job = client.run_job(sb.flow_id, sb.tenants[0])
+
+or in-process, without a server:
+``httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://sandbox")``.
+
+It is an independent implementation of the wire contract: it imports nothing from the rest
+of hotglue_nb, so a bug in the client cannot hide behind the same bug here.
+
+What follows hotglue's documentation [C] and what is inferred [I]:
+
+* [C] ``x-api-key`` on every request; 401 ``{"Code": "UnauthorizedError", "Message":
+  "Invalid x-api-key"}``; 404 ``NotFoundError`` bodies; the V1 body fields and their types;
+  200 job objects; 202 ``{message, reason}`` for ``queue_if_active_job``; the lifecycle
+  JOB_CREATED -> (DISCOVER_STARTED) -> SYNC_STARTED -> SYNC_SUCCESS -> ETL_STARTED ->
+  ETL_SUCCESS -> EXPORT_STARTED -> JOB_COMPLETED and ``*_FAILED`` exits; ``streaming_job``
+  skips ETL; the fieldMap and catalog shapes; ``job_name`` nested under ``job`` (widget).
+* [I] the refusal of a parallel job is a 400 ``BadRequestError`` saying a job is running;
+  a queued job starts when the active one ends; ``ignore_parallel_jobs`` jobs still block
+  later ordinary requests; suffix ``:<9 chars>`` on every given ``job_name``; the ``s3_root``
+  week-of-month rule; unknown body fields are refused (the real API may ignore them); an
+  unknown tap is a 400; ``jobs/latest`` with no jobs is a 404; jobs are listed oldest first;
+  rate limits, 423 and 5xx behaviour (hotglue publishes none).
+* Not emulated: V2 (two-way) flows, schedules, linked targets, discover endpoints.
+
+Time: a job's timeline is fixed when it starts and read off an injectable ``clock``
+(seconds since the epoch); ``time_scale`` shrinks the ~3-minute real lifecycle (default:
+a few seconds). Faults (see ``Faults``) are off unless asked for.
+"""
+
+from __future__ import annotations
+
+from ._app import AnswerLost, SandboxState, create_app
+from ._faults import FaultPlan, Faults, parse_faults
+from ._jobs import DEFAULT_TIME_SCALE
+from ._serve import Sandbox, serve
+from ._world import UNIFIED_OBJECTS, World, demo_world
+
+__all__ = [
+    "DEFAULT_TIME_SCALE",
+    "UNIFIED_OBJECTS",
+    "AnswerLost",
+    "FakeClock",
+    "FaultPlan",
+    "Faults",
+    "Sandbox",
+    "SandboxState",
+    "World",
+    "create_app",
+    "demo_world",
+    "parse_faults",
+    "serve",
+]
+
+
+class FakeClock:
+    """A clock for tests and rehearsals: time moves only when you call ``advance``."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

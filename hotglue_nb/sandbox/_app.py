@@ -1,0 +1,409 @@
+"""The sandbox's Starlette app: hotglue's jobs endpoints, Chalice-style errors, faults.
+
+Routing reads the raw (still percent-encoded) path, so a tenant id containing ``/`` stays one
+segment, exactly as the client sent it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ._faults import FaultPlan, TokenBucket, retry_after_header
+from ._jobs import DEFAULT_TIME_SCALE, JobStore, SandboxJob
+from ._world import World, demo_world
+
+__all__ = ["AnswerLost", "SandboxState", "create_app"]
+
+#: The documented V1 body fields and their JSON types (the sandbox's own copy of the spec).
+BODY_TYPES: dict[str, str] = {
+    "state": "object",
+    "tap": "string",
+    "job_name": "string",
+    "override_start_date": "date-time",
+    "reset_source_state": "boolean",
+    "streaming_job": "boolean",
+    "override_selected_tables": "object",
+    "override_field_map": "object",
+    "override_end_date": "date-time",
+    "override_source_config": "object",
+    "override_target_config": "object",
+    "ignore_parallel_jobs": "boolean",
+    "queue_if_active_job": "boolean",
+    "environment_variables": "object",
+}
+QUEUED = {
+    "message": "Job has been queued. It will run when available",
+    "reason": "There is a job currently running",
+}
+
+
+class AnswerLost(Exception):
+    """Raised inside the app to drop a connection mid-answer (the ``lose_answer`` fault)."""
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+@dataclass
+class SandboxState:
+    """Live state, for inspection by tests and notebooks."""
+
+    world: World
+    store: JobStore
+    faults: FaultPlan
+    requests: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+    bucket: TokenBucket | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def jobs(self) -> dict[tuple[str, str], list[SandboxJob]]:
+        return self.store.jobs
+
+    def jobs_for(self, tenant: str, flow_id: str | None = None) -> list[dict[str, Any]]:
+        """Current API views of a tenant's jobs (in the first flow by default)."""
+        flow = flow_id or self.world.flow_ids[0]
+        now = self.store.now()
+        return [job.view(now) for job in self.store.list(flow, tenant)]
+
+    def job_count(self) -> int:
+        return self.store.count()
+
+    def next_number(self, tenant: str | None, method: str) -> int:
+        key = f"{method}:{tenant}"
+        self.counters[key] = number = self.counters.get(key, 0) + 1
+        return number
+
+
+def create_app(
+    world: World | dict[str, Any] | str | None = None,
+    *,
+    seed: int = 0,
+    faults: Any = None,
+    clock: Callable[[], float] | None = None,
+    time_scale: float = DEFAULT_TIME_SCALE,
+) -> Starlette:
+    """A fresh sandbox app. State is built here, not in lifespan hooks, so that
+    ``httpx.ASGITransport(app=create_app())`` works in-process."""
+    the_world = _resolve_world(world, seed)
+    store = JobStore(the_world, clock or time.time, time_scale, seed)
+    state = SandboxState(the_world, store, FaultPlan.build(faults, seed))
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])
+    app.state.sandbox = state
+    return app
+
+
+def _resolve_world(world: World | dict[str, Any] | str | None, seed: int) -> World:
+    if world is None:
+        return demo_world(seed)
+    if isinstance(world, World):
+        return world
+    if isinstance(world, dict):
+        return World.from_dict(world)
+    return World.load(world)
+
+
+async def _endpoint(request: Request) -> Response:
+    state: SandboxState = request.app.state.sandbox
+    segments = _segments(request.scope)
+    tenant = _tenant_of(segments, request)
+    try:
+        response = await _handle(state, request, segments, tenant)
+    except ApiError as exc:
+        response = _error(exc.status, exc.code, exc.message, exc.headers)
+    state.requests.append((request.method, "/" + "/".join(segments), tenant, response.status_code))
+    return response
+
+
+async def _handle(
+    state: SandboxState, request: Request, segments: list[str], tenant: str | None
+) -> Response:
+    faults = state.faults.for_tenant(tenant)
+    if faults.latency:
+        await asyncio.sleep(faults.latency)
+    _check_rate(state, faults)
+    if request.headers.get("x-api-key") != state.world.api_key:
+        raise ApiError(401, "UnauthorizedError", "Invalid x-api-key")
+    handler, args = _route(state, request.method, segments)
+    number = state.next_number(tenant, request.method)
+    if request.method == "POST" or faults.on_get:
+        _pre_faults(state, tenant, number)
+    return await handler(state, request, *args, number=number)
+
+
+def _segments(scope: Scope) -> list[str]:
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    raw = raw.split(b"?", 1)[0]
+    return [unquote(part.decode("latin-1"), encoding="utf-8") for part in raw.split(b"/")[1:]]
+
+
+def _tenant_of(segments: list[str], request: Request) -> str | None:
+    if len(segments) >= 4 and segments[3] in ("jobs", "linkedSources"):
+        return segments[2]
+    return request.query_params.get("tenant_id")
+
+
+def _check_rate(state: SandboxState, faults: Any) -> None:
+    rate = state.faults.default.rate_limit
+    if rate is None:
+        return
+    if state.bucket is None:
+        state.bucket = TokenBucket(rate, state.faults.default.burst)
+    wait = state.bucket.take()
+    if wait > 0:
+        headers = {"Retry-After": retry_after_header(faults, wait)}
+        raise ApiError(429, "TooManyRequestsError", "Too many requests", headers)
+
+
+def _pre_faults(state: SandboxState, tenant: str | None, number: int) -> None:
+    faults = state.faults.for_tenant(tenant)
+    headers = {"Retry-After": retry_after_header(faults, 1.0)}
+    if state.faults.hits(tenant, number, "locked"):
+        raise ApiError(423, "LockedError", "The resource is locked, try again", headers)
+    if state.faults.hits(tenant, number, "server_error"):
+        status = (500, 502, 503, 504)[int(state.faults.roll(tenant, number, "which") * 4)]
+        raise ApiError(status, "ChaliceViewError", "An internal server error occurred.", headers)
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def _route(state: SandboxState, method: str, seg: list[str]) -> tuple[Handler, tuple[Any, ...]]:
+    world = state.world
+    if len(seg) == 2 and seg[0] == "tenants" and method == "GET":
+        _check_env(world, seg[1])
+        return _get_tenants, ()
+    if len(seg) == 3 and seg[1:] == ["flows", "linked"] and method == "GET":
+        _check_env(world, seg[0])
+        return _get_linked_flows, ()
+    if len(seg) >= 4 and seg[3] in ("jobs", "linkedSources"):
+        key = (seg[1], seg[2])
+        table = _JOB_ROUTES if seg[3] == "jobs" else _SOURCE_ROUTES
+        handler = table.get((method, tuple(seg[4:])))
+        if handler is not None:
+            _check_env(world, seg[0])
+            _check_tenant(world, *key)
+            return handler, key
+    raise ApiError(404, "NotFoundError", f"No route for {method} /{'/'.join(seg)}")
+
+
+def _check_env(world: World, env_id: str) -> None:
+    if env_id != world.env_id:
+        raise ApiError(404, "NotFoundError", f"Environment {env_id!r} not found")
+
+
+def _check_tenant(world: World, flow_id: str, tenant: str) -> None:
+    if flow_id not in world.flow_ids:
+        raise ApiError(404, "NotFoundError", f"Flow {flow_id!r} not found")
+    if tenant not in world.tenants:
+        raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} not found")
+    if world.linked(tenant, flow_id) is None:
+        raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} has not linked flow {flow_id!r}")
+
+
+async def _get_tenants(state: SandboxState, request: Request, *, number: int) -> Response:
+    return _json(list(state.world.tenants))
+
+
+async def _get_linked_flows(state: SandboxState, request: Request, *, number: int) -> Response:
+    tenant = request.query_params.get("tenant_id") or request.query_params.get("user_id")
+    info = state.world.tenants.get(tenant or "")
+    if info is None:
+        raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} not found")
+    return _json([flow for flow in state.world.flows if flow["id"] in info["flows"]])
+
+
+async def _post_job(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    body = _validate_body(await request.body())
+    _check_tap(state.world, flow_id, tenant, body.get("tap"))
+    store = state.store
+    if store.is_busy(flow_id, tenant) and not body.get("ignore_parallel_jobs"):
+        if body.get("queue_if_active_job"):
+            store.enqueue(flow_id, tenant, body)
+            return _json(QUEUED, status=202)
+        raise ApiError(  # the refusal's code and text are not documented [I]
+            400,
+            "BadRequestError",
+            f"There is a job currently running for tenant {tenant!r} in flow {flow_id!r}. "
+            "Set queue_if_active_job to queue it or ignore_parallel_jobs to run in parallel.",
+        )
+    job = store.create(flow_id, tenant, body)
+    return await _post_faults(state, tenant, number, job.view(store.now()))
+
+
+async def _post_faults(
+    state: SandboxState, tenant: str, number: int, view: dict[str, Any]
+) -> Response:
+    plan = state.faults
+    if plan.hits(tenant, number, "lose_answer"):
+        return _LostAnswer()
+    if plan.hits(tenant, number, "slow_answer"):
+        await asyncio.sleep(plan.for_tenant(tenant).slow_seconds)
+    if plan.hits(tenant, number, "broken_json"):
+        text = json.dumps(view)
+        return Response(text[: len(text) // 2], media_type="application/json")
+    return _json(view)
+
+
+async def _get_jobs(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    now = state.store.now()
+    return _json([job.view(now) for job in state.store.list(flow_id, tenant)])
+
+
+async def _get_status(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    job_root = request.query_params.get("job_root")
+    if not job_root:
+        raise ApiError(400, "BadRequestError", "Missing required query parameter job_root")
+    for job in state.store.list(flow_id, tenant):
+        if job.job_root == job_root:
+            return _json(job.view(state.store.now()))
+    raise ApiError(404, "NotFoundError", f"Job {job_root!r} not found")
+
+
+async def _get_latest(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    jobs = state.store.list(flow_id, tenant)
+    if not jobs:
+        raise ApiError(404, "NotFoundError", "No jobs found")  # [I]
+    return _json(jobs[-1].view(state.store.now()))
+
+
+async def _get_sources(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    query = request.query_params
+    tap_name = query.get("tap_name")
+    out = []
+    for source in state.world.linked(tenant, flow_id) or []:
+        if tap_name and source["tap"] != tap_name:
+            continue
+        item = {k: v for k, v in source.items() if k not in ("config", "discover_on_job")}
+        item["tenant_id"] = tenant
+        if query.get("config") == "true":
+            item["config"] = source["config"]
+        if query.get("catalog") == "true":
+            item["catalog"] = state.world.catalogs.get(source["tap"], {"streams": []})
+        out.append(item)
+    return _json(out)
+
+
+async def _patch_sources(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    body = _parse_json(await request.body())
+    tap = body.get("tap")
+    for source in state.world.linked(tenant, flow_id) or []:
+        if source["tap"] == tap:
+            if isinstance(body.get("field_map"), dict):
+                source["fieldMap"] = body["field_map"]
+            if isinstance(body.get("config"), dict):
+                source["config"] = {**source["config"], **body["config"]}
+            return _json({})
+    raise ApiError(404, "NotFoundError", f"Tap {tap!r} is not linked for tenant {tenant!r}")
+
+
+_JOB_ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
+    ("POST", ()): _post_job,
+    ("GET", ()): _get_jobs,
+    ("GET", ("status",)): _get_status,
+    ("GET", ("latest",)): _get_latest,
+}
+_SOURCE_ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
+    ("GET", ()): _get_sources,
+    ("PATCH", ()): _patch_sources,
+}
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "BadRequestError", "The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "BadRequestError", "The request body must be a JSON object")
+    return body
+
+
+def _validate_body(raw: bytes) -> dict[str, Any]:
+    body = _parse_json(raw)
+    nested = body.pop("job", None)  # hotglue's widget nests job_name under "job" [C-code]
+    if isinstance(nested, dict) and "job_name" in nested and "job_name" not in body:
+        body["job_name"] = nested["job_name"]
+    for name, value in body.items():
+        kind = BODY_TYPES.get(name)
+        if kind is None:  # the real API may ignore unknown fields; the sandbox is strict [I]
+            raise ApiError(400, "BadRequestError", f"Unknown field {name!r} in the request body")
+        if value is not None and not _valid(kind, value):
+            raise ApiError(400, "BadRequestError", f"Invalid value for {name!r}: expected {kind}")
+    return body
+
+
+def _valid(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, str):
+        return False
+    if kind == "date-time":
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _check_tap(world: World, flow_id: str, tenant: str, tap: Any) -> None:
+    taps = [source["tap"] for source in world.linked(tenant, flow_id) or []]
+    if tap is not None and tap not in taps and tap != "api":
+        message = f"Tap {tap!r} is not linked for tenant {tenant!r} (linked: {taps})"
+        raise ApiError(400, "BadRequestError", message)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None) -> Response:
+    response = _json({"Code": code, "Message": message}, status=status)
+    response.headers.update(headers or {})
+    return response
+
+
+class _LostAnswer(Response):
+    """Starts a 200 answer, sends half of it, then drops the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"512")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"job_id": ', "more_body": True})
+        raise AnswerLost("the sandbox dropped this answer on purpose (lose_answer fault)")

@@ -1,0 +1,243 @@
+"""Job lifecycle, the one-active-job rule and the queue, all driven by an injectable clock.
+
+A job's whole timeline is fixed when it is created; its status at any moment is read off the
+timeline, so a fake clock moves every job forward without background tasks. Stage durations
+are at ``time_scale=1`` (a job of about three minutes, like a real Salesforce read [C]); the
+default scale makes a job finish in a few seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ._world import World, short_id
+
+__all__ = ["DEFAULT_TIME_SCALE", "JobStore", "SandboxJob"]
+
+DEFAULT_TIME_SCALE = 0.02
+#: (status reached, seconds spent in it at time_scale=1)
+_STAGES = [
+    ("JOB_CREATED", 20.0),  # waiting for a Fargate task [I]
+    ("DISCOVER_STARTED", 15.0),
+    ("SYNC_STARTED", 60.0),
+    ("SYNC_SUCCESS", 2.0),
+    ("ETL_STARTED", 40.0),
+    ("ETL_SUCCESS", 2.0),
+    ("EXPORT_STARTED", 50.0),
+]
+_STAGE_MESSAGES = {
+    "JOB_CREATED": "Job created and queued to run",
+    "DISCOVER_STARTED": "Discovering the catalog",
+    "SYNC_STARTED": "Syncing data from the source",
+    "SYNC_SUCCESS": "Sync finished",
+    "ETL_STARTED": "Running the transformation script",
+    "ETL_SUCCESS": "Transformation finished",
+    "EXPORT_STARTED": "Exporting to the target",
+}
+BODY_ECHO = (
+    "override_start_date",
+    "override_end_date",
+    "override_field_map",
+    "override_selected_tables",
+    "override_source_config",
+    "override_target_config",
+    "environment_variables",
+    "reset_source_state",
+    "streaming_job",
+    "ignore_parallel_jobs",
+    "queue_if_active_job",
+)
+
+
+@dataclass
+class SandboxJob:
+    """One job: fixed facts plus a timeline of (status, absolute time)."""
+
+    fields: dict[str, Any]
+    timeline: list[tuple[str, float]]
+    records: dict[str, int]
+    final_message: str
+
+    @property
+    def end(self) -> float:
+        return self.timeline[-1][1]
+
+    @property
+    def job_root(self) -> str:
+        return str(self.fields["s3_root"])
+
+    def view(self, now: float) -> dict[str, Any]:
+        """The job as the API shows it at ``now``."""
+        reached = [(status, t) for status, t in self.timeline if t <= now] or self.timeline[:1]
+        status, since = reached[-1]
+        done = status == "JOB_COMPLETED" or status.endswith("_FAILED")
+        synced = any(s == "SYNC_SUCCESS" for s, _ in reached)
+        rows = sum(self.records.values()) if status == "JOB_COMPLETED" else 0
+        return {
+            **self.fields,
+            "status": status,
+            "last_updated": iso(since),
+            "status_timestamp": {s: int(t * 1000) for s, t in reached},
+            "message": self.final_message if done else _STAGE_MESSAGES.get(status, status),
+            "error": self.final_message if status.endswith("_FAILED") else None,
+            "metrics": {"recordCount": dict(self.records) if synced else {}},
+            "processed_rows": rows,
+        }
+
+
+@dataclass
+class _Queued:
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class JobStore:
+    """All jobs of the sandbox, keyed by (flow_id, tenant)."""
+
+    world: World
+    clock: Callable[[], float]
+    time_scale: float = DEFAULT_TIME_SCALE
+    seed: int = 0
+    jobs: dict[tuple[str, str], list[SandboxJob]] = field(default_factory=dict)
+    queued: dict[tuple[str, str], list[_Queued]] = field(default_factory=dict)
+    _ids: set[str] = field(default_factory=set)
+    _rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(f"jobs:{self.seed}")
+
+    def now(self) -> float:
+        return self.clock()
+
+    def list(self, flow_id: str, tenant: str) -> list[SandboxJob]:
+        self.promote(flow_id, tenant)
+        return self.jobs.get((flow_id, tenant), [])
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.jobs.values())
+
+    def busy_until(self, flow_id: str, tenant: str) -> float:
+        return max((job.end for job in self.jobs.get((flow_id, tenant), [])), default=0.0)
+
+    def is_busy(self, flow_id: str, tenant: str) -> bool:
+        self.promote(flow_id, tenant)
+        return self.busy_until(flow_id, tenant) > self.now() or bool(
+            self.queued.get((flow_id, tenant))
+        )
+
+    def enqueue(self, flow_id: str, tenant: str, body: dict[str, Any]) -> None:
+        self.queued.setdefault((flow_id, tenant), []).append(_Queued(body, self.now()))
+
+    def promote(self, flow_id: str, tenant: str) -> None:
+        """Start queued jobs whose turn has come (each when the one before it ended)."""
+        waiting = self.queued.get((flow_id, tenant))
+        while waiting:
+            start = max(waiting[0].at, self.busy_until(flow_id, tenant))
+            if start > self.now():
+                return
+            self.create(flow_id, tenant, waiting.pop(0).body, at=start)
+
+    def create(
+        self, flow_id: str, tenant: str, body: dict[str, Any], *, at: float | None = None
+    ) -> SandboxJob:
+        start = self.now() if at is None else at
+        job_id = self._new_job_id()
+        source = self._source(flow_id, tenant, body.get("tap"))
+        tap = source["tap"]
+        fields = {
+            "job_id": job_id,
+            "env_id": self.world.env_id,
+            "flow_id": flow_id,
+            "job_name": self._job_name(body, flow_id, tap, start),
+            "tenant": tenant,
+            "started_by": tenant,
+            "s3_root": s3_root(tenant, flow_id, start, job_id),
+            "start_time": iso(start),
+            "state": body.get("state") or {},
+            "tap": tap,
+            "target": "bigquery",
+            "scheduled_job": False,
+            "sync_type": "full_sync" if body.get("reset_source_state") else "incremental_sync",
+            "task_type": "STANDARD",
+            **{key: body.get(key) for key in BODY_ECHO},
+        }
+        job = self._plan(fields, source, body, start)
+        self.jobs.setdefault((flow_id, tenant), []).append(job)
+        return job
+
+    def _plan(
+        self, fields: dict[str, Any], source: dict[str, Any], body: dict[str, Any], start: float
+    ) -> SandboxJob:
+        failure = self.world.failure(fields["tenant"], fields["flow_id"])
+        discover = source.get("discover_on_job") or (failure or {}).get("stage") == "DISCOVER"
+        stages = [
+            (status, secs)
+            for status, secs in _STAGES
+            if not (status == "DISCOVER_STARTED" and not discover)
+            and not (status.startswith("ETL") and body.get("streaming_job"))
+        ]
+        timeline, t = [], start
+        for status, secs in stages:
+            timeline.append((status, t))
+            t += secs * self.time_scale
+            if failure and status == f"{failure['stage']}_STARTED":
+                timeline.append((f"{failure['stage']}_FAILED", t))
+                return SandboxJob(fields, timeline, {}, failure["message"])
+        timeline.append(("JOB_COMPLETED", t))
+        records = self._records(fields["job_id"], source, body)
+        message = (
+            f"Export for Job {fields['job_id']} for tenant {fields['tenant']} "
+            "successfully completed."
+        )
+        return SandboxJob(fields, timeline, records, message)
+
+    def _records(self, job_id: str, source: dict[str, Any], body: dict[str, Any]) -> dict[str, int]:
+        field_map = body.get("override_field_map") or source.get("fieldMap") or {}
+        out = {}
+        for stream in field_map:
+            digest = hashlib.blake2b(f"{job_id}:{stream}".encode(), digest_size=4).digest()
+            out[stream] = int.from_bytes(digest, "big") % 5000
+        return out
+
+    def _source(self, flow_id: str, tenant: str, tap: str | None) -> dict[str, Any]:
+        sources = self.world.linked(tenant, flow_id) or []
+        for source in sources:
+            if tap is None or source["tap"] == tap:
+                return source
+        return {"tap": tap or "api", "fieldMap": {}}
+
+    def _job_name(self, body: dict[str, Any], flow_id: str, tap: str, start: float) -> str:
+        given = body.get("job_name") or (body.get("job") or {}).get("job_name")
+        if given:
+            return f"{given}:{short_id(self._rng, 9)}"  # suffix seen on API-started jobs [C]
+        stamp = datetime.fromtimestamp(start, UTC).strftime("%Y%m%d-%H%M%S")
+        return f"{flow_id}-{tap}-{stamp}"
+
+    def _new_job_id(self) -> str:
+        while True:
+            job_id = short_id(self._rng, 6)
+            if job_id not in self._ids:
+                self._ids.add(job_id)
+                return job_id
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def s3_root(tenant: str, flow_id: str, t: float, job_id: str) -> str:
+    """``{tenant}/flows/{flow}/jobs/{YYYY}/{MM}/{W}/{DD}/{HH}/{job_id}`` (W: week of month,
+    Monday-started weeks; the pattern is inferred from four real examples [I])."""
+    moment = datetime.fromtimestamp(t, UTC)
+    first_weekday = moment.replace(day=1).weekday()
+    week = (moment.day + first_weekday - 1) // 7 + 1
+    return (
+        f"{tenant}/flows/{flow_id}/jobs/{moment:%Y}/{moment:%m}/{week}/"
+        f"{moment:%d}/{moment:%H}/{job_id}"
+    )

@@ -1,0 +1,127 @@
+"""Run the sandbox on 127.0.0.1 with uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from ._app import AnswerLost, SandboxState, create_app
+from ._jobs import DEFAULT_TIME_SCALE
+from ._world import World
+
+__all__ = ["Sandbox", "serve"]
+
+START_TIMEOUT = 10.0
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: where it is, how to call it, and its live state."""
+
+    base_url: str
+    app: Starlette
+    state: SandboxState
+
+    @property
+    def world(self) -> World:
+        return self.state.world
+
+    @property
+    def api_key(self) -> str:
+        return self.world.api_key
+
+    @property
+    def env_id(self) -> str:
+        return self.world.env_id
+
+    @property
+    def flow_id(self) -> str:
+        """The first flow; every demo tenant has linked it."""
+        return self.world.flow_ids[0]
+
+    @property
+    def flows(self) -> list[str]:
+        return self.world.flow_ids
+
+    @property
+    def tenants(self) -> list[str]:
+        return list(self.world.tenants)
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """``api_key``, ``env_id``, ``base_url``: pass as ``**sb.credentials``."""
+        return {"api_key": self.api_key, "env_id": self.env_id, "base_url": self.base_url}
+
+    def __repr__(self) -> str:
+        return f"Sandbox(base_url={self.base_url!r}, env_id={self.env_id!r}, api_key='********')"
+
+
+class _DropDeliberateErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, AnswerLost)
+
+
+@contextmanager
+def serve(
+    world: World | dict[str, Any] | str | None = None,
+    *,
+    seed: int = 0,
+    faults: Any = None,
+    clock: Callable[[], float] | None = None,
+    time_scale: float = DEFAULT_TIME_SCALE,
+    port: int = 0,
+    log_level: str = "warning",
+) -> Iterator[Sandbox]:
+    """Serve a fresh sandbox on 127.0.0.1 (a free port by default) until the block ends.
+
+    Usage:
+        >>> with serve() as sb:
+        ...     hg.Hotglue(**sb.credentials).list_tenants()
+    """
+    app = create_app(world, seed=seed, faults=faults, clock=clock, time_scale=time_scale)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are
+    # TCP, and without it every answer waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    server = _server(app, log_level)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        host, bound = sock.getsockname()[:2]
+        yield Sandbox(base_url=f"http://{host}:{bound}", app=app, state=app.state.sandbox)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_TIMEOUT)
+        sock.close()
+
+
+def _server(app: Starlette, log_level: str) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_DropDeliberateErrors())
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
