@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from . import aio as aio
+from ._api import launch_jobs
 from ._client import AsyncHotglue, Hotglue
 from ._config import DEFAULT_BASE_URL, Credentials
 from ._exceptions import (
@@ -26,6 +28,7 @@ from ._exceptions import (
     ConfigError,
     ConflictError,
     HotglueError,
+    LaunchInterrupted,
     LockedError,
     NotFoundError,
     RateLimitError,
@@ -66,6 +69,7 @@ __all__ = [
     "JOB_CREATED",
     "Job",
     "LIFECYCLE",
+    "LaunchInterrupted",
     "LockedError",
     "NotFoundError",
     "QueuedJob",
@@ -73,11 +77,13 @@ __all__ = [
     "ServerError",
     "TenantsFileError",
     "__version__",
+    "aio",
     "is_failed",
     "is_terminal",
+    "launch_jobs",
 ]
 
-_LAZY_MODULES = ("sandbox", "widgets", "aio")
+_LAZY_MODULES = ("sandbox", "widgets")
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -2,6 +2,7 @@
 
 ```
 HotglueError                      base; never raised directly
+├── LaunchInterrupted             Ctrl-C during a run; ``.results`` holds the partial frame
 ├── ConfigError (ValueError)      bad argument, missing credentials or unsafe id; raised early
 │   └── TenantsFileError          a tenants spreadsheet has problems (all listed at once)
 └── APIError                      the API or the network said no
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "HotglueError",
+    "LaunchInterrupted",
     "LockedError",
     "NotFoundError",
     "RateLimitError",
@@ -66,6 +68,18 @@ class TenantsFileError(ConfigError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class LaunchInterrupted(HotglueError):
+    """Raised when a run is interrupted (Ctrl-C, kernel interrupt, cancellation).
+
+    ``results`` is the consistent partial results frame: unsent rows are ``skipped``, rows in
+    flight were reconciled or are ``unknown``.
+    """
+
+    def __init__(self, results: Any) -> None:
+        super().__init__("launch interrupted: see .results for what was sent")
+        self.results = results
 
 
 class APIError(HotglueError):

@@ -1,0 +1,34 @@
+"""The opt-in nest-asyncio mode (``nest_asyncio=True``): run a coroutine on the caller's own
+running loop by re-entering it. Never applied unless asked for; uses the maintained
+``nest-asyncio2`` fork (``pip install "hotglue_nb[nest]"``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from ._exceptions import ConfigError
+
+__all__ = ["run_nested"]
+
+T = TypeVar("T")
+
+
+def run_nested(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import nest_asyncio2
+    except ImportError:
+        coro.close()
+        raise ConfigError(
+            "nest_asyncio=True needs nest-asyncio2: pip install 'hotglue_nb[nest]'."
+        ) from None
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    if type(loop).__module__.split(".")[0] != "asyncio":
+        coro.close()
+        raise ConfigError(f"nest_asyncio=True works only on asyncio's own loop, not {loop!r}.")
+    nest_asyncio2.apply(loop)
+    return loop.run_until_complete(coro)

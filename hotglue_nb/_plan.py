@@ -1,0 +1,210 @@
+"""Turn a tenants DataFrame plus keyword defaults into validated per-row launch plans.
+
+Every problem in every row is collected before anything is sent (ARCHITECTURE §4).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ._exceptions import ConfigError
+from ._models import BODY_FIELDS, coerce_field, unknown_field_message
+from ._paths import api_path
+
+__all__ = ["Plan", "RowPlan", "as_frame", "job_name_for", "plan_rows"]
+
+ID_COLUMNS = ("tenant", "flow_id", "env_id")
+MAX_LISTED_PROBLEMS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """One row to launch: where, what body, under which unique job name."""
+
+    row: int
+    label: Hashable
+    tenant: str
+    flow_id: str
+    env_id: str
+    body: dict[str, Any]
+
+    @property
+    def job_name(self) -> str:
+        return str(self.body["job_name"])
+
+    @property
+    def path(self) -> str:
+        return api_path(
+            (self.env_id, "env_id"), (self.flow_id, "flow_id"), (self.tenant, "tenant"), "jobs"
+        )
+
+    @property
+    def request_json(self) -> str:
+        return json.dumps(self.body, sort_keys=True, default=str)
+
+
+@dataclass
+class Plan:
+    """Valid rows, and the problems of the others (row label -> messages)."""
+
+    rows: list[RowPlan]
+    problems: dict[int, list[str]]
+    labels: list[Hashable]
+    skipped: dict[int, tuple[str, str, str]]  # row -> (tenant, flow_id, env_id) best effort
+
+    def problem_text(self) -> str:
+        lines = [
+            f"  row {self.labels[row]!r}: {msg}"
+            for row, msgs in sorted(self.problems.items())
+            for msg in msgs
+        ]
+        extra = len(lines) - MAX_LISTED_PROBLEMS
+        shown = lines[:MAX_LISTED_PROBLEMS] + ([f"  ... and {extra} more"] if extra > 0 else [])
+        return "\n".join(shown)
+
+
+def as_frame(tenants: Any) -> pd.DataFrame:
+    """Accept a DataFrame with a ``tenant`` column, a Series or a list of tenant ids."""
+    if isinstance(tenants, pd.DataFrame):
+        frame = tenants
+    elif isinstance(tenants, (pd.Series, list, tuple)):
+        index = tenants.index if isinstance(tenants, pd.Series) else None
+        frame = pd.DataFrame({"tenant": list(tenants)}, index=index)
+    else:
+        raise ConfigError(
+            f"tenants must be a DataFrame with a 'tenant' column, got {type(tenants).__name__}."
+        )
+    if "tenant" not in frame.columns:
+        raise ConfigError(
+            "The tenants frame has no 'tenant' column "
+            f"(columns: {list(map(str, frame.columns))}); rename the id column to 'tenant'."
+        )
+    if not frame.index.is_unique:
+        raise ConfigError("The tenants frame's index has duplicate labels; reset_index() first.")
+    return frame
+
+
+def job_name_for(base: str | None, run_id: str, row: int) -> str:
+    """Unique per (run, row), so a lost answer can be found again by name."""
+    return f"{base or 'hotglue-nb'}~{run_id}-{row:06d}"
+
+
+def plan_rows(
+    frame: pd.DataFrame,
+    *,
+    defaults: Mapping[str, Any],
+    flow_id: str | None,
+    env_id: str,
+    run_id: str,
+) -> Plan:
+    """Validate every row; the caller decides whether problems raise or skip."""
+    for name in defaults:
+        if name not in BODY_FIELDS:
+            raise ConfigError(unknown_field_message(name))
+    body_cols = [str(c) for c in frame.columns if c in BODY_FIELDS]
+    suspicious = _suspicious_columns(frame.columns)
+    if suspicious:
+        raise ConfigError("; ".join(suspicious) + ".")
+    if flow_id is None and "flow_id" not in frame.columns:
+        raise ConfigError("No flow: pass flow_id=... or add a 'flow_id' column.")
+    base = {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not _empty(v)}
+    plan = Plan(rows=[], problems={}, labels=list(frame.index), skipped={})
+    records = frame.to_dict("records")
+    for row, record in enumerate(records):
+        _plan_one(plan, row, record, base, body_cols, flow_id, env_id, run_id)
+    return plan
+
+
+def _plan_one(
+    plan: Plan,
+    row: int,
+    record: dict[Hashable, Any],
+    base: dict[str, Any],
+    body_cols: list[str],
+    flow_id: str | None,
+    env_id: str,
+    run_id: str,
+) -> None:
+    problems: list[str] = []
+    ids: dict[str, str] = {}
+    for col, default in (("tenant", None), ("flow_id", flow_id), ("env_id", env_id)):
+        value, problem = _id_value(record.get(col), default, col)
+        ids[col] = value
+        if problem:
+            problems.append(problem)
+    body = dict(base)
+    for col in body_cols:
+        value = _plain(record[col])
+        if _empty(value):
+            continue
+        try:
+            body[col] = coerce_field(col, BODY_FIELDS[col], value)
+        except ConfigError as exc:
+            problems.append(f"column {col!r}: {exc}")
+    body["job_name"] = job_name_for(body.get("job_name"), run_id, row)
+    if problems:
+        plan.problems[row] = problems
+        plan.skipped[row] = (ids["tenant"] or "", ids["flow_id"] or "", ids["env_id"] or "")
+        return
+    plan.rows.append(
+        RowPlan(row, plan.labels[row], ids["tenant"], ids["flow_id"], ids["env_id"], body)
+    )
+
+
+def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | None]:
+    value = _plain(value)
+    if _empty(value):
+        if default is None:
+            return "", f"column {col!r}: blank {col}"
+        value = default
+    if isinstance(value, float):
+        return str(value), (
+            f"column {col!r}: {value!r} is a number, not an id; read ids as text "
+            "(hg.read_tenants does) so leading zeros and digits survive"
+        )
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return str(value), f"column {col!r}: {value!r} is not a text id"
+    text = str(value)
+    try:
+        api_path((text, col))
+    except ConfigError as exc:
+        return text, f"column {col!r}: {exc}"
+    return text, None
+
+
+def _suspicious_columns(columns: Iterable[Hashable]) -> list[str]:
+    known = set(BODY_FIELDS) | set(ID_COLUMNS)
+    out = []
+    for col in columns:
+        if not isinstance(col, str) or col in known:
+            continue
+        close = difflib.get_close_matches(col, list(known), n=1, cutoff=0.85)
+        if close:
+            out.append(f"column {col!r} looks like a misspelt {close[0]!r}; rename it")
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python values, so type checks see bool/int/str."""
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, (pd.Timestamp, str, bytes)):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _empty(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()

@@ -1,0 +1,81 @@
+"""Pure retry decisions for the launch POST and the safe GETs. No I/O, no sleeping.
+
+The launch POST is not idempotent [C], so an error is sorted by what it proves:
+
+* ``retry``     - the server certainly did not act (connect error, 423, 429, 503): send again.
+* ``reconcile`` - it may have acted (read timeout, dropped connection, other 5xx, a success
+  answer that cannot be read): look for the job by its unique name before anything else.
+* ``abort``     - the key is refused (401/403): every other row would fail too.
+* ``reject``    - the API refused this request (other 4xx): no job exists.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    HotglueError,
+)
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "RETRY_STATUSES",
+    "Decision",
+    "backoff_delay",
+    "decide",
+    "get_is_retryable",
+]
+
+Decision = Literal["retry", "reconcile", "abort", "reject"]
+
+RETRY_STATUSES = frozenset({423, 429, 503})
+AUTH_STATUSES = frozenset({401, 403})
+BASE_DELAY = 0.5
+MAX_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+
+
+def decide(exc: HotglueError) -> Decision:
+    """What a failed launch POST proves, and so what may be done next."""
+    if isinstance(exc, APIStatusError):
+        if exc.status_code in AUTH_STATUSES:
+            return "abort"
+        if exc.status_code in RETRY_STATUSES:
+            return "retry"
+        return "reconcile" if exc.status_code >= 500 else "reject"
+    if isinstance(exc, APIConnectionError):
+        return "reconcile" if exc.maybe_sent else "retry"
+    if isinstance(exc, APIResponseError):
+        return "reconcile"
+    return "reject"
+
+
+def get_is_retryable(exc: HotglueError) -> bool:
+    """GETs are safe to repeat: retry any transient failure (network, 423, 429, 5xx)."""
+    if isinstance(exc, APIStatusError):
+        return exc.status_code in RETRY_STATUSES or exc.status_code >= 500
+    return isinstance(exc, (APIConnectionError, APIResponseError))
+
+
+def backoff_delay(
+    attempt: int,
+    retry_after: float | None,
+    rng: random.Random,
+    *,
+    base: float = BASE_DELAY,
+    cap: float = MAX_DELAY,
+    retry_after_cap: float = MAX_RETRY_AFTER,
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1``.
+
+    A server's Retry-After wins (capped); otherwise exponential backoff from ``base``,
+    capped, with up to 25% jitter taken from ``rng``.
+    """
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), retry_after_cap)
+    delay = min(base * float(2 ** max(attempt - 1, 0)), cap)
+    return delay * (1 - 0.25 * rng.random())
