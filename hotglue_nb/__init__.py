@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 from . import aio as aio
-from ._api import launch_jobs
+from ._api import launch_jobs, wait_for_jobs
 from ._client import AsyncHotglue, Hotglue
 from ._config import DEFAULT_BASE_URL, Credentials
 from ._exceptions import (
@@ -35,6 +35,7 @@ from ._exceptions import (
     ServerError,
     TenantsFileError,
 )
+from ._files import export_results, load_run, read_results
 from ._models import (
     BODY_FIELDS,
     FAILED_STATUSES,
@@ -46,6 +47,7 @@ from ._models import (
     is_failed,
     is_terminal,
 )
+from ._report import Summary, failures, plot_outcomes, retry_frame, summarize
 from ._version import __version__
 
 __all__ = [
@@ -75,12 +77,21 @@ __all__ = [
     "QueuedJob",
     "RateLimitError",
     "ServerError",
+    "Summary",
     "TenantsFileError",
     "__version__",
     "aio",
+    "export_results",
+    "failures",
     "is_failed",
     "is_terminal",
     "launch_jobs",
+    "load_run",
+    "plot_outcomes",
+    "read_results",
+    "retry_frame",
+    "summarize",
+    "wait_for_jobs",
 ]
 
 _LAZY_MODULES = ("sandbox", "widgets")

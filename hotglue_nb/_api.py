@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import queue
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, Unpack
 
 import pandas as pd
 
+from ._follow import WaitOptions, execute_wait, prepare_wait
 from ._launch import execute_launch, prepare_launch
 from ._nest import run_nested
 from ._options import LaunchOptions, split_options
-from ._progress import Progress
+from ._progress import LiveView, Progress
 from ._runner import run_sync
 
-__all__ = ["launch_jobs"]
+__all__ = ["launch_jobs", "wait_for_jobs"]
 
 T = TypeVar("T")
+WAIT_KEYS = ("poll_interval", "max_poll_interval", "wait_timeout", "clock", "sleep")
 
 
 def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
@@ -30,24 +32,74 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     ``max_attempts`` (POSTs per row, default 4); ``timeout`` (s per request);
     ``journal`` (path, or True for ``hotglue-runs/<run_id>.jsonl``); ``resume`` (journal path
     or run id); ``dry_run``; ``on_invalid`` ("raise" or "skip"); ``progress`` (True, False or
-    a tqdm class); ``nest_asyncio`` (opt-in re-entrant mode); plus any body field as default.
+    a tqdm class); ``nest_asyncio`` (opt-in re-entrant mode); ``wait`` (then follow the jobs,
+    with ``poll_interval``, ``max_poll_interval``, ``wait_timeout``); plus any body field as
+    a default for every row.
 
     A POST is re-sent only when the server certainly did not act; after an ambiguous failure
     the row is reconciled by its unique ``job_name``. Per-row failures are data (``outcome``,
     ``error``), never exceptions. Ctrl-C raises ``LaunchInterrupted`` with ``.results``.
     """
-    run, display, body = split_options(dict(options))
+    opts = dict(options)
+    wait_opts = {k: opts.pop(k) for k in WAIT_KEYS if k in opts}
+    run, display, body = split_options(opts)
     spec = prepare_launch(tenants, **run, body=body)
-    with Progress(spec.total, "launch", display.get("progress", True)) as bar:
+    progress = display.get("progress", True)
+    nest = bool(display.get("nest_asyncio"))
+    with Progress(spec.total, "launch", progress) as bar:
         events: queue.SimpleQueue[str] = queue.SimpleQueue()
-        coro = execute_launch(spec, events.put)
         try:
-            return _run(coro, bool(display.get("nest_asyncio")), lambda: bar.drain(events))
+            results = _run(execute_launch(spec, events.put), nest, lambda: bar.drain(events))
         finally:
             bar.drain(events)
+    if not display.get("wait"):
+        return results
+    return _wait(results, _wait_args(run, wait_opts), progress, nest)
 
 
-def _run(coro: Coroutine[Any, Any, T], nest: bool, on_tick: Any) -> T:
+def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
+    """Poll every ``created`` (and ``queued``) job of ``results`` until it ends.
+
+    Returns a copy with final ``status`` and the columns ``finished``, ``succeeded``,
+    ``failed_stage``, ``processed_rows``, ``duration_s``, ``last_updated``, ``polls``.
+    Options: connection (``api_key``, ``env_id``, ``base_url`` or ``client``),
+    ``concurrency`` (GETs in flight, default 16), ``poll_interval`` (first wait, default 5 s;
+    then x1.5 per poll up to ``max_poll_interval``, default 30 s), ``timeout`` (overall
+    seconds; rows still running stay ``finished=False``), ``journal``, ``progress``.
+    """
+    opts = dict(options)
+    progress = opts.pop("progress", True)
+    return _wait(results, dict(opts), progress, False)
+
+
+def _wait(
+    results: pd.DataFrame, options: dict[str, Any], progress: Any, nest: bool
+) -> pd.DataFrame:
+    spec = prepare_wait(results, **options)
+    view = LiveView(len(spec.follows), progress)
+    events: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+
+    def post(tenant: str, status: str | None) -> None:
+        events.put((tenant, status))
+
+    try:
+        return _run(execute_wait(spec, post), nest, lambda: view.drain(events))
+    finally:
+        view.drain(events)
+        view.close()
+
+
+def _wait_args(run: dict[str, Any], wait_opts: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        k: run[k] for k in ("api_key", "env_id", "base_url", "client") if k in run
+    }
+    args.update({k: v for k, v in wait_opts.items() if k != "wait_timeout"})
+    if "wait_timeout" in wait_opts:
+        args["timeout"] = wait_opts["wait_timeout"]
+    return args
+
+
+def _run(coro: Coroutine[Any, Any, T], nest: bool, on_tick: Callable[[], None]) -> T:
     if nest:
         return run_nested(coro)
     return run_sync(coro, on_tick=on_tick)

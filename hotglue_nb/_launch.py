@@ -294,8 +294,15 @@ async def _journal_header(run: _Run) -> None:
             "base_url": spec.credentials.base_url,
             "rows": spec.total,
             "labels": [str(label) for label in spec.plan.labels],
+            "tenants": _row_tenants(spec),
         }
     )
+
+
+def _row_tenants(spec: LaunchSpec) -> list[str]:
+    tenants = {p.row: p.tenant for p in spec.plan.rows}
+    tenants.update({row: ids[0] for row, ids in spec.plan.skipped.items()})
+    return [tenants.get(row, "") for row in range(spec.total)]
 
 
 async def _run_workers(run: _Run) -> None:

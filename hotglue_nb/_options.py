@@ -30,6 +30,9 @@ class LaunchOptions(TypedDict, total=False):
     progress: Any
     nest_asyncio: bool
     wait: bool
+    poll_interval: float
+    max_poll_interval: float
+    wait_timeout: float | None
     # request-body defaults (see hg.BODY_FIELDS)
     tap: str
     state: Any

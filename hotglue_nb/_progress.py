@@ -8,7 +8,7 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Progress"]
+__all__ = ["LiveView", "Progress"]
 
 
 class Progress:
@@ -62,3 +62,76 @@ def _bar_class(progress: Any) -> Any:
 
         return tqdm
     return progress
+
+
+class LiveView:
+    """Following jobs: a bar of finished jobs with counts per status, plus, in Jupyter, a
+    compact table (counts per status, latest changes) redrawn at most once a second."""
+
+    def __init__(self, total: int, progress: Any = True, *, interval: float = 1.0) -> None:
+        self.bar = Progress(total, "wait", progress)
+        self.statuses: dict[str, str | None] = {}
+        self.recent: list[tuple[str, str | None]] = []
+        self.interval = interval
+        self._drawn = 0.0
+        self._handle: Any = _display_handle() if progress else None
+
+    def event(self, tenant: str, status: str | None) -> None:
+        from ._models import is_terminal
+
+        was_done = is_terminal(self.statuses.get(tenant))
+        self.statuses[tenant] = status
+        self.recent = [*self.recent[-7:], (tenant, status)]
+        counts = Counter(s or "?" for s in self.statuses.values())
+        done = is_terminal(status) and not was_done
+        self.bar.counts = counts
+        if self.bar.bar is not None:
+            self.bar.bar.set_postfix(dict(sorted(counts.items())), refresh=False)
+            self.bar.bar.update(1 if done else 0)
+        self._maybe_draw()
+
+    def drain(self, events: queue.SimpleQueue[tuple[str, str | None]]) -> None:
+        while True:
+            try:
+                self.event(*events.get_nowait())
+            except queue.Empty:
+                return
+
+    def _maybe_draw(self, force: bool = False) -> None:
+        import time
+
+        if self._handle is None or (not force and time.monotonic() - self._drawn < self.interval):
+            return
+        self._drawn = time.monotonic()
+        self._handle.update(self.table())
+
+    def table(self) -> Any:
+        import pandas as pd
+
+        counts = Counter(s or "?" for s in self.statuses.values())
+        rows = [{"status": s, "jobs": n} for s, n in sorted(counts.items())]
+        latest = ", ".join(f"{t}: {s}" for t, s in self.recent[-5:])
+        frame = pd.DataFrame(rows, columns=["status", "jobs"])
+        frame.attrs["latest"] = latest
+        return frame.set_index("status").T.assign(latest=latest)
+
+    def close(self) -> None:
+        self._maybe_draw(force=True)
+        self.bar.close()
+
+
+def _display_handle() -> Any:
+    """A display handle when running in a Jupyter kernel, else None (scripts use the bar)."""
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return None
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return None
+    return display({"text/plain": "waiting for jobs..."}, raw=True, display_id=True)  # type: ignore[no-untyped-call]

@@ -2,6 +2,7 @@
 
 Usage:
     >>> results = await hg.aio.launch_jobs(tenants, flow_id="l8odS2mce", concurrency=16)
+    >>> results = await hg.aio.wait_for_jobs(results)
 """
 
 from __future__ import annotations
@@ -10,16 +11,40 @@ from typing import Any, Unpack
 
 import pandas as pd
 
+from ._api import WAIT_KEYS, _wait_args
+from ._follow import WaitOptions, execute_wait, prepare_wait
 from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, split_options
-from ._progress import Progress
+from ._progress import LiveView, Progress
 
-__all__ = ["launch_jobs"]
+__all__ = ["launch_jobs", "wait_for_jobs"]
 
 
 async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Async twin of ``hg.launch_jobs`` (same options); runs on the caller's event loop."""
-    run, display, body = split_options(dict(options))
+    opts = dict(options)
+    wait_opts = {k: opts.pop(k) for k in WAIT_KEYS if k in opts}
+    run, display, body = split_options(opts)
     spec = prepare_launch(tenants, **run, body=body)
-    with Progress(spec.total, "launch", display.get("progress", True)) as bar:
-        return await execute_launch(spec, bar.update)
+    progress = display.get("progress", True)
+    with Progress(spec.total, "launch", progress) as bar:
+        results = await execute_launch(spec, bar.update)
+    if not display.get("wait"):
+        return results
+    return await _wait(results, _wait_args(run, wait_opts), progress)
+
+
+async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
+    """Async twin of ``hg.wait_for_jobs`` (same options)."""
+    opts = dict(options)
+    progress = opts.pop("progress", True)
+    return await _wait(results, opts, progress)
+
+
+async def _wait(results: pd.DataFrame, options: dict[str, Any], progress: Any) -> pd.DataFrame:
+    spec = prepare_wait(results, **options)
+    view = LiveView(len(spec.follows), progress)
+    try:
+        return await execute_wait(spec, view.event)
+    finally:
+        view.close()

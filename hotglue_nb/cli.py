@@ -35,6 +35,7 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     cmd.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
     cmd.add_argument("--seed", type=int, default=0, help="seed of the demo world and faults")
     cmd.add_argument("--world", help="a world JSON file instead of the demo world")
+    cmd.add_argument("--tenants", type=int, default=240, help="tenants in the demo world")
     cmd.add_argument(
         "--faults",
         default="",
@@ -54,8 +55,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise HotglueError(f"--faults: {exc}") from None
     scale = sandbox.DEFAULT_TIME_SCALE if args.time_scale is None else args.time_scale
+    world = args.world or sandbox.demo_world(args.seed, tenants=args.tenants)
     with sandbox.serve(
-        args.world, seed=args.seed, faults=faults, port=args.port, time_scale=scale
+        world, seed=args.seed, faults=faults, port=args.port, time_scale=scale
     ) as sb:
         print(f"hotglue sandbox on {sb.base_url}  (Ctrl-C to stop)", flush=True)
         print(f"export HOTGLUE_BASE_URL={sb.base_url}")

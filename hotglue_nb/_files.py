@@ -1,0 +1,124 @@
+"""Save results and read them back, with their dtypes, and rebuild a past run from its journal.
+
+CSV and XLSX keep nested JSON (``request``) as readable JSON text; Parquet keeps everything.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._exceptions import ConfigError
+from ._journal import find_journal, read_journal
+from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
+
+__all__ = ["export_results", "load_run", "read_results"]
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+INDEX_NAME = "row"
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"{path.name}: save results as one of {', '.join(FORMATS)}.")
+    return suffix
+
+
+def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write results to .csv, .parquet or .xlsx (chosen by the extension)."""
+    target = Path(path)
+    kind = _format(target)
+    frame = results.copy()
+    frame.index.name = frame.index.name or INDEX_NAME
+    if kind == ".csv":
+        frame.to_csv(target)
+    elif kind == ".parquet":
+        _need("pyarrow", "parquet")
+        frame.to_parquet(target)
+    else:
+        _need("openpyxl", "excel")
+        for column in frame.select_dtypes(include=["datetimetz"]).columns:
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        frame.to_excel(target, sheet_name="results")
+    return target
+
+
+def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read what ``export_results`` wrote, with the results dtypes restored."""
+    source = Path(path)
+    kind = _format(source)
+    if not source.exists():
+        raise ConfigError(f"No results file at {source}.")
+    if kind == ".csv":
+        frame = pd.read_csv(source, index_col=0, dtype=_text_columns(), keep_default_na=True)
+    elif kind == ".parquet":
+        _need("pyarrow", "parquet")
+        frame = pd.read_parquet(source)
+    else:
+        _need("openpyxl", "excel")
+        frame = pd.read_excel(source, index_col=0, dtype=_text_columns())
+    if frame.index.name == INDEX_NAME:
+        frame.index.name = None  # the placeholder export_results gave an unnamed index
+    columns = {k: v for k, v in {**RESULT_COLUMNS, **WAIT_COLUMNS}.items() if k in frame}
+    return apply_dtypes(frame, columns)
+
+
+def _text_columns() -> dict[str, Any]:
+    return {k: "string" for k, v in {**RESULT_COLUMNS, **WAIT_COLUMNS}.items() if v == "string"}
+
+
+def _need(module: str, extra: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        raise ConfigError(
+            f"This format needs {module}: pip install 'hotglue_nb[{extra}]'."
+        ) from None
+
+
+def load_run(journal: str | os.PathLike[str]) -> pd.DataFrame:
+    """The whole picture of a past run from its journal (path or run id), offline.
+
+    Rows with an outcome show it (with final statuses when wait_for_jobs recorded them);
+    rows sent without a recorded outcome are ``unknown``; rows never sent are ``skipped``.
+    """
+    state = read_journal(find_journal(journal))
+    labels = state.run.get("labels") or []
+    seen = [*state.intents, *state.outcomes, -1]
+    count = len(labels) if labels else max(seen) + 1
+    tenants = state.run.get("tenants") or []
+    rows = [_row(state, row, tenants[row] if row < len(tenants) else None) for row in range(count)]
+    frame = pd.DataFrame.from_records(rows, columns=[*RESULT_COLUMNS, *WAIT_COLUMNS])
+    frame.index = pd.Index(labels if labels else range(len(frame)))
+    frame.attrs["journal"] = str(state.path)
+    return apply_dtypes(frame, {**RESULT_COLUMNS, **WAIT_COLUMNS})
+
+
+def _row(state: Any, row: int, tenant: str | None) -> dict[str, Any]:
+    status = state.statuses.get(row)
+    if status:
+        return {k: v for k, v in status.items() if k not in ("kind", "row")}
+    outcome = state.outcomes.get(row)
+    if outcome:
+        return {k: v for k, v in outcome.items() if k not in ("kind", "row")}
+    intents = state.intents.get(row)
+    run_id = state.run_id
+    if intents:
+        last = intents[-1]
+        return {
+            "tenant": last["tenant"], "flow_id": last["flow_id"], "env_id": last["env_id"],
+            "outcome": "unknown", "job_name": last["job_name"], "attempts": len(intents),
+            "error": "sent, but the run stopped before its outcome was recorded",
+            "run_id": run_id, "request": _json(last.get("request")),
+        }  # fmt: skip
+    return {"tenant": tenant, "outcome": "skipped", "error": "not sent", "run_id": run_id}
+
+
+def _json(value: Any) -> str | None:
+    import json
+
+    return None if value is None else json.dumps(value, sort_keys=True)

@@ -1,0 +1,196 @@
+"""Analyse a results frame: summaries, failures by message, the retry subset, plots, files.
+
+Usage:
+    >>> hg.summarize(results)           # counts and shares, durations, per flow
+    >>> hg.failures(results)            # failed / unknown / rejected rows grouped by message
+    >>> again = hg.retry_frame(results) # a tenants frame for launch_jobs, overrides kept
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ._exceptions import ConfigError
+from ._models import BODY_FIELDS
+
+__all__ = ["Summary", "failures", "plot_outcomes", "retry_frame", "summarize"]
+
+PROBLEM_KINDS = ("failed", "unknown", "rejected", "skipped")
+DEFAULT_RETRY = ("failed", "unknown", "rejected")
+EXAMPLES = 5
+
+
+@dataclass
+class Summary:
+    """Tables describing a run; shown together in a notebook."""
+
+    outcomes: pd.DataFrame
+    statuses: pd.DataFrame
+    durations: pd.DataFrame
+    by_flow: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        parts = [
+            f"<h4>{title}</h4>{table.to_html()}"
+            for title, table in self._tables()
+            if not table.empty
+        ]
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(
+            f"{title}\n{table}" for title, table in self._tables() if not table.empty
+        )
+
+    def _tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [
+            ("outcomes", self.outcomes),
+            ("statuses", self.statuses),
+            ("durations (s)", self.durations),
+            ("per flow", self.by_flow),
+        ]
+
+
+def _check(results: pd.DataFrame) -> None:
+    if not isinstance(results, pd.DataFrame) or "outcome" not in results:
+        raise ConfigError("Expected the results frame of launch_jobs / wait_for_jobs.")
+
+
+def _counts(series: pd.Series) -> pd.DataFrame:
+    counts = series.fillna("(none)").value_counts()
+    frame = pd.DataFrame({"count": counts, "share": (counts / counts.sum()).round(4)})
+    frame.index.name = series.name
+    return frame
+
+
+def summarize(results: pd.DataFrame) -> Summary:
+    """Counts and shares per outcome and per status, duration quantiles, per-flow counts."""
+    _check(results)
+    statuses = _counts(results["status"]) if "status" in results else pd.DataFrame()
+    return Summary(
+        outcomes=_counts(results["outcome"]),
+        statuses=statuses,
+        durations=_durations(results),
+        by_flow=_by_flow(results),
+    )
+
+
+def _durations(results: pd.DataFrame) -> pd.DataFrame:
+    if "duration_s" not in results:
+        return pd.DataFrame()
+    values = results["duration_s"].dropna().astype(float)
+    if values.empty:
+        return pd.DataFrame()
+    quantiles = values.quantile([0.5, 0.9, 0.99]).rename(lambda q: f"p{int(q * 100)}")
+    table = pd.concat([quantiles, pd.Series({"max": values.max(), "jobs": len(values)})])
+    return table.to_frame("duration_s").T
+
+
+def _by_flow(results: pd.DataFrame) -> pd.DataFrame:
+    table = pd.crosstab(results["flow_id"].fillna("(none)"), results["outcome"].fillna("(none)"))
+    if "succeeded" in results:
+        done = results[results["finished"].fillna(False).astype(bool)]
+        ok = done.groupby(done["flow_id"].fillna("(none)"))["succeeded"].mean()
+        table["success_rate"] = ok.reindex(table.index).round(4)
+    return table
+
+
+def problem_kind(results: pd.DataFrame) -> pd.Series:
+    """Per row: failed / unknown / rejected / skipped, else <NA>."""
+    kind = results["outcome"].where(results["outcome"].isin(["unknown", "rejected", "skipped"]))
+    if "succeeded" in results:
+        failed = results["succeeded"].eq(False).fillna(False).astype(bool)
+        kind = kind.mask(failed, "failed")
+    return kind.astype("string")
+
+
+def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.DataFrame:
+    """Failed, unknown and rejected rows grouped by message, most frequent first.
+
+    Columns: ``kind``, ``message``, ``count``, ``tenants`` (up to five examples), ``stage``.
+    """
+    _check(results)
+    kind = problem_kind(results)
+    if not include_skipped:
+        kind = kind.mask(kind == "skipped")
+    rows = results.assign(kind=kind)[kind.notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["kind", "message", "count", "tenants", "stage"])
+    text = _failure_text(rows)
+    stage = rows["failed_stage"] if "failed_stage" in rows else pd.Series(pd.NA, index=rows.index)
+    grouped = rows.assign(message=text, stage=stage.fillna("")).groupby(
+        ["kind", "message"], sort=False
+    )
+    out = grouped.agg(
+        count=("tenant", "size"),
+        tenants=("tenant", lambda s: list(s.head(EXAMPLES))),
+        stage=("stage", "first"),
+    ).reset_index()
+    return out.sort_values(["count", "kind"], ascending=[False, True], ignore_index=True)
+
+
+def _failure_text(rows: pd.DataFrame) -> pd.Series:
+    """The job's message for failed jobs; the error (else message) for the others."""
+    error = rows["error"].astype("string")
+    message = rows["message"].astype("string")
+    is_failed = rows["kind"] == "failed"
+    text = message.where(is_failed, error.fillna(message))
+    return text.fillna("(no message)").str.replace(r"\s+", " ", regex=True)
+
+
+def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETRY) -> pd.DataFrame:
+    """A tenants frame of the rows to run again, ready for ``launch_jobs``.
+
+    ``which``: any of "failed", "unknown", "rejected", "skipped" (default: the first three).
+    Each row keeps its ``flow_id``, ``env_id`` and the overrides it was sent with; the
+    generated unique part of ``job_name`` is dropped (a new run makes a new one).
+    """
+    _check(results)
+    kinds = {which} if isinstance(which, str) else set(which)
+    bad = kinds - set(PROBLEM_KINDS)
+    if bad:
+        raise ConfigError(f"which= takes {PROBLEM_KINDS}, not {sorted(bad)}.")
+    chosen = results[problem_kind(results).isin(kinds).fillna(False).astype(bool)]
+    bodies = [_request_body(text) for text in chosen["request"]]
+    frame = pd.DataFrame(bodies, index=chosen.index)
+    frame.insert(0, "tenant", chosen["tenant"].astype("string"))
+    frame.insert(1, "flow_id", chosen["flow_id"].astype("string"))
+    frame.insert(2, "env_id", chosen["env_id"].astype("string"))
+    return frame
+
+
+def _request_body(text: Any) -> dict[str, Any]:
+    if text is None or text is pd.NA or (isinstance(text, float) and pd.isna(text)):
+        return {}
+    body = json.loads(text) if isinstance(text, str) else dict(text)
+    name = body.pop("job_name", None)
+    base = str(name).split("~", 1)[0] if name else None
+    if base and base != "hotglue-nb":
+        body["job_name"] = base
+    return {k: v for k, v in body.items() if k in BODY_FIELDS}
+
+
+def plot_outcomes(results: pd.DataFrame) -> Any:
+    """Outcome bars and a duration histogram (matplotlib, ``pip install 'hotglue_nb[plot]'``)."""
+    _check(results)
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError(
+            "plot_outcomes needs matplotlib: pip install 'hotglue_nb[plot]'."
+        ) from None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    counts = results["outcome"].value_counts()
+    left.bar(counts.index.astype(str), counts.to_numpy())
+    left.set_title("outcomes")
+    durations = results["duration_s"].dropna() if "duration_s" in results else pd.Series([])
+    if len(durations):
+        right.hist(durations.astype(float), bins=20)
+    right.set_title("job duration (s)")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,254 @@
+"""wait_for_jobs and the analysis helpers, driven by the sandbox's fake clock (no sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+from hotglue_nb._results import RESULT_COLUMNS, WAIT_COLUMNS
+from hotglue_nb._wait import poll_delay
+
+WORLD = sandbox.demo_world(0)
+FLOW = WORLD.flow_ids[0]
+FAILING = {
+    t: WORLD.tenants[t]["failures"][FLOW] for t in WORLD.tenants if WORLD.tenants[t]["failures"]
+}
+OK = [t for t in WORLD.tenants if t not in FAILING]
+
+
+class Rig:
+    """An in-process sandbox on a fake clock, a client on it, and a fake sleep."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.clock = sandbox.FakeClock()
+        self.app = sandbox.create_app(sandbox.demo_world(0), clock=self.clock, time_scale=1.0, **kw)
+        self.state = self.app.state.sandbox
+        self.client = hg.AsyncHotglue(
+            api_key=WORLD.api_key,
+            env_id=WORLD.env_id,
+            base_url="http://127.0.0.1",
+            transport=httpx.ASGITransport(app=self.app),
+        )
+        self.slept = 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.clock.advance(seconds)
+
+    def launch(self, tenants: Any, **kw: Any) -> pd.DataFrame:
+        return hg.launch_jobs(
+            tenants, flow_id=FLOW, client=self.client, progress=False, reconcile_delay=0, **kw
+        )
+
+    def wait(self, results: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+        return hg.wait_for_jobs(
+            results, client=self.client, clock=self.clock, sleep=self.sleep, progress=False, **kw
+        )
+
+
+def test_poll_delay_backs_off_and_is_capped() -> None:
+    assert [poll_delay(n, 5, 30) for n in range(1, 8)] == [5, 7.5, 11.25, 16.875, 25.3125, 30, 30]
+
+
+def test_wait_to_the_end_with_failed_stages() -> None:
+    rig = Rig()
+    failing = {FAILING_BY_STAGE[s]: s for s in ("SYNC", "ETL", "EXPORT", "DISCOVER")}
+    tenants = OK[:6] + list(failing)
+    out = rig.wait(rig.launch(tenants))
+    assert list(out.columns) == [*RESULT_COLUMNS, *WAIT_COLUMNS]
+    assert out.finished.all()
+    ok = out[out.tenant.isin(OK)]
+    assert (ok.status == "JOB_COMPLETED").all() and ok.succeeded.all()
+    assert (ok.processed_rows > 0).all() and (ok.duration_s > 100).all()
+    for tenant, stage in failing.items():
+        row = out[out.tenant == tenant].iloc[0]
+        assert row.status == f"{stage}_FAILED" and row.succeeded == False  # noqa: E712
+        assert row.failed_stage == stage and row.message == FAILING[tenant]["message"]
+    assert rig.slept > 150  # simulated minutes, not real ones
+
+
+FAILING_BY_STAGE = {v["stage"]: t for t, v in reversed(list(FAILING.items()))}
+
+
+def test_polls_per_job_are_bounded() -> None:
+    rig = Rig()
+    out = rig.wait(rig.launch(OK[:20]))
+    assert out.duration_s.min() > 170  # about three minutes per job
+    assert out.polls.max() <= 11  # quoted in the README: <= 11 polls for a 3-minute job
+
+
+def test_timeout_leaves_rows_unfinished_without_raising() -> None:
+    rig = Rig()
+    out = rig.wait(rig.launch(OK[:5]), timeout=60)
+    assert not out.finished.any() and out.succeeded.isna().all()
+    assert set(out.status) <= {"JOB_CREATED", "SYNC_STARTED"}
+    assert rig.slept <= 60
+
+
+def test_queued_jobs_are_found_then_followed() -> None:
+    rig = Rig()
+    tenant = OK[0]
+    first = rig.launch([tenant])
+    queued = rig.launch([tenant], queue_if_active_job=True)
+    assert queued.outcome.iloc[0] == "queued" and pd.isna(queued.job_root.iloc[0])
+    both = pd.concat([first, queued], ignore_index=True)
+    out = rig.wait(both)
+    assert out.finished.all() and (out.status == "JOB_COMPLETED").all()
+    assert out.job_root.iloc[1] != out.job_root.iloc[0] and pd.notna(out.job_root.iloc[1])
+    assert out.job_name.iloc[1].startswith(queued.job_name.iloc[0] + ":")
+
+
+def test_transient_get_errors_are_retried() -> None:
+    rig = Rig()
+    results = rig.launch(OK[:3])
+    rig.state.faults = sandbox.FaultPlan.build({"server_error": 0.5, "on_get": True}, seed=1)
+    out = rig.wait(results)
+    assert out.finished.all()
+    codes = [code for method, _, _, code in rig.state.requests if method == "GET"]
+    assert any(code >= 500 for code in codes)
+
+
+def test_rows_without_jobs_are_not_polled() -> None:
+    rig = Rig()
+    results = rig.launch([OK[0], "nobody"], on_invalid="skip")
+    assert list(results.outcome) == ["created", "rejected"]
+    out = rig.wait(results)
+    assert out.finished.iloc[0] and pd.isna(out.finished.iloc[1])
+
+
+def test_launch_with_wait_true() -> None:
+    rig = Rig()
+    out = hg.launch_jobs(
+        OK[:3], flow_id=FLOW, client=rig.client, progress=False, wait=True,
+        clock=rig.clock, sleep=rig.sleep,
+    )  # fmt: skip
+    assert out.finished.all() and (out.status == "JOB_COMPLETED").all()
+
+
+def test_async_wait() -> None:
+    rig = Rig()
+
+    async def go() -> pd.DataFrame:
+        results = await hg.aio.launch_jobs(OK[:2], flow_id=FLOW, client=rig.client, progress=False)
+        return await hg.aio.wait_for_jobs(
+            results, client=rig.client, clock=rig.clock, sleep=rig.sleep, progress=False
+        )
+
+    assert asyncio.run(go()).finished.all()
+
+
+def test_bad_wait_arguments() -> None:
+    rig = Rig()
+    results = rig.launch(OK[:1])
+    with pytest.raises(hg.ConfigError, match="poll_interval"):
+        rig.wait(results, poll_interval=0)
+    with pytest.raises(hg.ConfigError, match="Unknown wait_for_jobs argument"):
+        rig.wait(results, pol_interval=3)
+    with pytest.raises(hg.ConfigError, match="results frame"):
+        hg.wait_for_jobs(pd.DataFrame({"tenant": ["a"]}))
+
+
+# --- analysis ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished() -> pd.DataFrame:
+    rig = Rig()
+    tenants = OK[:10] + list(FAILING)[:4] + ["nobody"]
+    results = rig.launch(tenants, on_invalid="skip", override_start_date="2024-01-01",
+                         job_name="nightly")  # fmt: skip
+    return rig.wait(results)
+
+
+def test_summarize(finished: pd.DataFrame) -> None:
+    summary = hg.summarize(finished)
+    assert summary.outcomes.loc["created", "count"] == 14
+    assert summary.outcomes.loc["rejected", "count"] == 1
+    assert summary.statuses.loc["JOB_COMPLETED", "count"] == 10
+    assert abs(summary.outcomes["share"].sum() - 1) < 1e-9
+    assert set(summary.durations.columns) >= {"p50", "p90", "max"}
+    assert summary.by_flow.loc[FLOW, "success_rate"] == pytest.approx(10 / 14, abs=1e-4)
+    assert "outcomes" in repr(summary) and "<table" in summary._repr_html_()
+
+
+def test_failures_grouped_by_message(finished: pd.DataFrame) -> None:
+    table = hg.failures(finished)
+    assert list(table.columns) == ["kind", "message", "count", "tenants", "stage"]
+    assert table["count"].sum() == 5
+    rejected = table[table.kind == "rejected"].iloc[0]
+    assert rejected.tenants == ["nobody"] and "not found" in rejected.message
+    failed = table[table.kind == "failed"]
+    assert set(failed.stage) <= {"SYNC", "ETL", "EXPORT", "DISCOVER"}
+    assert all(len(t) >= 1 for t in failed.tenants)
+
+
+def test_retry_frame_round_trip(finished: pd.DataFrame) -> None:
+    again = hg.retry_frame(finished)
+    assert len(again) == 5 and set(again.index) == set(
+        finished[
+            (finished.succeeded == False) | (finished.outcome == "rejected")  # noqa: E712
+        ].index
+    )
+    assert (again.override_start_date == "2024-01-01T00:00:00.000Z").all()
+    assert (again.job_name == "nightly").all()
+    only_failed = hg.retry_frame(finished, which="failed")
+    assert len(only_failed) == 4
+    rerun = hg.launch_jobs(only_failed, dry_run=True, progress=False, env_id=WORLD.env_id)
+    bodies = [json.loads(b) for b in rerun.request]
+    assert all(b["override_start_date"] == "2024-01-01T00:00:00.000Z" for b in bodies)
+    assert all(b["job_name"].startswith("nightly~") for b in bodies)
+    with pytest.raises(hg.ConfigError, match="which="):
+        hg.retry_frame(finished, which="broken")
+
+
+def test_plot_outcomes(finished: pd.DataFrame) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = hg.plot_outcomes(finished)
+    assert len(fig.axes) == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_export_round_trips(finished: pd.DataFrame, tmp_path: Path, suffix: str) -> None:
+    path = hg.export_results(finished, tmp_path / f"results{suffix}")
+    back = hg.read_results(path)
+    assert list(back.columns) == list(finished.columns)
+    assert back.dtypes.astype(str).tolist() == finished.dtypes.astype(str).tolist()
+    assert list(back.index) == list(finished.index)
+    expected = finished.copy()
+    if suffix == ".xlsx":  # Excel keeps milliseconds
+        for column in ("launched_at", "last_updated"):
+            expected[column] = expected[column].dt.round("ms")
+    pd.testing.assert_frame_equal(back, expected, check_index_type=False)
+    assert json.loads(back.request.iloc[0])["job_name"].startswith("nightly~")
+
+
+def test_export_bad_extension(finished: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(hg.ConfigError, match=".csv, .parquet, .xlsx"):
+        hg.export_results(finished, tmp_path / "results.json")
+    with pytest.raises(hg.ConfigError, match="No results file"):
+        hg.read_results(tmp_path / "missing.csv")
+
+
+def test_history_in_the_journal(tmp_path: Path) -> None:
+    rig = Rig()
+    journal = tmp_path / "run.jsonl"
+    tenants = pd.DataFrame({"tenant": [OK[0], list(FAILING)[0], "nobody"]}, index=["a", "b", "c"])
+    results = rig.launch(tenants, journal=journal)
+    out = rig.wait(results, journal=journal)
+    past = hg.load_run(journal)
+    assert list(past.index) == ["a", "b", "c"]
+    assert list(past.outcome) == list(out.outcome)
+    assert list(past.status) == list(out.status)
+    assert past.finished.iloc[0] and past.succeeded.iloc[0] and not past.succeeded.iloc[1]
+    assert hg.failures(past)["count"].sum() == 2
