@@ -28,6 +28,7 @@ from ._exceptions import (
     ConfigError,
     ConflictError,
     HotglueError,
+    HotglueWarning,
     LaunchInterrupted,
     LockedError,
     NotFoundError,
@@ -48,6 +49,7 @@ from ._models import (
     is_terminal,
 )
 from ._report import Summary, failures, plot_outcomes, retry_frame, summarize
+from ._tenants import read_tenants
 from ._version import __version__
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "FAILED_STATUSES",
     "Hotglue",
     "HotglueError",
+    "HotglueWarning",
     "JOB_COMPLETED",
     "JOB_CREATED",
     "Job",
@@ -89,6 +92,7 @@ __all__ = [
     "load_run",
     "plot_outcomes",
     "read_results",
+    "read_tenants",
     "retry_frame",
     "summarize",
     "wait_for_jobs",

@@ -41,6 +41,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "HotglueError",
+    "HotglueWarning",
     "LaunchInterrupted",
     "LockedError",
     "NotFoundError",
@@ -52,6 +53,10 @@ __all__ = [
 ]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class HotglueWarning(UserWarning):
+    """Warned when hotglue_nb drops or changes something it was given (e.g. skipped rows)."""
 
 
 class HotglueError(Exception):

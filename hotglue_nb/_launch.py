@@ -423,8 +423,9 @@ async def _after_error(
         )
     if decision in ("abort", "reject"):
         return _result(
-            run, plan, "rejected", error=_describe(exc), attempts=attempts, http_status=status
-        )
+            run, plan, "rejected", error=_describe(exc), attempts=attempts, http_status=status,
+            message=getattr(exc, "api_message", None) or None,
+        )  # fmt: skip
     if decision == "reconcile":
         state, job, why = await _check(run, plan)
         if state == "found":

@@ -112,7 +112,8 @@ def problem_kind(results: pd.DataFrame) -> pd.Series:
 def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.DataFrame:
     """Failed, unknown and rejected rows grouped by message, most frequent first.
 
-    Columns: ``kind``, ``message``, ``count``, ``tenants`` (up to five examples), ``stage``.
+    Columns: ``kind``, ``message`` (tenant ids replaced by ``<tenant>``), ``count``,
+    ``tenants`` (up to five examples, comma-separated), ``stage``.
     """
     _check(results)
     kind = problem_kind(results)
@@ -128,19 +129,21 @@ def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.Data
     )
     out = grouped.agg(
         count=("tenant", "size"),
-        tenants=("tenant", lambda s: list(s.head(EXAMPLES))),
+        tenants=("tenant", lambda s: ", ".join(map(str, s.head(EXAMPLES)))),
         stage=("stage", "first"),
     ).reset_index()
     return out.sort_values(["count", "kind"], ascending=[False, True], ignore_index=True)
 
 
 def _failure_text(rows: pd.DataFrame) -> pd.Series:
-    """The job's message for failed jobs; the error (else message) for the others."""
-    error = rows["error"].astype("string")
-    message = rows["message"].astype("string")
-    is_failed = rows["kind"] == "failed"
-    text = message.where(is_failed, error.fillna(message))
-    return text.fillna("(no message)").str.replace(r"\s+", " ", regex=True)
+    """The API's message (else the error), with the tenant's own id taken out so that the
+    same failure of many tenants lands in one group."""
+    text = rows["message"].astype("string").fillna(rows["error"].astype("string"))
+    generic = [
+        str(t).replace(str(tenant), "<tenant>") if pd.notna(t) else "(no message)"
+        for t, tenant in zip(text, rows["tenant"], strict=True)
+    ]
+    return pd.Series(generic, index=rows.index).str.replace(r"\s+", " ", regex=True)
 
 
 def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETRY) -> pd.DataFrame:

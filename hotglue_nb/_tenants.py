@@ -1,0 +1,275 @@
+"""read_tenants: a tenants spreadsheet (CSV, XLSX, ODS) -> a validated tenants DataFrame.
+
+Ids are read as text (leading zeros kept; ``12598713.0`` from a numeric cell becomes
+``12598713``), headers are matched loosely (``Tenant ID`` -> ``tenant``), JSON cells are
+parsed for object fields, dates are parsed explicitly (Excel date cells or ISO text; an
+ambiguous or impossible date is refused, never guessed). Every problem is reported at once,
+with the spreadsheet's own row numbers (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+import re
+import warnings
+from collections.abc import Hashable
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
+from ._models import BODY_FIELDS, coerce_field
+
+__all__ = ["read_tenants"]
+
+ALIASES = {
+    "tenant": "tenant", "tenant_id": "tenant", "tenantid": "tenant", "tenant_name": "tenant",
+    "flow": "flow_id", "flow_id": "flow_id", "flowid": "flow_id",
+    "env": "env_id", "env_id": "env_id", "environment": "env_id", "environment_id": "env_id",
+}  # fmt: skip
+EXCEL = (".xlsx", ".xlsm")
+FLOAT_ID = re.compile(r"^(\d+)\.0+$")
+Source = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+
+def read_tenants(
+    path_or_buffer: Source,
+    *,
+    sheet: str | int | None = None,
+    tenant_column: str | None = None,
+    on_invalid: str = "raise",
+) -> pd.DataFrame:
+    """Read and check a tenants file; the index is the spreadsheet row number.
+
+    Raises ``TenantsFileError`` listing every problem, unless ``on_invalid="skip"``, which
+    drops the bad rows with a warning that lists them.
+    """
+    if on_invalid not in ("raise", "skip"):
+        raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}.")
+    raw, name = _read(path_or_buffer, sheet)
+    frame = _rename(raw, tenant_column, name)
+    problems: dict[int, list[str]] = {}
+    out = _convert(frame, problems)
+    _duplicates(out, problems)
+    return _finish(out, problems, on_invalid, name)
+
+
+def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
+    name, kind = _kind(source)
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        else:
+            excel: Any = pd.read_excel
+            frame = excel(source, sheet_name=sheet or 0, dtype=object, engine=_engine(kind))
+    except FileNotFoundError:
+        raise TenantsFileError(f"No such file: {name}.") from None
+    except ValueError as exc:
+        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
+            raise TenantsFileError(f"{name}: {exc}. Pass sheet= with one of its sheets.") from None
+        raise TenantsFileError(f"{name} cannot be read as {kind.upper()}: {exc}") from None
+    except (ImportError, OSError) as exc:
+        raise TenantsFileError(f"{name} cannot be read: {exc}") from None
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
+    return frame, name
+
+
+def _kind(source: Source) -> tuple[str, str]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".txt"):
+            return path.name, "csv"
+        if suffix in EXCEL:
+            return path.name, "xlsx"
+        if suffix == ".ods":
+            return path.name, "ods"
+        raise TenantsFileError(f"{path.name}: tenants files must be .csv, .xlsx or .ods.")
+    head = source.read(4)
+    source.seek(0)
+    is_zip = head[:2] in (b"PK", "PK")
+    return "<buffer>", ("xlsx" if is_zip else "csv")
+
+
+def _engine(kind: str) -> str:
+    if importlib.util.find_spec("python_calamine") is not None:
+        return "calamine"
+    if kind == "ods":
+        raise TenantsFileError("Reading .ods needs python-calamine: pip install python-calamine.")
+    if importlib.util.find_spec("openpyxl") is None:
+        raise TenantsFileError("Reading .xlsx needs openpyxl: pip install 'hotglue_nb[excel]'.")
+    return "openpyxl"
+
+
+def _normal(header: Hashable) -> str:
+    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+
+
+def _rename(frame: pd.DataFrame, tenant_column: str | None, name: str) -> pd.DataFrame:
+    mapping: dict[Hashable, str] = {}
+    kept: list[Hashable] = []
+    problems = []
+    for col in frame.columns:
+        key = _normal(col)
+        target = ALIASES.get(key) or (key if key in BODY_FIELDS else None)
+        if tenant_column is not None and str(col) == tenant_column:
+            target = "tenant"
+        elif tenant_column is not None and target == "tenant":
+            target = None
+        if target is None:
+            close = difflib.get_close_matches(key, [*BODY_FIELDS, *ALIASES], n=1, cutoff=0.8)
+            if close:
+                problems.append(f"column {col!r} looks like a misspelt {close[0]!r}; rename it")
+            kept.append(col)  # the user's own columns (notes, owner...) travel along
+            continue
+        if target in mapping.values():
+            problems.append(f"columns map twice to {target!r}: keep one")
+        mapping[col] = target
+    if "tenant" not in mapping.values():
+        headers = ", ".join(map(repr, frame.columns))
+        problems.append(
+            f"no tenant column (headers: {headers}); name it 'tenant' or pass tenant_column="
+        )
+    if problems:
+        raise TenantsFileError(f"{name}: " + "; ".join(problems) + ".", problems)
+    return frame[[*mapping, *kept]].rename(columns=mapping)
+
+
+def _convert(frame: pd.DataFrame, problems: dict[int, list[str]]) -> pd.DataFrame:
+    blank = frame.map(_blank).all(axis=1)
+    frame = frame[~blank]
+    columns: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        values = []
+        for row, cell in frame[col].items():
+            value, problem = _cell(str(col), cell)
+            values.append(value)
+            if problem:
+                problems.setdefault(int(row), []).append(f"column {col!r}: {problem}")  # type: ignore[call-overload]
+        columns[str(col)] = values
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _cell(col: str, cell: Any) -> tuple[Any, str | None]:
+    if _blank(cell):
+        return None, ("blank tenant id" if col == "tenant" else None)
+    if col in ("tenant", "flow_id", "env_id"):
+        return _id(cell)
+    kind = BODY_FIELDS.get(col)
+    if kind is None:
+        return cell, None
+    try:
+        if kind == "date-time":
+            return _date(cell), None
+        if kind == "boolean":
+            return _bool(cell), None
+        if kind == "object":
+            return coerce_field(col, kind, cell), None
+        return str(cell).strip(), None
+    except ConfigError as exc:
+        return cell, str(exc)
+
+
+def _id(cell: Any) -> tuple[str | None, str | None]:
+    if isinstance(cell, bool):
+        return None, f"{cell!r} is not an id"
+    if isinstance(cell, float):
+        if not cell.is_integer():
+            return None, f"{cell!r} is not a whole-number id"
+        return str(int(cell)), None
+    text = str(cell).strip()
+    match = FLOAT_ID.match(text)
+    return (match.group(1) if match else text), None
+
+
+def _date(cell: Any) -> pd.Timestamp:
+    if isinstance(cell, (datetime, date)):
+        stamp = pd.Timestamp(cell)
+    else:
+        text = str(cell).strip()
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            raise ConfigError(
+                f"{text!r} is not an unambiguous date: write it as YYYY-MM-DD "
+                "(or use a real date cell)"
+            )
+        try:
+            stamp = pd.Timestamp(datetime.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(f"{text!r} is not a valid date") from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+TRUE = {"true", "yes", "y", "1"}
+FALSE = {"false", "no", "n", "0"}
+
+
+def _bool(cell: Any) -> bool:
+    if isinstance(cell, bool):
+        return cell
+    text = str(cell).strip().lower()
+    if isinstance(cell, (int, float)) and cell in (0, 1):
+        return bool(cell)
+    if text in TRUE | FALSE:
+        return text in TRUE
+    raise ConfigError(f"{cell!r} is not TRUE/FALSE")
+
+
+def _blank(cell: Any) -> bool:
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return True
+    if isinstance(cell, float) and cell != cell:
+        return True
+    return isinstance(cell, str) and not cell.strip()
+
+
+def _duplicates(frame: pd.DataFrame, problems: dict[int, list[str]]) -> None:
+    keys = [c for c in ("tenant", "flow_id", "env_id") if c in frame]
+    seen: dict[tuple[Any, ...], int] = {}
+    for row, values in zip(frame.index, frame[keys].itertuples(index=False), strict=True):
+        key = tuple(values)
+        if key[0] is None:
+            continue
+        if key in seen:
+            what = " + ".join(f"{k}={v!r}" for k, v in zip(keys, key, strict=True) if v)
+            problems.setdefault(int(row), []).append(f"duplicate of row {seen[key]} ({what})")
+        else:
+            seen[key] = int(row)
+
+
+def _finish(
+    frame: pd.DataFrame, problems: dict[int, list[str]], on_invalid: str, name: str
+) -> pd.DataFrame:
+    lines = [f"row {row}: {msg}" for row, msgs in sorted(problems.items()) for msg in msgs]
+    if lines and on_invalid == "raise":
+        shown = "\n  ".join(lines[:50]) + (
+            f"\n  ... and {len(lines) - 50} more" if len(lines) > 50 else ""
+        )
+        raise TenantsFileError(
+            f"{name}: {len(problems)} row(s) have problems:\n  {shown}\n"
+            "Fix the file, or pass on_invalid='skip' to drop these rows.",
+            lines,
+        )
+    if lines:
+        warnings.warn(
+            f"{name}: skipped {len(problems)} bad row(s): " + "; ".join(lines),
+            HotglueWarning,
+            stacklevel=3,
+        )
+        frame = frame.drop(index=list(problems))
+    return _dtypes(frame)
+
+
+def _dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in frame.columns:
+        kind = BODY_FIELDS.get(col)
+        if col in ("tenant", "flow_id", "env_id") or kind == "string":
+            frame[col] = frame[col].astype("string")
+        elif kind == "boolean":
+            frame[col] = frame[col].astype("boolean")
+        elif kind == "date-time":
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame
