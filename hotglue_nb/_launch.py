@@ -258,7 +258,10 @@ async def execute_launch(spec: LaunchSpec, on_event: Event | None = None) -> pd.
         raise LaunchInterrupted(_finish_frame(run, "interrupted before sending")) from None
     finally:
         await _close(run, owned)
-    return _finish_frame(run, "not sent")
+    frame = _finish_frame(run, "not sent")
+    if spec.journal_path is not None:
+        frame.attrs["journal"] = str(spec.journal_path)  # lets wait_for_jobs record statuses
+    return frame
 
 
 def _clients(spec: LaunchSpec) -> tuple[dict[str, AsyncHotglue], list[AsyncHotglue]]:

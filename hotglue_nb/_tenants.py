@@ -72,8 +72,10 @@ def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
         if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
             raise TenantsFileError(f"{name}: {exc}. Pass sheet= with one of its sheets.") from None
         raise TenantsFileError(f"{name} cannot be read as {kind.upper()}: {exc}") from None
-    except (ImportError, OSError) as exc:
-        raise TenantsFileError(f"{name} cannot be read: {exc}") from None
+    except TenantsFileError:
+        raise
+    except Exception as exc:  # parsers raise many types (BadZipFile, ParserError, ...)
+        raise TenantsFileError(f"{name} cannot be read as {kind.upper()}: {exc}") from None
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
     return frame, name
 
@@ -119,7 +121,8 @@ def _rename(frame: pd.DataFrame, tenant_column: str | None, name: str) -> pd.Dat
         if tenant_column is not None and str(col) == tenant_column:
             target = "tenant"
         elif tenant_column is not None and target == "tenant":
-            target = None
+            mapping[col] = f"{col}_original"  # tenant_column= wins; keep this one aside
+            continue
         if target is None:
             close = difflib.get_close_matches(key, [*BODY_FIELDS, *ALIASES], n=1, cutoff=0.8)
             if close:

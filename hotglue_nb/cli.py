@@ -186,7 +186,8 @@ def _run_status(args: argparse.Namespace) -> int:
     path = Path(args.file)
     is_results = path.suffix.lower() in (".csv", ".parquet", ".xlsx")
     results = read_results(path) if is_results else load_run(args.file)
-    return _report(results, None, waited="finished" in results, dry_run=False)
+    waited = "finished" in results and bool(results["finished"].notna().any())
+    return _report(results, None, waited=waited, dry_run=False)
 
 
 def _run_tenants(args: argparse.Namespace) -> int:

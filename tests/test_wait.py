@@ -246,7 +246,7 @@ def test_history_in_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "run.jsonl"
     tenants = pd.DataFrame({"tenant": [OK[0], list(FAILING)[0], "nobody"]}, index=["a", "b", "c"])
     results = rig.launch(tenants, journal=journal)
-    out = rig.wait(results, journal=journal)
+    out = rig.wait(results)  # the journal path travels in results.attrs
     past = hg.load_run(journal)
     assert list(past.index) == ["a", "b", "c"]
     assert list(past.outcome) == list(out.outcome)
