@@ -131,10 +131,19 @@ class AsyncHotglue:
         return [str(item) for item in _as_list(data)]
 
     async def linked_sources(
-        self, flow_id: str, tenant: str, *, catalog: bool = False, tap: str | None = None
+        self,
+        flow_id: str,
+        tenant: str,
+        *,
+        catalog: bool = False,
+        tap: str | None = None,
+        config: bool = False,
     ) -> list[dict[str, Any]]:
-        """Linked sources with their ``fieldMap`` (and Singer ``catalog`` when asked)."""
+        """Linked sources with their ``fieldMap`` (and Singer ``catalog`` / ``config`` when
+        asked): ``GET /{env_id}/{flow_id}/{tenant}/linkedSources``."""
         params: dict[str, str] = {"catalog": "true"} if catalog else {}
+        if config:
+            params["config"] = "true"
         if tap is not None:
             params["tap_name"] = tap
         path = self._path(flow_id, tenant, "linkedSources")
@@ -297,10 +306,17 @@ class Hotglue:
         return self._run(self.aio.list_tenants())
 
     def linked_sources(
-        self, flow_id: str, tenant: str, *, catalog: bool = False, tap: str | None = None
+        self,
+        flow_id: str,
+        tenant: str,
+        *,
+        catalog: bool = False,
+        tap: str | None = None,
+        config: bool = False,
     ) -> list[dict[str, Any]]:
-        """Linked sources with their fieldMap (and catalog when asked)."""
-        return self._run(self.aio.linked_sources(flow_id, tenant, catalog=catalog, tap=tap))
+        """Linked sources with their fieldMap (and catalog / config when asked)."""
+        coro = self.aio.linked_sources(flow_id, tenant, catalog=catalog, tap=tap, config=config)
+        return self._run(coro)
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return run_sync(coro)
