@@ -57,6 +57,7 @@ class LaunchSpec:
     timeout: float
     journal_path: Path | None
     dry_run: bool
+    flow_id: str | None = None
     reconcile_delay: float = RECONCILE_DELAY
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
     check_first: set[int] = field(default_factory=set)
@@ -98,6 +99,8 @@ def prepare_launch(
     creds = _credentials(aclient, api_key, env_id, base_url, dry_run)
     resumed = _resume_state(resume, dry_run)
     run_id = resumed.run_id if resumed else _new_run_id()
+    if resumed and flow_id is None:
+        flow_id = resumed.run.get("flow_id")  # resume=... alone repeats the run's flow
     plan = plan_rows(
         frame, defaults=body, flow_id=flow_id, env_id=env_id or creds.env_id, run_id=run_id
     )
@@ -118,6 +121,7 @@ def prepare_launch(
         timeout=timeout,
         journal_path=_journal_path(journal, resumed, run_id, dry_run),
         dry_run=dry_run,
+        flow_id=flow_id,
         reconcile_delay=reconcile_delay,
         resumed=resumed,
     )
@@ -295,6 +299,7 @@ async def _journal_header(run: _Run) -> None:
             "at": _now_iso(),
             "env_id": spec.credentials.env_id,
             "base_url": spec.credentials.base_url,
+            "flow_id": spec.flow_id,
             "rows": spec.total,
             "labels": [str(label) for label in spec.plan.labels],
             "tenants": _row_tenants(spec),

@@ -27,6 +27,10 @@ def launch(api: FakeAPI, tenants: Any, **kw: Any) -> pd.DataFrame:
     return hg.launch_jobs(tenants, **options)
 
 
+def client_for(api: FakeAPI) -> hg.AsyncHotglue:
+    return hg.AsyncHotglue(api_key=KEY, env_id=ENV, transport=api.transport())
+
+
 def frame(n: int, **cols: Any) -> pd.DataFrame:
     return pd.DataFrame({"tenant": [f"t{i:03d}" for i in range(n)], **cols})
 
@@ -400,7 +404,8 @@ def test_resume_carries_over_reconciles_and_sends_the_rest(tmp_path: Path) -> No
     path.write_text("".join(json.dumps(r) + "\n" for r in keep) + '{"kind": "outc')  # torn line
     api.jobs.pop("t003")  # t003's POST never arrived
     posts_before = len(api.posts)
-    again = launch(api, frame(4), resume=path)
+    # no flow_id: a resume repeats the journal's flow
+    again = hg.launch_jobs(frame(4), resume=path, client=client_for(api), **FAST)
     assert list(again.outcome) == ["created", "created", "created", "created"]
     assert again.run_id.unique().tolist() == [first.run_id.iloc[0]]
     assert again.job_id.iloc[0] == first.job_id.iloc[0]  # carried over, not resent

@@ -38,7 +38,7 @@ from __future__ import annotations
 from ._app import AnswerLost, SandboxState, create_app
 from ._faults import FaultPlan, Faults, parse_faults
 from ._jobs import DEFAULT_TIME_SCALE
-from ._serve import Sandbox, serve
+from ._serve import Sandbox, serve, start
 from ._world import UNIFIED_OBJECTS, World, demo_world
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "demo_world",
     "parse_faults",
     "serve",
+    "start",
 ]
 
 

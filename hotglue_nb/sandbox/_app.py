@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -127,6 +127,8 @@ async def _endpoint(request: Request) -> Response:
         response = await _handle(state, request, segments, tenant)
     except ApiError as exc:
         response = _error(exc.status, exc.code, exc.message, exc.headers)
+    except ClientDisconnect:  # the client hung up before its body arrived: nothing was done
+        response = Response(status_code=499)
     state.requests.append((request.method, "/" + "/".join(segments), tenant, response.status_code))
     return response
 

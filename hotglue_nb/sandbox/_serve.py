@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -18,7 +19,7 @@ from ._app import AnswerLost, SandboxState, create_app
 from ._jobs import DEFAULT_TIME_SCALE
 from ._world import World
 
-__all__ = ["Sandbox", "serve"]
+__all__ = ["Sandbox", "serve", "start"]
 
 START_TIMEOUT = 10.0
 
@@ -30,6 +31,7 @@ class Sandbox:
     base_url: str
     app: Starlette
     state: SandboxState
+    _stack: contextlib.ExitStack | None = field(default=None, repr=False)
 
     @property
     def world(self) -> World:
@@ -63,6 +65,18 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"Sandbox(base_url={self.base_url!r}, env_id={self.env_id!r}, api_key='********')"
+
+    def stop(self) -> None:
+        """Stop a sandbox made by ``start()`` (a no-op for one made by ``serve()``)."""
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class _DropDeliberateErrors(logging.Filter):
@@ -125,3 +139,12 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the sandbox server did not start")
         time.sleep(0.01)
+
+
+def start(world: World | dict[str, Any] | str | None = None, **options: Any) -> Sandbox:
+    """Like ``serve()``, without a ``with`` block (handy across notebook cells); call
+    ``sb.stop()`` when done."""
+    stack = contextlib.ExitStack()
+    sandbox = stack.enter_context(serve(world, **options))
+    sandbox._stack = stack
+    return sandbox

@@ -1,0 +1,33 @@
+"""The documentation notebooks are committed clean (they run under nbmake, see the README)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_the_four_guides_exist() -> None:
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_saved_without_outputs_and_for_python3(path: Path) -> None:
+    book = json.loads(path.read_text())
+    assert book["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in book["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+    text = path.read_text()
+    assert "sandbox-key" not in text  # no credentials pasted into a notebook
+
+
+def test_readme_quickstart_is_notebook_01() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    book = json.loads(NOTEBOOKS[0].read_text())
+    code = ["".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code"]
+    for cell in code[:3]:
+        assert cell in readme, cell
