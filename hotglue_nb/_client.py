@@ -99,13 +99,11 @@ class AsyncHotglue:
         Job (200), or a QueuedJob (202) when it waits behind a running job. Not idempotent:
         this method never retries.
         """
-        return await self._send_job(flow_id, tenant, build_body(body))
+        return await self._send_job(self._path(flow_id, tenant, "jobs"), tenant, build_body(body))
 
-    async def _send_job(
-        self, flow_id: str, tenant: str, payload: dict[str, Any]
-    ) -> Job | QueuedJob:
-        """POST an already validated body (the launcher validates every row up front)."""
-        path = self._path(flow_id, tenant, "jobs")
+    async def _send_job(self, path: str, tenant: str, payload: dict[str, Any]) -> Job | QueuedJob:
+        """POST an already validated body to an already encoded path (the launcher checks
+        every row up front)."""
         data = await self._request("POST", path, tenant=str(tenant), json_body=payload)
         if data.status_code == 202:
             return QueuedJob.from_api(_as_dict(data))

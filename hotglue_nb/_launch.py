@@ -384,7 +384,7 @@ async def _launch_row(run: _Run, plan: RowPlan) -> dict[str, Any]:
         attempts += 1
         await _intent(run, plan, attempts)
         try:
-            answer = await run.clients[plan.env_id]._send_job(plan.flow_id, plan.tenant, plan.body)
+            answer = await run.clients[plan.env_id]._send_job(plan.path, plan.tenant, plan.body)
         except HotglueError as exc:
             last = exc
             step = await _after_error(run, plan, exc, attempts)

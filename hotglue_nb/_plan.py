@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._exceptions import ConfigError
 from ._models import BODY_FIELDS, coerce_field, unknown_field_message
-from ._paths import api_path
+from ._paths import segment
 
 __all__ = ["Plan", "RowPlan", "as_frame", "job_name_for", "plan_rows"]
 
@@ -39,11 +39,7 @@ class RowPlan:
     def job_name(self) -> str:
         return str(self.body["job_name"])
 
-    @property
-    def path(self) -> str:
-        return api_path(
-            (self.env_id, "env_id"), (self.flow_id, "flow_id"), (self.tenant, "tenant"), "jobs"
-        )
+    path: str  # the POST path, ids already percent-encoded
 
     @property
     def request_json(self) -> str:
@@ -116,8 +112,10 @@ def plan_rows(
         raise ConfigError("No flow: pass flow_id=... or add a 'flow_id' column.")
     base = {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not _empty(v)}
     plan = Plan(rows=[], problems={}, labels=list(frame.index), skipped={})
-    records = frame.to_dict("records")
-    for row, record in enumerate(records):
+    used = [c for c in (*ID_COLUMNS, *body_cols) if c in frame.columns]
+    columns = {c: frame[c].tolist() for c in used}  # column lists: no dict per row
+    for row in range(len(frame)):
+        record = {c: values[row] for c, values in columns.items()}
         _plan_one(plan, row, record, base, body_cols, flow_id, env_id, run_id)
     return plan
 
@@ -125,7 +123,7 @@ def plan_rows(
 def _plan_one(
     plan: Plan,
     row: int,
-    record: dict[Hashable, Any],
+    record: dict[str, Any],
     base: dict[str, Any],
     body_cols: list[str],
     flow_id: str | None,
@@ -134,11 +132,14 @@ def _plan_one(
 ) -> None:
     problems: list[str] = []
     ids: dict[str, str] = {}
+    encoded: dict[str, str] = {}
     for col, default in (("tenant", None), ("flow_id", flow_id), ("env_id", env_id)):
         value, problem = _id_value(record.get(col), default, col)
         ids[col] = value
         if problem:
             problems.append(problem)
+        else:
+            encoded[col] = segment(value, col)
     body = dict(base)
     for col in body_cols:
         value = _plain(record[col])
@@ -153,8 +154,9 @@ def _plan_one(
         plan.problems[row] = problems
         plan.skipped[row] = (ids["tenant"] or "", ids["flow_id"] or "", ids["env_id"] or "")
         return
+    path = f"/{encoded['env_id']}/{encoded['flow_id']}/{encoded['tenant']}/jobs"
     plan.rows.append(
-        RowPlan(row, plan.labels[row], ids["tenant"], ids["flow_id"], ids["env_id"], body)
+        RowPlan(row, plan.labels[row], ids["tenant"], ids["flow_id"], ids["env_id"], body, path)
     )
 
 
@@ -173,7 +175,7 @@ def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | Non
         return str(value), f"column {col!r}: {value!r} is not a text id"
     text = str(value)
     try:
-        api_path((text, col))
+        segment(text, col)
     except ConfigError as exc:
         return text, f"column {col!r}: {exc}"
     return text, None

@@ -25,7 +25,7 @@ __all__ = ["LoopThread", "loop_thread", "run_sync"]
 
 T = TypeVar("T")
 
-TICK_SECONDS = 0.05
+TICK_SECONDS = 0.1
 CANCEL_GRACE_SECONDS = 10.0
 
 
