@@ -52,9 +52,9 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
             results = _run(execute_launch(spec, events.put), nest, lambda: bar.drain(events))
         finally:
             bar.drain(events)
-    if not display.get("wait"):
-        return results
-    return _wait(results, _wait_args(run, wait_opts), progress, nest)
+        if not display.get("wait"):
+            return results
+        return _wait(results, _wait_args(run, wait_opts), progress, nest, bar=bar)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
@@ -73,10 +73,15 @@ def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.D
 
 
 def _wait(
-    results: pd.DataFrame, options: dict[str, Any], progress: Any, nest: bool
+    results: pd.DataFrame,
+    options: dict[str, Any],
+    progress: Any,
+    nest: bool,
+    *,
+    bar: Progress | None = None,
 ) -> pd.DataFrame:
     spec = prepare_wait(results, **options)
-    view = LiveView(len(spec.follows), progress)
+    view = LiveView(len(spec.follows), progress, bar=bar)
     events: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
 
     def post(tenant: str, status: str | None) -> None:

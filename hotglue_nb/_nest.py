@@ -1,6 +1,6 @@
 """The opt-in nest-asyncio mode (``nest_asyncio=True``): run a coroutine on the caller's own
 running loop by re-entering it. Never applied unless asked for; uses the maintained
-``nest-asyncio2`` fork (``pip install "hotglue_nb[nest]"``)."""
+``nest-asyncio2`` fork (a dependency; never the archived ``nest-asyncio``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def run_nested(coro: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         coro.close()
         raise ConfigError(
-            "nest_asyncio=True needs nest-asyncio2: pip install 'hotglue_nb[nest]'."
+            "nest_asyncio=True needs nest-asyncio2: pip install nest-asyncio2."
         ) from None
     try:
         loop = asyncio.get_running_loop()

@@ -29,6 +29,13 @@ class Progress:
             self.bar.set_postfix(dict(sorted(self.counts.items())), refresh=False)
             self.bar.update(n)
 
+    def phase(self, desc: str, total: int) -> None:
+        """Start the next phase on the same bar (launch, then wait: one display)."""
+        self.counts = Counter()
+        if self.bar is not None:
+            self.bar.reset(total=total)
+            self.bar.set_description(desc)
+
     def drain(self, events: queue.SimpleQueue[str]) -> None:
         """Draw every event posted so far (called between waits on the caller's thread)."""
         batch: Counter[str] = Counter()
@@ -68,8 +75,20 @@ class LiveView:
     """Following jobs: a bar of finished jobs with counts per status, plus, in Jupyter, a
     compact table (counts per status, latest changes) redrawn at most once a second."""
 
-    def __init__(self, total: int, progress: Any = True, *, interval: float = 1.0) -> None:
-        self.bar = Progress(total, "wait", progress)
+    def __init__(
+        self,
+        total: int,
+        progress: Any = True,
+        *,
+        interval: float = 1.0,
+        bar: Progress | None = None,
+    ) -> None:
+        self._own_bar = bar is None
+        if bar is None:
+            bar = Progress(total, "wait", progress)
+        else:
+            bar.phase("wait", total)
+        self.bar = bar
         self.statuses: dict[str, str | None] = {}
         self.recent: list[tuple[str, str | None]] = []
         self.interval = interval
@@ -117,7 +136,8 @@ class LiveView:
 
     def close(self) -> None:
         self._maybe_draw(force=True)
-        self.bar.close()
+        if self._own_bar:
+            self.bar.close()
 
 
 def _display_handle() -> Any:

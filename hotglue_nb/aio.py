@@ -29,9 +29,9 @@ async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.Data
     progress = display.get("progress", True)
     with Progress(spec.total, "launch", progress) as bar:
         results = await execute_launch(spec, bar.update)
-    if not display.get("wait"):
-        return results
-    return await _wait(results, _wait_args(run, wait_opts), progress)
+        if not display.get("wait"):
+            return results
+        return await _wait(results, _wait_args(run, wait_opts), progress, bar=bar)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
@@ -41,9 +41,11 @@ async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -
     return await _wait(results, opts, progress)
 
 
-async def _wait(results: pd.DataFrame, options: dict[str, Any], progress: Any) -> pd.DataFrame:
+async def _wait(
+    results: pd.DataFrame, options: dict[str, Any], progress: Any, *, bar: Progress | None = None
+) -> pd.DataFrame:
     spec = prepare_wait(results, **options)
-    view = LiveView(len(spec.follows), progress)
+    view = LiveView(len(spec.follows), progress, bar=bar)
     try:
         return await execute_wait(spec, view.event)
     finally:

@@ -253,3 +253,26 @@ def test_history_in_the_journal(tmp_path: Path) -> None:
     assert list(past.status) == list(out.status)
     assert past.finished.iloc[0] and past.succeeded.iloc[0] and not past.succeeded.iloc[1]
     assert hg.failures(past)["count"].sum() == 2
+
+
+def test_launch_and_wait_share_one_progress_display() -> None:
+    import io
+
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+    sink = io.StringIO()
+
+    def bar(**kw: Any) -> tqdm:
+        bars.append(tqdm(file=sink, mininterval=0, miniters=1, **kw))
+        return bars[-1]
+
+    rig = Rig()
+    out = hg.launch_jobs(
+        OK[:3], flow_id=FLOW, client=rig.client, progress=bar, wait=True,
+        clock=rig.clock, sleep=rig.sleep,
+    )  # fmt: skip
+    assert out.finished.all()
+    assert len(bars) == 1
+    text = sink.getvalue()
+    assert "launch" in text and "wait" in text and "JOB_COMPLETED=3" in text
