@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -98,15 +98,8 @@ def _settings(options: dict[str, Any]) -> WaitSettings:
         max_poll_interval=float(cap),
         timeout=timeout,
         clock=options.get("clock", time.monotonic),
-        sleep=options.get("sleep") or _default_sleep,
-        rng=random.Random(),
+        sleep=options.get("sleep") or asyncio.sleep,
     )
-
-
-async def _default_sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 def _credentials(

@@ -377,8 +377,8 @@ async def _launch_row(run: _Run, plan: RowPlan) -> dict[str, Any]:
     budget = attempts + run.spec.max_attempts
     last: HotglueError | None = None
     while attempts < budget:
-        if run.abort_reason:
-            outcome = "skipped" if attempts == 0 else "rejected"
+        if run.abort_reason:  # earlier POSTs of this row proved no job: nothing exists
+            outcome = "rejected" if run.sent.get(plan.row) else "skipped"
             return _result(run, plan, outcome, error=run.abort_reason, attempts=attempts)
         await run.pacer.wait()
         attempts += 1

@@ -131,7 +131,6 @@ class LiveView:
         rows = [{"status": s, "jobs": n} for s, n in sorted(counts.items())]
         latest = ", ".join(f"{t}: {s}" for t, s in self.recent[-5:])
         frame = pd.DataFrame(rows, columns=["status", "jobs"])
-        frame.attrs["latest"] = latest
         return frame.set_index("status").T.assign(latest=latest)
 
     def close(self) -> None:

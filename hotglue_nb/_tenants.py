@@ -91,9 +91,9 @@ def _kind(source: Source) -> tuple[str, str]:
         if suffix == ".ods":
             return path.name, "ods"
         raise TenantsFileError(f"{path.name}: tenants files must be .csv, .xlsx or .ods.")
-    head = source.read(4)
+    head = source.read(2)
     source.seek(0)
-    is_zip = head[:2] in (b"PK", "PK")
+    is_zip = head in (b"PK", "PK")  # xlsx/ods are zip files
     return "<buffer>", ("xlsx" if is_zip else "csv")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ class WaitSettings:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     on_event: Event | None = None
-    rng: Any = field(default=None)
+    rng: random.Random = field(default_factory=random.Random)
 
 
 async def follow_jobs(
@@ -111,7 +112,7 @@ def _reschedule(
     if item.done:
         return
     if item.errors:
-        delay = backoff_delay(item.errors, None, settings.rng or _rng())
+        delay = backoff_delay(item.errors, None, settings.rng)
     else:
         delay = poll_delay(item.polls, settings.poll_interval, settings.max_poll_interval)
     due = settings.clock() + delay
@@ -151,12 +152,6 @@ async def _fetch(item: Follow, client: AsyncHotglue) -> Job | None:
         if job.job_name == name or (job.job_name or "").startswith(name + ":"):
             return job
     return None
-
-
-def _rng() -> Any:
-    import random
-
-    return random.Random()
 
 
 def wait_fields(item: Follow | None) -> dict[str, Any]:
