@@ -391,6 +391,7 @@ async def _launch_row(run: _Run, plan: RowPlan) -> dict[str, Any]:
             if isinstance(step, dict):
                 return step | _timing(launched_at, started)
             continue
+        run.pacer.speed_up()
         return _answered(run, plan, answer, attempts) | _timing(launched_at, started)
     return _result(
         run, plan, "rejected", error=f"gave up after {attempts} attempts: {_describe(last)}",
@@ -444,7 +445,7 @@ async def _after_error(
     retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
     delay = backoff_delay(attempts, retry_after, run.rng)
     if status in (429, 503):
-        run.pacer.pause(delay)  # the whole run slows down, not only this row
+        run.pacer.slow_down(delay)  # the whole run slows down, not only this row
     else:
         await asyncio.sleep(delay)
     return None

@@ -1,18 +1,27 @@
-"""Request pacing shared by a whole run: a rate cap and a common pause after 429s."""
+"""Request pacing shared by a whole run: a rate cap, a common pause after a 429, and
+a rate that halves after a 429 and grows back with each success, so a burst of 429s slows
+the run instead of every worker burning its attempts against the limit."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 __all__ = ["Pacer"]
+
+MIN_RATE = 1.0  # requests/second the run never goes below
+WINDOW = 1.0  # seconds over which the current start rate is measured
+GROWTH = 1.02  # pace multiplied by this per success (doubles in ~35 successes)
 
 
 class Pacer:
     """Spaces request starts ``1/rate`` apart and holds everyone during a shared pause.
 
-    ``clock`` and ``sleep`` are injectable so tests run without real waiting.
+    ``rate`` is the user's cap (None: none). After a 429, ``slow_down`` pauses the run and
+    halves the pace (from the measured start rate when there was no cap); every success
+    then gives a little back (x1.02), never above the cap. ``clock`` and ``sleep`` are injectable.
     """
 
     def __init__(
@@ -22,12 +31,18 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
+        self.cap = rate
+        self.rate = rate
         self.clock = clock
         self.sleep = sleep
         self.next_slot = 0.0
         self.pause_until = 0.0
         self.pauses = 0
+        self._starts: deque[float] = deque()
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate if self.rate else 0.0
 
     async def wait(self) -> None:
         """Return when this request may start."""
@@ -35,17 +50,17 @@ class Pacer:
             now = self.clock()
             start = max(now, self.next_slot, self.pause_until)
             if start > now:
-                # Reserve nothing while paused: re-check after the pause ends.
-                if self.pause_until > now:
+                if self.pause_until > now:  # reserve nothing while paused: re-check after
                     await self.sleep(self.pause_until - now)
                     continue
                 self.next_slot = start + self.interval
                 await self.sleep(start - now)
                 if self.clock() < self.pause_until:
                     continue
-                return
+                break
             self.next_slot = start + self.interval
-            return
+            break
+        self._note_start()
 
     def pause(self, seconds: float) -> None:
         """Hold every request of the run for ``seconds`` (e.g. a 429's Retry-After)."""
@@ -53,3 +68,26 @@ class Pacer:
         if until > self.pause_until:
             self.pause_until = until
             self.pauses += 1
+
+    def slow_down(self, seconds: float) -> None:
+        """A 429/503: pause, and halve the pace once per pause (not once per refusal)."""
+        already_paused = self.pause_until > self.clock()
+        self.pause(seconds)
+        if already_paused:
+            return
+        current = self.rate if self.rate is not None else len(self._starts) / WINDOW
+        self.rate = max(current / 2, MIN_RATE)
+
+    def speed_up(self) -> None:
+        """A success: give some pace back, up to the cap."""
+        if self.rate is None:
+            return
+        self.rate *= GROWTH
+        if self.cap is not None:
+            self.rate = min(self.rate, self.cap)
+
+    def _note_start(self) -> None:
+        now = self.clock()
+        self._starts.append(now)
+        while self._starts and self._starts[0] < now - WINDOW:
+            self._starts.popleft()

@@ -15,7 +15,7 @@ from ._retry import backoff_delay, get_is_retryable
 __all__ = ["Reconciler"]
 
 State = Literal["found", "absent", "unknown"]
-GET_ATTEMPTS = 3
+GET_ATTEMPTS = 6  # GETs are safe to repeat
 
 
 class _Named(Protocol):
@@ -72,5 +72,9 @@ class Reconciler:
                 if not get_is_retryable(exc) or attempt == GET_ATTEMPTS:
                     return None, f"could not list the tenant's jobs to check: {exc}"
                 retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
-                await asyncio.sleep(backoff_delay(attempt, retry_after, self.rng))
+                delay = backoff_delay(attempt, retry_after, self.rng)
+                if isinstance(exc, APIStatusError) and exc.status_code in (429, 503):
+                    pacer.slow_down(delay)
+                else:
+                    await asyncio.sleep(delay)
         return None, "unreachable"

@@ -495,3 +495,39 @@ def test_progress_counts_per_outcome() -> None:
     launch(api, frame(4), progress=bar)
     text = sink.getvalue()
     assert "4/4" in text and "created=3" in text and "rejected=1" in text
+
+
+def test_pacer_halves_once_per_pause_and_grows_back_to_the_cap() -> None:
+    from hotglue_nb._pacing import Pacer
+
+    now = [0.0]
+    pacer = Pacer(40, clock=lambda: now[0])
+    pacer.slow_down(0.5)
+    pacer.slow_down(0.5)  # a burst of 429s during the same pause halves only once
+    assert pacer.rate == 20 and pacer.pause_until == 0.5
+    now[0] = 1.0
+    pacer.slow_down(0.5)
+    assert pacer.rate == 10
+    for _ in range(200):
+        pacer.speed_up()
+    assert pacer.rate == 40  # never above the user's cap
+
+
+def test_pacer_without_a_cap_starts_from_the_measured_rate() -> None:
+    from hotglue_nb._pacing import Pacer
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(None, clock=lambda: now[0], sleep=sleep)
+
+    async def burst() -> None:
+        for i in range(30):
+            now[0] = i * 0.01  # 100 starts/second
+            await pacer.wait()
+
+    asyncio.run(burst())
+    pacer.slow_down(1.0)
+    assert pacer.rate == pytest.approx(15.0)  # 30 starts in the last second, halved

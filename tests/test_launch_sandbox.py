@@ -44,8 +44,8 @@ def check_no_duplicates(sb: sandbox.Sandbox, out: pd.DataFrame) -> Counter[str]:
 
 def test_thousand_tenants_with_mixed_faults() -> None:
     faults = {
-        "rate_limit": 150,
-        "burst": 20,
+        "rate_limit": 100,
+        "burst": 5,
         "retry_after": 0.2,
         "locked": 0.03,
         "server_error": 0.05,
