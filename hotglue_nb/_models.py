@@ -112,7 +112,7 @@ class Job:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Job:
         """Build from an API answer; tolerant of ``flow`` vs ``flow_id`` and missing fields."""
-        values = {f.name: data.get(f.name) for f in dataclasses.fields(cls) if f.name != "raw"}
+        values = {name: data.get(name) for name in _JOB_FIELDS}
         if values["flow_id"] is None:
             values["flow_id"] = data.get("flow")
         for key in ("job_id", "env_id", "flow_id", "tenant", "started_by", "s3_root"):
@@ -123,6 +123,9 @@ class Job:
         rows = values["processed_rows"]
         values["processed_rows"] = rows if isinstance(rows, int) else None
         return cls(**values, raw=dict(data))
+
+
+_JOB_FIELDS = tuple(f.name for f in dataclasses.fields(Job) if f.name != "raw")
 
 
 @dataclass(frozen=True)
