@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ __all__ = [
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_MAX_POLL_INTERVAL = 30.0
 GROWTH = 1.5
+UNKNOWN_LOOKUPS = 3  # an `unknown` row whose job is not listed by then is given up on
 Event = Callable[[str, str | None], None]
 
 
@@ -60,6 +62,8 @@ class Follow:
     errors: int = 0
     error: str | None = None
     done: bool = False
+    outcome: str = "created"
+    misses: int = 0
 
     @property
     def finished(self) -> bool:
@@ -136,6 +140,15 @@ async def _poll(item: Follow, client: AsyncHotglue, settings: WaitSettings) -> F
     if job is not None:
         item.job, item.status = job, job.status
         item.job_root = item.job_root or job.job_root
+    elif item.outcome == "unknown":
+        item.misses += 1
+        if item.misses >= UNKNOWN_LOOKUPS:
+            item.done = True
+            item.error = (
+                f"no job named {item.job_name!r} after {item.misses} looks: most likely "
+                "never created (rerun with retry_frame(..., which='unknown'))"
+            )
+            return item
     item.polls += 1
     item.done = item.finished
     if settings.on_event is not None and item.status != previous:
@@ -173,6 +186,8 @@ def wait_fields(item: Follow | None) -> dict[str, Any]:
     if job is not None:
         out.update(status=job.status, message=job.message, job_root=item.job_root)
         out.update(job_id=job.job_id, job_name=job.job_name)
+        if item.outcome == "unknown":  # the lost answer's job exists after all
+            out.update(outcome="created", error="found by wait_for_jobs after a lost answer")
     if item.error and not finished:
         out["error"] = item.error
     return out
@@ -190,15 +205,28 @@ def _duration(job: Job | None) -> float | None:
 
 
 def follows_from(results: pd.DataFrame) -> list[Follow]:
-    """Rows worth following: created (by job_root) and queued (by job_name)."""
+    """Rows worth following: created (by job_root), queued and unknown (by their unique
+    job_name; an unknown row found this way turns out to be created)."""
     out = []
     for row, rec in enumerate(results.to_dict("records")):
-        root, name = _text(rec.get("job_root")), _text(rec.get("job_name"))
-        if rec.get("outcome") == "created" and root or rec.get("outcome") == "queued" and name:
-            out.append(
-                Follow(row, str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"]), root, name)
-            )
+        outcome = rec.get("outcome")
+        root = _text(rec.get("job_root"))
+        name = _text(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
+        if outcome == "created" and root or outcome in ("queued", "unknown") and name:
+            ids = str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"])
+            out.append(Follow(row, *ids, root, name, outcome=str(outcome)))
     return out
+
+
+def _sent_name(record: dict[Any, Any]) -> str | None:
+    text = _text(record.get("request"))
+    if not text:
+        return None
+    try:
+        name = json.loads(text).get("job_name")
+    except (ValueError, AttributeError):
+        return None
+    return str(name) if name else None
 
 
 def _text(value: Any) -> str | None:

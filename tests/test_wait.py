@@ -276,3 +276,21 @@ def test_launch_and_wait_share_one_progress_display() -> None:
     assert len(bars) == 1
     text = sink.getvalue()
     assert "launch" in text and "wait" in text and "JOB_COMPLETED=3" in text
+
+
+def test_unknown_rows_are_looked_up_by_name() -> None:
+    rig = Rig()
+    results = rig.launch(OK[:2])
+    lost = results.copy()
+    lost["outcome"] = "unknown"  # as if both answers had been lost
+    lost["job_root"] = pd.NA
+    lost["job_id"] = pd.NA
+    body = json.loads(lost.loc[1, "request"])
+    body["job_name"] = "never-sent~x-000001"  # the second was in fact never created
+    lost.loc[1, "request"] = json.dumps(body)
+    out = rig.wait(lost)
+    first, second = out.iloc[0], out.iloc[1]
+    assert first.outcome == "created" and first.finished and first.job_root == results.job_root[0]
+    assert "found by wait_for_jobs" in first.error
+    assert second.outcome == "unknown" and not second.finished
+    assert "most likely never created" in second.error
