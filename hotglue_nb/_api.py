@@ -18,7 +18,6 @@ from ._runner import run_sync
 __all__ = ["launch_jobs", "wait_for_jobs"]
 
 T = TypeVar("T")
-WAIT_KEYS = ("poll_interval", "max_poll_interval", "wait_timeout", "clock", "sleep")
 
 
 def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
@@ -40,9 +39,7 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     the row is reconciled by its unique ``job_name``. Per-row failures are data (``outcome``,
     ``error``), never exceptions. Ctrl-C raises ``LaunchInterrupted`` with ``.results``.
     """
-    opts = dict(options)
-    wait_opts = {k: opts.pop(k) for k in WAIT_KEYS if k in opts}
-    run, display, body = split_options(opts)
+    run, display, wait_args, body = split_options(dict(options))
     spec = prepare_launch(tenants, **run, body=body)
     progress = display.get("progress", True)
     nest = bool(display.get("nest_asyncio"))
@@ -54,7 +51,7 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
             bar.drain(events)
         if not display.get("wait"):
             return results
-        return _wait(results, _wait_args(run, wait_opts), progress, nest, bar=bar)
+        return _wait(results, wait_args, progress, nest, bar=bar)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
@@ -82,26 +79,16 @@ def _wait(
 ) -> pd.DataFrame:
     spec = prepare_wait(results, **options)
     view = LiveView(len(spec.follows), progress, bar=bar)
-    events: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+    events: queue.SimpleQueue[tuple[int, str, str | None]] = queue.SimpleQueue()
 
-    def post(tenant: str, status: str | None) -> None:
-        events.put((tenant, status))
+    def post(row: int, tenant: str, status: str | None) -> None:
+        events.put((row, tenant, status))
 
     try:
         return _run(execute_wait(spec, post), nest, lambda: view.drain(events))
     finally:
         view.drain(events)
         view.close()
-
-
-def _wait_args(run: dict[str, Any], wait_opts: dict[str, Any]) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        k: run[k] for k in ("api_key", "env_id", "base_url", "client") if k in run
-    }
-    args.update({k: v for k, v in wait_opts.items() if k != "wait_timeout"})
-    if "wait_timeout" in wait_opts:
-        args["timeout"] = wait_opts["wait_timeout"]
-    return args
 
 
 def _run(coro: Coroutine[Any, Any, T], nest: bool, on_tick: Callable[[], None]) -> T:

@@ -15,10 +15,12 @@ from ._client import AsyncHotglue, Hotglue
 from ._config import Credentials, resolve_credentials
 from ._exceptions import ConfigError
 from ._journal import DEFAULT_RUNS_DIR, Journal
+from ._plan import to_python
 from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._wait import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
+    Event,
     Follow,
     WaitSettings,
     follow_jobs,
@@ -111,7 +113,7 @@ def _credentials(
     if client is not None:
         return client.credentials
     env = options.get("env_id") or (follows[0].env_id if follows else None)
-    if not follows and options.get("api_key") is None:
+    if not follows and options.get("api_key") is None:  # nothing to poll: no key needed
         return Credentials(api_key="unused", env_id=env or "unused", base_url="https://unused")
     return resolve_credentials(options.get("api_key"), env, options.get("base_url"))
 
@@ -130,9 +132,7 @@ def _journal_path(journal: str | Path | None, results: pd.DataFrame) -> Path | N
     return None
 
 
-async def execute_wait(
-    spec: WaitSpec, on_event: Callable[[str, str | None], None] | None = None
-) -> pd.DataFrame:
+async def execute_wait(spec: WaitSpec, on_event: Event | None = None) -> pd.DataFrame:
     """Follow the jobs; return a copy of the results with the wait columns filled."""
     spec.settings.on_event = on_event
     clients = {
@@ -171,15 +171,14 @@ async def _journal_statuses(spec: WaitSpec, out: pd.DataFrame) -> None:
         return
     journal = Journal(spec.journal_path)
     for follow in spec.follows:
-        fields = {str(k): _plain(v) for k, v in out.iloc[follow.row].items()}
+        fields = {str(k): _json_value(v) for k, v in out.iloc[follow.row].items()}
         journal.later({"kind": "status", "row": follow.row, **fields})
     await journal.aclose()
 
 
-def _plain(value: Any) -> Any:
+def _json_value(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
+    return to_python(value)

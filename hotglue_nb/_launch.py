@@ -243,7 +243,7 @@ async def execute_launch(spec: LaunchSpec, on_event: Event | None = None) -> pd.
     """Send every pending row; return the results frame (one row per input row)."""
     if spec.dry_run:
         return _dry_run_frame(spec, on_event)
-    clients, owned = _clients(spec)
+    clients = _clients(spec)
     journal = Journal(spec.journal_path) if spec.journal_path else None
     run = _Run(
         spec=spec,
@@ -261,14 +261,14 @@ async def execute_launch(spec: LaunchSpec, on_event: Event | None = None) -> pd.
     except asyncio.CancelledError:
         raise LaunchInterrupted(_finish_frame(run, "interrupted before sending")) from None
     finally:
-        await _close(run, owned)
+        await _close(run)
     frame = _finish_frame(run, "not sent")
     if spec.journal_path is not None:
         frame.attrs["journal"] = str(spec.journal_path)  # lets wait_for_jobs record statuses
     return frame
 
 
-def _clients(spec: LaunchSpec) -> tuple[dict[str, AsyncHotglue], list[AsyncHotglue]]:
+def _clients(spec: LaunchSpec) -> dict[str, AsyncHotglue]:
     """One fresh client per env for this run, its pool sized to the concurrency (and bound to
     the loop that runs it); a given client lends only its credentials and transport."""
     transport = spec.client._transport if spec.client is not None else None
@@ -284,7 +284,7 @@ def _clients(spec: LaunchSpec) -> tuple[dict[str, AsyncHotglue], list[AsyncHotgl
         )
         for env in {p.env_id for p in spec.plan.rows}
     }
-    return clients, list(clients.values())
+    return clients
 
 
 async def _journal_header(run: _Run) -> None:
@@ -499,8 +499,8 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-async def _close(run: _Run, owned: list[AsyncHotglue]) -> None:
-    for client in owned:
+async def _close(run: _Run) -> None:
+    for client in run.clients.values():
         await client.aclose()
     if run.journal is not None:
         await run.journal.aclose()

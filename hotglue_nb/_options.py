@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from ._client import AsyncHotglue, Hotglue
 
-__all__ = ["LaunchOptions", "RUN_KEYS", "split_options"]
+__all__ = ["RUN_KEYS", "LaunchOptions", "Parts", "split_options"]
 
 
 class LaunchOptions(TypedDict, total=False):
@@ -58,11 +58,25 @@ RUN_KEYS = frozenset(
     }
 )  # fmt: skip
 DISPLAY_KEYS = frozenset({"progress", "nest_asyncio", "wait"})
+WAIT_KEYS = frozenset({"poll_interval", "max_poll_interval", "wait_timeout", "clock", "sleep"})
+CONNECTION_KEYS = ("api_key", "env_id", "base_url", "client")
 
 
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """-> (arguments of prepare_launch, display/mode options, request-body defaults)."""
+class Parts(NamedTuple):
+    run: dict[str, Any]  # arguments of prepare_launch
+    display: dict[str, Any]  # progress, nest_asyncio, wait
+    wait: dict[str, Any]  # arguments of wait_for_jobs, for wait=True
+    body: dict[str, Any]  # request-body defaults
+
+
+def split_options(options: dict[str, Any]) -> Parts:
+    """Sort launch_jobs' keyword arguments by who uses them."""
     run = {k: v for k, v in options.items() if k in RUN_KEYS}
     display = {k: v for k, v in options.items() if k in DISPLAY_KEYS}
-    body = {k: v for k, v in options.items() if k not in RUN_KEYS and k not in DISPLAY_KEYS}
-    return run, display, body
+    wait = {k: run[k] for k in CONNECTION_KEYS if k in run}
+    wait.update({k: v for k, v in options.items() if k in WAIT_KEYS - {"wait_timeout"}})
+    if "wait_timeout" in options:
+        wait["timeout"] = options["wait_timeout"]
+    taken = RUN_KEYS | DISPLAY_KEYS | WAIT_KEYS
+    body = {k: v for k, v in options.items() if k not in taken}
+    return Parts(run, display, wait, body)

@@ -18,7 +18,7 @@ from ._exceptions import ConfigError
 from ._models import BODY_FIELDS, coerce_field, unknown_field_message
 from ._paths import segment
 
-__all__ = ["Plan", "RowPlan", "as_frame", "job_name_for", "plan_rows"]
+__all__ = ["Plan", "RowPlan", "as_frame", "is_blank", "job_name_for", "plan_rows", "to_python"]
 
 ID_COLUMNS = ("tenant", "flow_id", "env_id")
 MAX_LISTED_PROBLEMS = 50
@@ -110,7 +110,7 @@ def plan_rows(
         raise ConfigError("; ".join(suspicious) + ".")
     if flow_id is None and "flow_id" not in frame.columns:
         raise ConfigError("No flow: pass flow_id=... or add a 'flow_id' column.")
-    base = {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not _empty(v)}
+    base = {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not is_blank(v)}
     plan = Plan(rows=[], problems={}, labels=list(frame.index), skipped={})
     used = [c for c in (*ID_COLUMNS, *body_cols) if c in frame.columns]
     columns = {c: frame[c].tolist() for c in used}  # column lists: no dict per row
@@ -142,8 +142,8 @@ def _plan_one(
             encoded[col] = segment(value, col)
     body = dict(base)
     for col in body_cols:
-        value = _plain(record[col])
-        if _empty(value):
+        value = to_python(record[col])
+        if is_blank(value):
             continue
         try:
             body[col] = coerce_field(col, BODY_FIELDS[col], value)
@@ -161,8 +161,8 @@ def _plan_one(
 
 
 def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | None]:
-    value = _plain(value)
-    if _empty(value):
+    value = to_python(value)
+    if is_blank(value):
         if default is None:
             return "", f"column {col!r}: blank {col}"
         value = default
@@ -193,7 +193,7 @@ def _suspicious_columns(columns: Iterable[Hashable]) -> list[str]:
     return out
 
 
-def _plain(value: Any) -> Any:
+def to_python(value: Any) -> Any:
     """numpy scalars -> Python values, so type checks see bool/int/str."""
     item = getattr(value, "item", None)
     if item is not None and not isinstance(value, (pd.Timestamp, str, bytes)):
@@ -204,7 +204,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _empty(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):

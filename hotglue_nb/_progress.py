@@ -25,9 +25,14 @@ class Progress:
 
     def update(self, outcome: str, n: int = 1) -> None:
         self.counts[outcome] += n
+        self.show(self.counts, n)
+
+    def show(self, counts: Counter[str], advance: int) -> None:
+        """Draw ``counts`` as the bar's postfix and move it ``advance`` steps."""
+        self.counts = counts
         if self.bar is not None:
-            self.bar.set_postfix(dict(sorted(self.counts.items())), refresh=False)
-            self.bar.update(n)
+            self.bar.set_postfix(dict(sorted(counts.items())), refresh=False)
+            self.bar.update(advance)
 
     def phase(self, desc: str, total: int) -> None:
         """Start the next phase on the same bar (launch, then wait: one display)."""
@@ -89,27 +94,22 @@ class LiveView:
         else:
             bar.phase("wait", total)
         self.bar = bar
-        self.statuses: dict[str, str | None] = {}
+        self.statuses: dict[int, str | None] = {}  # by row: a tenant may be in two flows
         self.recent: list[tuple[str, str | None]] = []
         self.interval = interval
         self._drawn = 0.0
         self._handle: Any = _display_handle() if progress else None
 
-    def event(self, tenant: str, status: str | None) -> None:
+    def event(self, row: int, tenant: str, status: str | None) -> None:
         from ._models import is_terminal
 
-        was_done = is_terminal(self.statuses.get(tenant))
-        self.statuses[tenant] = status
+        newly_done = is_terminal(status) and not is_terminal(self.statuses.get(row))
+        self.statuses[row] = status
         self.recent = [*self.recent[-7:], (tenant, status)]
-        counts = Counter(s or "?" for s in self.statuses.values())
-        done = is_terminal(status) and not was_done
-        self.bar.counts = counts
-        if self.bar.bar is not None:
-            self.bar.bar.set_postfix(dict(sorted(counts.items())), refresh=False)
-            self.bar.bar.update(1 if done else 0)
+        self.bar.show(Counter(s or "?" for s in self.statuses.values()), int(newly_done))
         self._maybe_draw()
 
-    def drain(self, events: queue.SimpleQueue[tuple[str, str | None]]) -> None:
+    def drain(self, events: queue.SimpleQueue[tuple[int, str, str | None]]) -> None:
         while True:
             try:
                 self.event(*events.get_nowait())

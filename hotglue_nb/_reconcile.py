@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Literal, Protocol
+from typing import Literal
 
 from ._client import AsyncHotglue
 from ._exceptions import APIStatusError, HotglueError
 from ._models import Job
 from ._pacing import Pacer
+from ._plan import RowPlan
 from ._retry import backoff_delay, get_is_retryable
 
 __all__ = ["Reconciler"]
 
 State = Literal["found", "absent", "unknown"]
 GET_ATTEMPTS = 6  # GETs are safe to repeat
-
-
-class _Named(Protocol):
-    @property
-    def flow_id(self) -> str: ...
-    @property
-    def tenant(self) -> str: ...
-    @property
-    def job_name(self) -> str: ...
-    @property
-    def body(self) -> dict[str, object]: ...
 
 
 class Reconciler:
@@ -41,7 +31,7 @@ class Reconciler:
         self.rng = rng or random.Random()
 
     async def check(
-        self, client: AsyncHotglue, plan: _Named, pacer: Pacer, *, delay: float | None = None
+        self, client: AsyncHotglue, plan: RowPlan, pacer: Pacer, *, delay: float | None = None
     ) -> tuple[State, Job | None, str]:
         wait = self.delay if delay is None else delay
         if wait > 0:
@@ -62,7 +52,7 @@ class Reconciler:
         return "absent", None, ""
 
     async def _list(
-        self, client: AsyncHotglue, plan: _Named, pacer: Pacer
+        self, client: AsyncHotglue, plan: RowPlan, pacer: Pacer
     ) -> tuple[list[Job] | None, str]:
         for attempt in range(1, GET_ATTEMPTS + 1):
             await pacer.wait()

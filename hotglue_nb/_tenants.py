@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
 from ._models import BODY_FIELDS, coerce_field
+from ._plan import is_blank
 
 __all__ = ["read_tenants"]
 
@@ -143,7 +144,7 @@ def _rename(frame: pd.DataFrame, tenant_column: str | None, name: str) -> pd.Dat
 
 
 def _convert(frame: pd.DataFrame, problems: dict[int, list[str]]) -> pd.DataFrame:
-    blank = frame.map(_blank).all(axis=1)
+    blank = frame.map(is_blank).all(axis=1)
     frame = frame[~blank]
     columns: dict[str, list[Any]] = {}
     for col in frame.columns:
@@ -158,7 +159,7 @@ def _convert(frame: pd.DataFrame, problems: dict[int, list[str]]) -> pd.DataFram
 
 
 def _cell(col: str, cell: Any) -> tuple[Any, str | None]:
-    if _blank(cell):
+    if is_blank(cell):
         return None, ("blank tenant id" if col == "tenant" else None)
     if col in ("tenant", "flow_id", "env_id"):
         return _id(cell)
@@ -219,14 +220,6 @@ def _bool(cell: Any) -> bool:
     if text in TRUE | FALSE:
         return text in TRUE
     raise ConfigError(f"{cell!r} is not TRUE/FALSE")
-
-
-def _blank(cell: Any) -> bool:
-    if cell is None or cell is pd.NA or cell is pd.NaT:
-        return True
-    if isinstance(cell, float) and cell != cell:
-        return True
-    return isinstance(cell, str) and not cell.strip()
 
 
 def _duplicates(frame: pd.DataFrame, problems: dict[int, list[str]]) -> None:

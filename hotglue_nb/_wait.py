@@ -38,7 +38,7 @@ DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_MAX_POLL_INTERVAL = 30.0
 GROWTH = 1.5
 UNKNOWN_LOOKUPS = 3  # an `unknown` row whose job is not listed by then is given up on
-Event = Callable[[str, str | None], None]
+Event = Callable[[int, str, str | None], None]  # (row, tenant, status)
 
 
 def poll_delay(polls: int, base: float, cap: float) -> float:
@@ -152,7 +152,7 @@ async def _poll(item: Follow, client: AsyncHotglue, settings: WaitSettings) -> F
     item.polls += 1
     item.done = item.finished
     if settings.on_event is not None and item.status != previous:
-        settings.on_event(item.tenant, item.status)
+        settings.on_event(item.row, item.tenant, item.status)
     return item
 
 

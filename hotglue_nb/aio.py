@@ -11,7 +11,6 @@ from typing import Any, Unpack
 
 import pandas as pd
 
-from ._api import WAIT_KEYS, _wait_args
 from ._follow import WaitOptions, execute_wait, prepare_wait
 from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, split_options
@@ -22,16 +21,14 @@ __all__ = ["launch_jobs", "wait_for_jobs"]
 
 async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Async twin of ``hg.launch_jobs`` (same options); runs on the caller's event loop."""
-    opts = dict(options)
-    wait_opts = {k: opts.pop(k) for k in WAIT_KEYS if k in opts}
-    run, display, body = split_options(opts)
+    run, display, wait_args, body = split_options(dict(options))
     spec = prepare_launch(tenants, **run, body=body)
     progress = display.get("progress", True)
     with Progress(spec.total, "launch", progress) as bar:
         results = await execute_launch(spec, bar.update)
         if not display.get("wait"):
             return results
-        return await _wait(results, _wait_args(run, wait_opts), progress, bar=bar)
+        return await _wait(results, wait_args, progress, bar=bar)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:

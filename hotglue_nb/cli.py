@@ -24,7 +24,6 @@ from ._version import __version__
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
-Commands = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -294,3 +294,21 @@ def test_unknown_rows_are_looked_up_by_name() -> None:
     assert "found by wait_for_jobs" in first.error
     assert second.outcome == "unknown" and not second.finished
     assert "most likely never created" in second.error
+
+
+def test_progress_counts_rows_even_when_a_tenant_is_in_two_flows() -> None:
+    import io
+
+    from tqdm import tqdm
+
+    sink = io.StringIO()
+    flow2 = WORLD.flow_ids[1]
+    both = [t for t in OK if WORLD.linked(t, flow2)][:2]
+    rig = Rig()
+    tenants = pd.DataFrame({"tenant": both * 2, "flow_id": [FLOW, FLOW, flow2, flow2]})
+    out = hg.launch_jobs(
+        tenants, client=rig.client, wait=True, clock=rig.clock, sleep=rig.sleep,
+        progress=lambda **kw: tqdm(file=sink, mininterval=0, miniters=1, **kw),
+    )  # fmt: skip
+    assert out.finished.all()
+    assert "4/4" in sink.getvalue() and "JOB_COMPLETED=4" in sink.getvalue()
