@@ -52,6 +52,7 @@ __all__ = [
     "parse_error_body",
 ]
 
+AUTH_HINT = "check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -205,6 +206,8 @@ def make_status_error(
     where = f" (tenant={tenant!r})" if tenant is not None else ""
     reason = response.reason_phrase or ""
     text = f"{method} {path} -> {status} {reason}{where}: {api_message or '(no message)'}"
+    if cls is AuthenticationError:
+        text += f" ({AUTH_HINT})"
     return cls(
         text,
         method=method,

@@ -426,10 +426,7 @@ async def _after_error(
     decision = decide(exc)
     status = _status(exc)
     if decision == "abort":
-        run.abort_reason = (
-            f"not sent: the API refused the key ({status} {_describe(exc)}); "
-            "check HOTGLUE_API_KEY / api_key"
-        )
+        run.abort_reason = f"not sent: the API refused the key: {_describe(exc)}"
     if decision in ("abort", "reject"):
         return _result(
             run, plan, "rejected", error=_describe(exc), attempts=attempts, http_status=status,

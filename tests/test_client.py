@@ -175,7 +175,9 @@ def test_status_mapping(status: int, cls: type[Exception]) -> None:
     assert exc.api_message == "it broke" and exc.retry_after == 2.0
     text = str(exc)
     assert text.startswith(f"POST /{ENV}/flow1/acme/jobs -> {status}")
-    assert "tenant='acme'" in text and text.endswith(": it broke")
+    hint = " (check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env)"
+    assert "tenant='acme'" in text
+    assert text.endswith(": it broke" + (hint if status in (401, 403) else ""))
     assert KEY not in text and KEY not in repr(exc)
 
 

@@ -289,7 +289,9 @@ def test_bad_key_stops_the_run_fast() -> None:
     assert len(out) == 2000
     counts = out.outcome.value_counts().to_dict()
     assert counts["rejected"] <= 4 and counts["skipped"] >= 1996
-    assert "check HOTGLUE_API_KEY" in out.error[out.outcome == "skipped"].iloc[0]
+    reason = out.error[out.outcome == "skipped"].iloc[0]
+    assert reason.startswith("not sent: the API refused the key: AuthenticationError")
+    assert "check the API key: api_key= or HOTGLUE_API_KEY" in reason
     assert "wrong" not in out.to_csv()
 
 
