@@ -17,6 +17,7 @@ from . import aio as aio
 from ._api import launch_jobs, wait_for_jobs
 from ._client import AsyncHotglue, Hotglue
 from ._config import DEFAULT_BASE_URL, Credentials
+from ._endpoints import BODY_FIELDS
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -38,7 +39,6 @@ from ._exceptions import (
 )
 from ._files import export_results, load_run, read_results
 from ._models import (
-    BODY_FIELDS,
     FAILED_STATUSES,
     JOB_COMPLETED,
     JOB_CREATED,

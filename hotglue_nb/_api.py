@@ -8,16 +8,19 @@ from typing import Any, TypeVar, Unpack
 
 import pandas as pd
 
-from ._follow import WaitOptions, execute_wait, prepare_wait
+from ._exceptions import LaunchInterrupted
+from ._fanout import Event
 from ._launch import execute_launch, prepare_launch
 from ._nest import run_nested
-from ._options import LaunchOptions, split_options
-from ._progress import LiveView, Progress
+from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
+from ._progress import Progress
 from ._runner import run_sync
+from ._wait import execute_wait, prepare_wait
 
 __all__ = ["launch_jobs", "wait_for_jobs"]
 
 T = TypeVar("T")
+Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
 
 
 def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
@@ -32,26 +35,23 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     ``journal`` (path, or True for ``hotglue-runs/<run_id>.jsonl``); ``resume`` (journal path
     or run id); ``dry_run``; ``on_invalid`` ("raise" or "skip"); ``progress`` (True, False or
     a tqdm class); ``nest_asyncio`` (opt-in re-entrant mode); ``wait`` (then follow the jobs,
-    with ``poll_interval``, ``max_poll_interval``, ``wait_timeout``); plus any body field as
-    a default for every row.
+    with ``poll_interval``, ``max_poll_interval``, ``wait_timeout``); ``clock``/``sleep``
+    (injectable time); plus any body field as a default for every row.
 
     A POST is re-sent only when the server certainly did not act; after an ambiguous failure
     the row is reconciled by its unique ``job_name``. Per-row failures are data (``outcome``,
-    ``error``), never exceptions. Ctrl-C raises ``LaunchInterrupted`` with ``.results``.
+    ``error``), never exceptions. Ctrl-C raises ``LaunchInterrupted`` with ``.results``, in
+    the launch and the wait phase alike.
     """
-    run, display, wait_args, body = split_options(dict(options))
-    spec = prepare_launch(tenants, **run, body=body)
-    progress = display.get("progress", True)
-    nest = bool(display.get("nest_asyncio"))
-    with Progress(spec.total, "launch", progress) as bar:
-        events: queue.SimpleQueue[str] = queue.SimpleQueue()
-        try:
-            results = _run(execute_launch(spec, events.put), nest, lambda: bar.drain(events))
-        finally:
-            bar.drain(events)
-        if not display.get("wait"):
+    config, display, waiting = launch_config(dict(options))
+    run = prepare_launch(tenants, config)
+    with Progress(display.progress) as progress:
+        progress.phase("launch", run.total)
+        start: Start[pd.DataFrame] = lambda post: execute_launch(run, post)  # noqa: E731
+        results = _blocking(start, progress, display.nest_asyncio)
+        if not display.wait:
             return results
-        return _wait(results, wait_args, progress, nest, bar=bar)
+        return _wait(results, waiting, progress, display.nest_asyncio)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
@@ -60,38 +60,35 @@ def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.D
     Returns a copy with final ``status`` and the columns ``finished``, ``succeeded``,
     ``failed_stage``, ``processed_rows``, ``duration_s``, ``last_updated``, ``polls``.
     Options: connection (``api_key``, ``env_id``, ``base_url`` or ``client``),
-    ``concurrency`` (GETs in flight, default 16), ``poll_interval`` (first wait, default 5 s;
-    then x1.5 per poll up to ``max_poll_interval``, default 30 s), ``timeout`` (overall
-    seconds; rows still running stay ``finished=False``), ``journal``, ``progress``.
+    ``concurrency`` (GETs in flight, default 16), ``rate_limit`` (requests/s),
+    ``poll_interval`` (first wait, default 5 s; then x1.5 per poll up to
+    ``max_poll_interval``, default 30 s), ``timeout`` (overall seconds; rows still running
+    stay ``finished=False``), ``journal``, ``progress``, ``clock``/``sleep``. Ctrl-C raises
+    ``LaunchInterrupted`` whose ``.results`` has every row with the last status seen.
     """
-    opts = dict(options)
-    progress = opts.pop("progress", True)
-    return _wait(results, dict(opts), progress, False)
+    config, progress = wait_config(dict(options))
+    with Progress(progress) as bar:
+        return _wait(results, config, bar, False)
 
 
 def _wait(
-    results: pd.DataFrame,
-    options: dict[str, Any],
-    progress: Any,
-    nest: bool,
-    *,
-    bar: Progress | None = None,
+    results: pd.DataFrame, config: WaitConfig, progress: Progress, nest: bool
 ) -> pd.DataFrame:
-    spec = prepare_wait(results, **options)
-    view = LiveView(len(spec.follows), progress, bar=bar)
-    events: queue.SimpleQueue[tuple[int, str, str | None]] = queue.SimpleQueue()
-
-    def post(row: int, tenant: str, status: str | None) -> None:
-        events.put((row, tenant, status))
-
+    run = prepare_wait(results, config)
+    progress.phase("wait", len(run.follows), table=True)
+    start: Start[pd.DataFrame] = lambda post: execute_wait(run, post)  # noqa: E731
     try:
-        return _run(execute_wait(spec, post), nest, lambda: view.drain(events))
+        return _blocking(start, progress, nest)
+    except KeyboardInterrupt:  # interrupted before the wait could start: nothing polled yet
+        raise LaunchInterrupted(results, phase="wait") from None
+
+
+def _blocking(start: Start[T], progress: Progress, nest: bool) -> T:
+    """Run a fan-out on the loop thread, drawing its events from this thread meanwhile."""
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    try:
+        if nest:
+            return run_nested(start(progress.event))
+        return run_sync(start(events.put), on_tick=lambda: progress.drain(events))
     finally:
-        view.drain(events)
-        view.close()
-
-
-def _run(coro: Coroutine[Any, Any, T], nest: bool, on_tick: Callable[[], None]) -> T:
-    if nest:
-        return run_nested(coro)
-    return run_sync(coro, on_tick=on_tick)
+        progress.drain(events)

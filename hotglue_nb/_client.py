@@ -4,33 +4,90 @@ Usage:
     >>> async with AsyncHotglue() as client:           # HOTGLUE_API_KEY / HOTGLUE_ENV_ID
     ...     job = await client.run_job("l8odS2mce", "acme", override_start_date="2024-01-01")
     >>> Hotglue().list_tenants()                       # blocking; also inside Jupyter
+
+The client owns its requests: GETs are retried (``max_retries``, ``Retry-After`` honoured,
+exponential back-off with jitter); the launch POST never is (job creation is not
+idempotent [C]: the launch engine decides). ``with_options`` gives a sibling that shares the
+connection pool, e.g. for another environment or a run's shared pacing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import dataclasses
 import json
-from collections.abc import Coroutine
+import random
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from ._config import DEFAULT_TIMEOUT, MASK, Credentials, resolve_credentials
+from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MASK, Credentials, resolve_credentials
+from ._endpoints import ENDPOINTS, Endpoint, build_body, segment
 from ._exceptions import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
     ConfigError,
+    HotglueError,
+    NotFoundError,
     make_status_error,
 )
-from ._models import Job, QueuedJob, build_body
-from ._paths import api_path
+from ._models import Job, QueuedJob
+from ._pacing import Pacer
+from ._retry import back_off, get_is_retryable
 from ._runner import run_sync
 from ._version import __version__
 
 __all__ = ["AsyncHotglue", "Hotglue"]
 
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class _Pool:
+    """The connection pool, one httpx client per event loop: an httpx client belongs to the
+    loop that first used it, and a client may be used from Jupyter's loop and from
+    hotglue_nb's loop thread alike."""
+
+    def __init__(self, creds: Credentials, size: int, transport: Any) -> None:
+        self.size = size
+        self._settings = (creds.base_url, creds.api_key, transport)
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._by_loop = weakref.WeakKeyDictionary()
+
+    def resized(self, size: int) -> _Pool:
+        pool = copy.copy(self)
+        pool.size, pool._by_loop = size, weakref.WeakKeyDictionary()
+        return pool
+
+    def get(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        http = self._by_loop.get(loop)
+        if http is None or http.is_closed:
+            http = self._by_loop[loop] = self._open()
+        return http
+
+    def _open(self) -> httpx.AsyncClient:
+        base_url, key, transport = self._settings
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers={"x-api-key": key, "user-agent": f"hotglue-nb/{__version__}"},
+            limits=httpx.Limits(max_connections=self.size, max_keepalive_connections=self.size),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        here = asyncio.get_running_loop()
+        for loop, http in list(self._by_loop.items()):
+            if loop is here:
+                await http.aclose()
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
+        self._by_loop.clear()
 
 
 class AsyncHotglue:
@@ -42,7 +99,9 @@ class AsyncHotglue:
       ``HOTGLUE_BASE_URL`` (default ``https://api.hotglue.com``).
     * **timeout** - seconds per request (httpx.Timeout accepted).
     * **max_connections** - size of the connection pool.
+    * **max_retries** - extra tries of a GET after a transient failure (default 2).
     * **transport** - an httpx transport (``httpx.MockTransport`` in tests).
+    * **sleep** - the coroutine used to wait between retries (inject a fake one in tests).
     """
 
     def __init__(
@@ -53,15 +112,18 @@ class AsyncHotglue:
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_connections: int = 100,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.credentials: Credentials = resolve_credentials(api_key, env_id, base_url)
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._timeout = _as_timeout(timeout)
+        self.max_retries = _check_retries(max_retries)
+        self._pool = _Pool(self.credentials, max_connections, transport)
+        self._owns_pool = True
+        self._pacer: Pacer | None = None
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._rng = random.Random()
 
     @property
     def env_id(self) -> str:
@@ -75,6 +137,38 @@ class AsyncHotglue:
         name = type(self).__name__
         return f"{name}(env_id={self.env_id!r}, base_url={self.base_url!r}, api_key={MASK!r})"
 
+    def with_options(
+        self,
+        *,
+        env_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_connections: int | None = None,
+        pacer: Pacer | None = None,
+        sleep: Sleep | None = None,
+    ) -> AsyncHotglue:
+        """A sibling client that shares this one's connection pool and key.
+
+        ``env_id``, ``timeout``, ``max_retries`` and ``sleep`` change per sibling; ``pacer``
+        makes every request wait for a shared rate and pause. A larger ``max_connections``
+        needs a pool of its own (httpx pools have a fixed size): the sibling then opens one,
+        and closing the sibling closes only that. The original is never changed.
+        """
+        twin = copy.copy(self)
+        twin._owns_pool = False
+        if env_id is not None:
+            segment(env_id, "env_id")
+            twin.credentials = dataclasses.replace(self.credentials, env_id=env_id)
+        if timeout is not None:
+            twin._timeout = _as_timeout(timeout)
+        if max_retries is not None:
+            twin.max_retries = _check_retries(max_retries)
+        if max_connections is not None and max_connections > self._pool.size:
+            twin._pool, twin._owns_pool = self._pool.resized(max_connections), True
+        twin._pacer = pacer if pacer is not None else self._pacer
+        twin._sleep = sleep or self._sleep
+        return twin
+
     async def __aenter__(self) -> AsyncHotglue:
         return self
 
@@ -87,10 +181,9 @@ class AsyncHotglue:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        """Close the connection pool (a sibling closes only a pool of its own)."""
+        if self._owns_pool:
+            await self._pool.aclose()
 
     async def run_job(self, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
         """Start a job: ``POST /{env_id}/{flow_id}/{tenant}/jobs``.
@@ -99,34 +192,46 @@ class AsyncHotglue:
         Job (200), or a QueuedJob (202) when it waits behind a running job. Not idempotent:
         this method never retries.
         """
-        return await self._send_job(self._path(flow_id, tenant, "jobs"), tenant, build_body(body))
-
-    async def _send_job(self, path: str, tenant: str, payload: dict[str, Any]) -> Job | QueuedJob:
-        """POST an already validated body to an already encoded path (the launcher checks
-        every row up front)."""
-        data = await self._request("POST", path, tenant=str(tenant), json_body=payload)
-        if data.status_code == 202:
-            return QueuedJob.from_api(_as_dict(data))
-        return Job.from_api(_as_dict(data))
+        ep = ENDPOINTS["run_job"]
+        payload = build_body(body, ep.body)
+        answer = await self._call(ep, flow_id, tenant, json_body=payload)
+        if answer.status_code == 202:
+            return QueuedJob.from_api(answer.json_dict())
+        return Job.from_api(answer.json_dict())
 
     async def get_job_status(self, flow_id: str, tenant: str, job_root: str) -> Job:
         """Poll one job: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``."""
         if not isinstance(job_root, str) or not job_root.strip():
             raise ConfigError(f"job_root must be the job's s3_root string, got {job_root!r}.")
-        path = self._path(flow_id, tenant, "jobs", "status")
-        data = await self._request("GET", path, tenant=str(tenant), params={"job_root": job_root})
-        return Job.from_api(_as_dict(data))
+        ep = ENDPOINTS["get_job_status"]
+        answer = await self._call(ep, flow_id, tenant, params={"job_root": job_root})
+        return Job.from_api(answer.json_dict())
 
     async def list_jobs(self, flow_id: str, tenant: str) -> list[Job]:
         """All jobs of a tenant in a flow: ``GET /{env_id}/{flow_id}/{tenant}/jobs``."""
-        data = await self._request("GET", self._path(flow_id, tenant, "jobs"), tenant=str(tenant))
-        return [Job.from_api(item) for item in _as_list(data) if isinstance(item, dict)]
+        answer = await self._call(ENDPOINTS["list_jobs"], flow_id, tenant)
+        return [Job.from_api(item) for item in answer.json_list() if isinstance(item, dict)]
+
+    async def latest_job(self, flow_id: str, tenant: str) -> Job | None:
+        """The tenant's last job in a flow, or None before its first:
+        ``GET /{env_id}/{flow_id}/{tenant}/jobs/latest``.
+
+        How hotglue answers when there is no job yet is not documented [I]: an empty body,
+        ``null``, ``{}`` or a 404 that says no job was found are all read as None.
+        """
+        try:
+            answer = await self._call(ENDPOINTS["latest_job"], flow_id, tenant)
+        except NotFoundError as exc:
+            if "no job" in exc.api_message.lower():
+                return None
+            raise
+        data = answer.json()
+        return Job.from_api(data) if isinstance(data, dict) and data else None
 
     async def list_tenants(self) -> list[str]:
         """Tenant ids of the environment: ``GET /tenants/{env_id}``."""
-        path = api_path("tenants", (self.env_id, "env_id"))
-        data = await self._request("GET", path, tenant=None)
-        return [str(item) for item in _as_list(data)]
+        answer = await self._call(ENDPOINTS["list_tenants"])
+        return [str(item) for item in answer.json_list()]
 
     async def linked_sources(
         self,
@@ -139,63 +244,76 @@ class AsyncHotglue:
     ) -> list[dict[str, Any]]:
         """Linked sources with their ``fieldMap`` (and Singer ``catalog`` / ``config`` when
         asked): ``GET /{env_id}/{flow_id}/{tenant}/linkedSources``."""
-        params: dict[str, str] = {"catalog": "true"} if catalog else {}
-        if config:
-            params["config"] = "true"
-        if tap is not None:
-            params["tap_name"] = tap
-        path = self._path(flow_id, tenant, "linkedSources")
-        data = await self._request("GET", path, tenant=str(tenant), params=params)
-        return [item for item in _as_list(data) if isinstance(item, dict)]
+        params = {"catalog": "true" if catalog else None, "config": "true" if config else None}
+        params["tap_name"] = tap
+        kept = {k: v for k, v in params.items() if v is not None}
+        answer = await self._call(ENDPOINTS["linked_sources"], flow_id, tenant, params=kept)
+        return [item for item in answer.json_list() if isinstance(item, dict)]
 
-    def _path(self, flow_id: str, tenant: str, *tail: str) -> str:
-        return api_path((self.env_id, "env_id"), (flow_id, "flow_id"), (tenant, "tenant"), *tail)
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers={
-                    "x-api-key": self.credentials.api_key,
-                    "user-agent": f"hotglue-nb/{__version__}",
-                },
-                timeout=self._timeout,
-                limits=self._limits,
-                transport=self._transport,
-            )
-        return self._http
-
-    async def _request(
+    async def _call(
         self,
-        method: str,
-        path: str,
+        ep: Endpoint,
+        flow_id: str | None = None,
+        tenant: str | None = None,
         *,
-        tenant: str | None,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
     ) -> _Answer:
-        """Send one request; map transport failures and error statuses to HotglueErrors."""
+        """Send one call; a GET is tried again after a transient failure."""
+        path = ep.url(env_id=self.env_id, flow_id=flow_id, tenant=tenant)
+        tries = 1 + (self.max_retries if ep.method == "GET" else 0)
+        for attempt in range(1, tries + 1):
+            try:
+                return await self._send(ep.method, path, tenant, params, json_body)
+            except HotglueError as exc:
+                if attempt == tries or not get_is_retryable(exc):
+                    raise
+                await back_off(exc, attempt, rng=self._rng, sleep=self._sleep, pacer=self._pacer)
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        tenant: str | None,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+    ) -> _Answer:
+        """One request; transport failures and error statuses become HotglueErrors."""
+        if self._pacer is not None:
+            await self._pacer.wait()
         try:
-            response = await self._client().request(method, path, params=params, json=json_body)
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"{method} {path} timed out (tenant={tenant!r}): {type(exc).__name__}",
-                method=method,
-                path=path,
-                tenant=tenant,
-                cause=exc,
-            ) from exc
+            response = await self._pool.get().request(
+                method, path, params=params, json=json_body, timeout=self._timeout
+            )
         except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"{method} {path} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}",
-                method=method,
-                path=path,
-                tenant=tenant,
-                cause=exc,
-            ) from exc
+            raise _transport_error(exc, method, path, tenant) from exc
         if response.status_code >= 400:
             raise make_status_error(response, method=method, path=path, tenant=tenant)
+        if self._pacer is not None:
+            self._pacer.speed_up()
         return _Answer(response, method, path, tenant)
+
+
+def _transport_error(
+    exc: httpx.TransportError, method: str, path: str, tenant: str | None
+) -> APIConnectionError:
+    where = f"{method} {path}"
+    if isinstance(exc, httpx.TimeoutException):
+        text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}"
+        return APITimeoutError(text, method=method, path=path, tenant=tenant, cause=exc)
+    text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
+    return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
+
+
+def _as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+
+
+def _check_retries(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"max_retries must be a whole number >= 0, got {value!r}.")
+    return value
 
 
 class _Answer:
@@ -220,19 +338,17 @@ class _Answer:
                 status_code=self.status_code,
             ) from None
 
+    def json_dict(self) -> dict[str, Any]:
+        data = self.json()
+        return data if isinstance(data, dict) else {}
 
-def _as_dict(answer: _Answer) -> dict[str, Any]:
-    data = answer.json()
-    return data if isinstance(data, dict) else {}
-
-
-def _as_list(answer: _Answer) -> list[Any]:
-    data = answer.json()
-    return data if isinstance(data, list) else []
+    def json_list(self) -> list[Any]:
+        data = self.json()
+        return data if isinstance(data, list) else []
 
 
 class Hotglue:
-    """Blocking client with the same methods as AsyncHotglue.
+    """Blocking client with the same methods as AsyncHotglue (same parameters).
 
     Works in scripts and inside Jupyter's running event loop: calls run on a dedicated
     event-loop thread, not by patching asyncio. Use as a context manager or call close().
@@ -243,19 +359,9 @@ class Hotglue:
         api_key: str | None = None,
         env_id: str | None = None,
         base_url: str | None = None,
-        *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_connections: int = 100,
-        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
     ) -> None:
-        self.aio = AsyncHotglue(
-            api_key,
-            env_id,
-            base_url,
-            timeout=timeout,
-            max_connections=max_connections,
-            transport=transport,
-        )
+        self.aio = AsyncHotglue(api_key, env_id, base_url, **options)
 
     @property
     def credentials(self) -> Credentials:
@@ -283,6 +389,12 @@ class Hotglue:
     ) -> None:
         self.close()
 
+    def with_options(self, **options: Any) -> Hotglue:
+        """A sibling sharing the connection pool (see AsyncHotglue.with_options)."""
+        twin = copy.copy(self)
+        twin.aio = self.aio.with_options(**options)
+        return twin
+
     def close(self) -> None:
         """Close the connection pool."""
         self._run(self.aio.aclose())
@@ -298,6 +410,10 @@ class Hotglue:
     def list_jobs(self, flow_id: str, tenant: str) -> list[Job]:
         """All jobs of a tenant in a flow."""
         return self._run(self.aio.list_jobs(flow_id, tenant))
+
+    def latest_job(self, flow_id: str, tenant: str) -> Job | None:
+        """The tenant's last job in a flow, or None before its first."""
+        return self._run(self.aio.latest_job(flow_id, tenant))
 
     def list_tenants(self) -> list[str]:
         """Tenant ids of the environment."""

@@ -17,12 +17,14 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_ENV_ID",
     "Credentials",
     "resolve_credentials",
+    "resolve_target",
 ]
 
 ENV_API_KEY = "HOTGLUE_API_KEY"
@@ -33,6 +35,7 @@ DEFAULT_BASE_URL = "https://api.hotglue.com"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 4
+DEFAULT_MAX_RETRIES = 2
 MASK = "********"
 
 
@@ -58,9 +61,20 @@ def resolve_credentials(
     """Arguments first, then ``HOTGLUE_*`` variables, else a ConfigError naming the variable."""
     env = os.environ if environ is None else environ
     key = _pick(api_key, env, ENV_API_KEY, "api_key")
-    env_id_value = _pick(env_id, env, ENV_ENV_ID, "env_id")
+    env_id_value, url = resolve_target(env_id, base_url, environ=env)
+    return Credentials(api_key=key, env_id=env_id_value, base_url=url)
+
+
+def resolve_target(
+    env_id: str | None = None,
+    base_url: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The env id and base URL alone (a dry run needs no key)."""
+    env = os.environ if environ is None else environ
     url = base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    return Credentials(api_key=key, env_id=env_id_value, base_url=check_base_url(url))
+    return _pick(env_id, env, ENV_ENV_ID, "env_id"), check_base_url(url)
 
 
 def _pick(value: str | None, env: Mapping[str, str], var: str, arg: str) -> str:

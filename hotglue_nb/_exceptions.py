@@ -25,7 +25,9 @@ contains the API key.
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
 from typing import Any
 
 import httpx
@@ -77,15 +79,18 @@ class TenantsFileError(ConfigError):
 
 
 class LaunchInterrupted(HotglueError):
-    """Raised when a run is interrupted (Ctrl-C, kernel interrupt, cancellation).
+    """Raised when a run is interrupted (Ctrl-C, kernel interrupt, cancellation), in its
+    launch or its wait phase (``phase``).
 
-    ``results`` is the consistent partial results frame: unsent rows are ``skipped``, rows in
-    flight were reconciled or are ``unknown``.
+    ``results`` is the complete partial results frame: one row per input row; unsent rows
+    are ``skipped``, rows in flight were reconciled or are ``unknown``; in the wait phase,
+    every launched row with its job id and the last status seen.
     """
 
-    def __init__(self, results: Any) -> None:
-        super().__init__("launch interrupted: see .results for what was sent")
+    def __init__(self, results: Any, *, phase: str = "launch") -> None:
+        super().__init__(f"{phase} interrupted: see .results for what was sent")
         self.results = results
+        self.phase = phase
 
 
 class APIError(HotglueError):
@@ -235,12 +240,18 @@ def parse_error_body(response: httpx.Response) -> tuple[Any, str | None, str]:
     return body, (str(code) if code else None), message
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (seconds only; HTTP dates are ignored)."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110)."""
     if value is None:
         return None
     try:
-        seconds = float(value)
+        return max(float(value), 0.0)
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
-    return max(seconds, 0.0)
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)

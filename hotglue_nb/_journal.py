@@ -18,7 +18,16 @@ from typing import Any, TextIO
 
 from ._exceptions import ConfigError
 
-__all__ = ["DEFAULT_RUNS_DIR", "Journal", "JournalState", "find_journal", "read_journal"]
+__all__ = [
+    "DEFAULT_RUNS_DIR",
+    "Journal",
+    "JournalState",
+    "default_path",
+    "find_journal",
+    "launch_journal_path",
+    "read_journal",
+    "wait_journal_path",
+]
 
 DEFAULT_RUNS_DIR = Path("hotglue-runs")
 
@@ -138,14 +147,44 @@ def _apply(state: JournalState | None, record: dict[str, Any], source: Path) -> 
     return state
 
 
+def default_path(run_id: str) -> Path:
+    return DEFAULT_RUNS_DIR / f"{run_id}.jsonl"
+
+
 def find_journal(resume: str | os.PathLike[str]) -> Path:
     """A journal path, or a run id looked up in ``hotglue-runs/``."""
     path = Path(resume)
     if path.exists():
         return path
-    by_id = DEFAULT_RUNS_DIR / f"{resume}.jsonl"
+    by_id = default_path(str(resume))
     if by_id.exists():
         return by_id
     raise ConfigError(
         f"No journal at {str(path)!r} nor {str(by_id)!r}: pass the journal path used by the run."
     )
+
+
+def launch_journal_path(
+    journal: str | os.PathLike[str] | bool | None, resumed: JournalState | None, run_id: str
+) -> Path | None:
+    """Where a launch writes: the resumed journal, ``journal=``, or ``True`` -> the default."""
+    if resumed is not None:
+        return resumed.path
+    if journal is True:
+        return default_path(run_id)
+    if journal is None or journal is False:
+        return None
+    return Path(journal)
+
+
+def wait_journal_path(
+    journal: str | os.PathLike[str] | None, hint: Any, run_ids: list[Any]
+) -> Path | None:
+    """Where wait_for_jobs records statuses: ``journal=``, the results' own journal, or the
+    default journal of their (single) run, when it exists."""
+    if journal is not None:
+        return Path(journal)
+    candidates = [Path(hint)] if hint else []
+    if len(run_ids) == 1:
+        candidates.append(default_path(str(run_ids[0])))
+    return next((path for path in candidates if path.exists()), None)

@@ -1,17 +1,64 @@
-"""The keyword arguments shared by the sync and async fan-out functions."""
+"""The keyword arguments of the fan-out functions, checked once into frozen configs.
+
+``launch_jobs(**options)`` -> ``LaunchConfig`` (+ ``WaitConfig`` for ``wait=True``);
+``wait_for_jobs(**options)`` -> ``WaitConfig``. Both carry a ``Connection`` (a ready client,
+or the credentials to build one) and the run's clock and sleep (injectable in tests).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, TypedDict
 
 from ._client import AsyncHotglue, Hotglue
+from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, resolve_target
+from ._endpoints import BodyOptions
+from ._exceptions import ConfigError
+from ._fanout import Clock, Sleep
+from ._pacing import Pacer
 
-__all__ = ["RUN_KEYS", "LaunchOptions", "Parts", "split_options"]
+__all__ = [
+    "Connection",
+    "LaunchConfig",
+    "LaunchOptions",
+    "RunClients",
+    "WaitConfig",
+    "WaitOptions",
+    "launch_config",
+    "wait_config",
+]
+
+DEFAULT_WAIT_CONCURRENCY = 16
+DEFAULT_POLL_INTERVAL = 5.0
+DEFAULT_MAX_POLL_INTERVAL = 30.0
+RECONCILE_DELAY = 1.0
 
 
-class LaunchOptions(TypedDict, total=False):
-    """Options of ``launch_jobs``; any request-body field is also accepted as a default."""
+class WaitOptions(TypedDict, total=False):
+    """Options of ``wait_for_jobs``."""
+
+    api_key: str
+    env_id: str
+    base_url: str
+    client: AsyncHotglue | Hotglue
+    concurrency: int
+    rate_limit: float | None
+    poll_interval: float
+    max_poll_interval: float
+    timeout: float | None
+    journal: str | Path | None
+    progress: Any
+    clock: Clock
+    sleep: Sleep
+
+
+class LaunchOptions(BodyOptions, total=False):
+    """Options of ``launch_jobs``; any request-body field is also a default for every row."""
 
     flow_id: str
     env_id: str
@@ -33,50 +80,187 @@ class LaunchOptions(TypedDict, total=False):
     poll_interval: float
     max_poll_interval: float
     wait_timeout: float | None
-    # request-body defaults (see hg.BODY_FIELDS)
-    tap: str
-    state: Any
-    job_name: str
-    override_start_date: Any
-    override_end_date: Any
-    reset_source_state: bool
-    streaming_job: bool
-    override_selected_tables: Any
-    override_field_map: Any
-    override_source_config: Any
-    override_target_config: Any
-    ignore_parallel_jobs: bool
-    queue_if_active_job: bool
-    environment_variables: Any
+    clock: Clock
+    sleep: Sleep
 
 
-RUN_KEYS = frozenset(
-    {
-        "flow_id", "env_id", "api_key", "base_url", "client", "concurrency", "rate_limit",
-        "max_attempts", "timeout", "journal", "resume", "dry_run", "on_invalid",
-        "reconcile_delay",
-    }
-)  # fmt: skip
-DISPLAY_KEYS = frozenset({"progress", "nest_asyncio", "wait"})
-WAIT_KEYS = frozenset({"poll_interval", "max_poll_interval", "wait_timeout", "clock", "sleep"})
-CONNECTION_KEYS = ("api_key", "env_id", "base_url", "client")
+@dataclass(frozen=True)
+class Connection:
+    """A ready client, or the credentials to build one (each falls back to HOTGLUE_*)."""
+
+    api_key: str | None = field(default=None, repr=False)
+    env_id: str | None = None
+    base_url: str | None = None
+    client: AsyncHotglue | None = None
+
+    @classmethod
+    def take(cls, options: dict[str, Any]) -> Connection:
+        client = options.pop("client", None)
+        if client is not None and not isinstance(client, (AsyncHotglue, Hotglue)):
+            raise ConfigError(f"client must be hg.Hotglue or hg.AsyncHotglue, got {client!r}.")
+        return cls(
+            api_key=options.pop("api_key", None),
+            env_id=options.pop("env_id", None),
+            base_url=options.pop("base_url", None),
+            client=client.aio if isinstance(client, Hotglue) else client,
+        )
+
+    def target_env(self) -> str:
+        """The default env id, without needing a key (a dry run sends nothing)."""
+        if self.client is not None and self.env_id is None:
+            return self.client.env_id
+        return resolve_target(self.env_id, self.base_url)[0]
 
 
-class Parts(NamedTuple):
-    run: dict[str, Any]  # arguments of prepare_launch
-    display: dict[str, Any]  # progress, nest_asyncio, wait
-    wait: dict[str, Any]  # arguments of wait_for_jobs, for wait=True
-    body: dict[str, Any]  # request-body defaults
+@dataclass(frozen=True)
+class LaunchConfig:
+    """Everything ``launch_jobs`` was told, checked."""
+
+    connection: Connection
+    flow_id: str | None
+    body: Mapping[str, Any]
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate_limit: float | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    timeout: float | None = None
+    journal: str | Path | bool | None = None
+    resume: str | Path | None = None
+    dry_run: bool = False
+    on_invalid: str = "raise"
+    reconcile_delay: float = RECONCILE_DELAY
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
 
 
-def split_options(options: dict[str, Any]) -> Parts:
-    """Sort launch_jobs' keyword arguments by who uses them."""
-    run = {k: v for k, v in options.items() if k in RUN_KEYS}
-    display = {k: v for k, v in options.items() if k in DISPLAY_KEYS}
-    wait = {k: run[k] for k in CONNECTION_KEYS if k in run}
-    wait.update({k: v for k, v in options.items() if k in WAIT_KEYS - {"wait_timeout"}})
-    if "wait_timeout" in options:
-        wait["timeout"] = options["wait_timeout"]
-    taken = RUN_KEYS | DISPLAY_KEYS | WAIT_KEYS
-    body = {k: v for k, v in options.items() if k not in taken}
-    return Parts(run, display, wait, body)
+@dataclass(frozen=True)
+class WaitConfig:
+    """Everything ``wait_for_jobs`` was told, checked."""
+
+    connection: Connection
+    concurrency: int = DEFAULT_WAIT_CONCURRENCY
+    rate_limit: float | None = None
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
+    timeout: float | None = None
+    journal: str | Path | None = None
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
+
+
+@dataclass(frozen=True)
+class Display:
+    progress: Any = True
+    nest_asyncio: bool = False
+    wait: bool = False
+
+
+_LAUNCH_KEYS = {f.name for f in dataclasses.fields(LaunchConfig)} - {"connection", "body"}
+_DISPLAY_KEYS = {"progress", "nest_asyncio", "wait"}
+_SHARED = {"concurrency", "rate_limit", "clock", "sleep"}  # launch's, unless wait's own
+_WAIT_ONLY = {"poll_interval", "max_poll_interval", "wait_timeout"}
+
+
+def launch_config(options: dict[str, Any]) -> tuple[LaunchConfig, Display, WaitConfig]:
+    """Sort launch_jobs' keywords by who uses them, and check them."""
+    opts = dict(options)
+    connection = Connection.take(opts)
+    display = Display(**{k: opts.pop(k) for k in _DISPLAY_KEYS & opts.keys()})
+    waiting = {k: opts.pop(k) for k in _WAIT_ONLY & opts.keys()}
+    run = {k: opts.pop(k) for k in _LAUNCH_KEYS & opts.keys()}
+    config = LaunchConfig(connection, run.pop("flow_id", None), body=opts, **run)
+    _check_launch(config)
+    if "wait_timeout" in waiting:
+        waiting["timeout"] = waiting.pop("wait_timeout")
+    shared: dict[str, Any] = {k: run[k] for k in _SHARED & run.keys()}
+    return config, display, _wait(connection, {**shared, **waiting})
+
+
+def wait_config(options: dict[str, Any]) -> tuple[WaitConfig, Any]:
+    """Check wait_for_jobs' keywords; also returns the ``progress`` choice."""
+    opts = dict(options)
+    connection = Connection.take(opts)
+    progress = opts.pop("progress", True)
+    return _wait(connection, opts), progress
+
+
+def _wait(connection: Connection, opts: dict[str, Any]) -> WaitConfig:
+    known = {f.name for f in dataclasses.fields(WaitConfig)} - {"connection"}
+    unknown = set(opts) - known
+    if unknown:
+        raise ConfigError(f"Unknown wait_for_jobs argument(s): {', '.join(sorted(unknown))}.")
+    if "poll_interval" in opts and "max_poll_interval" not in opts:
+        opts["max_poll_interval"] = max(DEFAULT_MAX_POLL_INTERVAL, opts["poll_interval"])
+    config = WaitConfig(connection, **opts)
+    _whole(config.concurrency, "concurrency")
+    _rate(config.rate_limit)
+    base, cap = config.poll_interval, config.max_poll_interval
+    if not _positive(base) or not _positive(cap) or cap < base:
+        raise ConfigError("poll_interval must be > 0 and max_poll_interval >= poll_interval.")
+    if config.timeout is not None and not _positive(config.timeout):
+        raise ConfigError(f"timeout must be seconds > 0 or None, got {config.timeout!r}.")
+    return config
+
+
+def _check_launch(config: LaunchConfig) -> None:
+    _whole(config.concurrency, "concurrency")
+    _rate(config.rate_limit)
+    _whole(config.max_attempts, "max_attempts")
+    if config.timeout is not None and not _positive(config.timeout):
+        raise ConfigError(f"timeout must be seconds > 0, got {config.timeout!r}.")
+    if config.on_invalid not in ("raise", "skip"):
+        raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {config.on_invalid!r}.")
+    if config.dry_run and config.resume is not None:
+        raise ConfigError("dry_run=True cannot be combined with resume=.")
+
+
+def _whole(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+
+def _rate(value: Any) -> None:
+    if value is not None and not _positive(value):
+        raise ConfigError(f"rate_limit must be requests/second > 0 or None, got {value!r}.")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+class RunClients:
+    """A run's clients: per env, a sibling of the given (or a new) client, paced by the
+    run's ``Pacer``; at the end it closes only what the run opened."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        concurrency: int,
+        timeout: float | None,
+        pacer: Pacer,
+        sleep: Sleep,
+    ) -> None:
+        self.owned = connection.client is None
+        self.root = connection.client or AsyncHotglue(
+            connection.api_key, connection.env_id, connection.base_url,
+            max_connections=concurrency,
+        )  # fmt: skip
+        self._options: dict[str, Any] = {
+            "max_connections": concurrency, "pacer": pacer, "sleep": sleep
+        }  # fmt: skip
+        if timeout is not None:
+            self._options["timeout"] = timeout
+        self._made: dict[tuple[str, int | None], AsyncHotglue] = {}
+
+    def get(self, env_id: str, *, max_retries: int | None = None) -> AsyncHotglue:
+        key = (env_id, max_retries)
+        if key not in self._made:
+            options = {**self._options, "env_id": env_id, "max_retries": max_retries}
+            self._made[key] = self.root.with_options(**options)
+        return self._made[key]
+
+    async def aclose(self) -> None:
+        for client in self._made.values():
+            await client.aclose()
+        if self.owned:
+            await self.root.aclose()

@@ -44,6 +44,11 @@ class Pacer:
     def interval(self) -> float:
         return 1.0 / self.rate if self.rate else 0.0
 
+    async def ready(self) -> None:
+        """Return once no shared pause is in force (takes no rate slot)."""
+        while (left := self.pause_until - self.clock()) > 0:
+            await self.sleep(left)
+
     async def wait(self) -> None:
         """Return when this request may start."""
         while True:

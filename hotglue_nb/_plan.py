@@ -14,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from ._endpoints import BODY_FIELDS, coerce_field, segment, unknown_field_message
 from ._exceptions import ConfigError
-from ._models import BODY_FIELDS, coerce_field, unknown_field_message
-from ._paths import segment
 
 __all__ = ["Plan", "RowPlan", "as_frame", "is_blank", "job_name_for", "plan_rows", "to_python"]
 

@@ -1,58 +1,102 @@
-"""Progress display, always drawn from the caller's thread (ipykernel routes display output
-reliably only from there). The run posts outcome events; ``drain`` draws them."""
+"""Progress display for every fan-out, fed by one kind of event (``_fanout.Event``).
+
+Always drawn from the caller's thread (ipykernel routes display output reliably only from
+there): a blocking call posts events to a queue and ``drain`` draws them between waits; an
+async call draws each event as it comes.
+"""
 
 from __future__ import annotations
 
 import queue
+import sys
+import time
 from collections import Counter
 from types import TracebackType
 from typing import Any
 
-__all__ = ["LiveView", "Progress"]
+from ._fanout import Event
+
+__all__ = ["Progress"]
+
+TABLE_INTERVAL = 1.0  # seconds between redraws of the live table
 
 
 class Progress:
-    """A tqdm bar (``tqdm.auto``: a widget in Jupyter, text elsewhere) with live counts.
+    """A tqdm bar (``tqdm.auto``: a widget in Jupyter, text elsewhere) with live counts of
+    each row's latest outcome or status; for a wait phase in Jupyter also a compact table
+    (counts per status, latest changes) redrawn at most once a second.
 
-    ``progress`` is True (tqdm.auto), False (nothing) or a tqdm-compatible class.
+    ``progress`` is True (tqdm.auto), False (nothing) or a tqdm-compatible class. One
+    Progress serves consecutive phases (launch, then wait) on one bar.
     """
 
-    def __init__(self, total: int, desc: str, progress: Any = True, **tqdm_kwargs: Any) -> None:
-        self.counts: Counter[str] = Counter()
+    def __init__(self, progress: Any = True) -> None:
+        self._make = (_tqdm() if progress is True else progress) if progress else None
         self.bar: Any = None
-        if progress:
-            self.bar = _bar_class(progress)(total=total, desc=desc, unit="row", **tqdm_kwargs)
+        self.counts: Counter[str] = Counter()
+        self._values: dict[int, str] = {}
+        self._done: set[int] = set()
+        self._recent: list[str] = []
+        self._handle: Any = None
+        self._drawn = 0.0
 
-    def update(self, outcome: str, n: int = 1) -> None:
-        self.counts[outcome] += n
-        self.show(self.counts, n)
-
-    def show(self, counts: Counter[str], advance: int) -> None:
-        """Draw ``counts`` as the bar's postfix and move it ``advance`` steps."""
-        self.counts = counts
-        if self.bar is not None:
-            self.bar.set_postfix(dict(sorted(counts.items())), refresh=False)
-            self.bar.update(advance)
-
-    def phase(self, desc: str, total: int) -> None:
-        """Start the next phase on the same bar (launch, then wait: one display)."""
-        self.counts = Counter()
-        if self.bar is not None:
+    def phase(self, desc: str, total: int, *, table: bool = False) -> Progress:
+        """Start a phase: counts restart, the bar is reset (or created)."""
+        self.counts, self._values, self._done, self._recent = Counter(), {}, set(), []
+        if self._make is not None and self.bar is None:
+            self.bar = self._make(total=total, desc=desc, unit="row")
+        elif self.bar is not None:
             self.bar.reset(total=total)
             self.bar.set_description(desc)
+        if table and self._make is not None:
+            self._handle = _display_handle()
+        return self
 
-    def drain(self, events: queue.SimpleQueue[str]) -> None:
+    def event(self, event: Event, *, draw: bool = True) -> None:
+        """Count one row's new value; advance the bar when the row is newly over."""
+        label = event.value or "?"
+        old = self._values.get(event.row)
+        if old is not None:
+            self.counts[old] -= 1
+            if not self.counts[old]:
+                del self.counts[old]
+        self._values[event.row] = label
+        self.counts[label] += 1
+        advance = event.done and event.row not in self._done
+        if advance:
+            self._done.add(event.row)
+        if self._handle is not None:
+            self._recent = [*self._recent[-4:], f"{event.tenant}: {label}"]
+        if draw:
+            self._draw(int(advance))
+
+    def drain(self, events: queue.SimpleQueue[Event]) -> None:
         """Draw every event posted so far (called between waits on the caller's thread)."""
-        batch: Counter[str] = Counter()
+        before = len(self._done)
         while True:
             try:
-                batch[events.get_nowait()] += 1
+                self.event(events.get_nowait(), draw=False)
             except queue.Empty:
                 break
-        for outcome, n in batch.items():
-            self.update(outcome, n)
+        self._draw(len(self._done) - before)
+
+    def _draw(self, advance: int) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(dict(sorted(self.counts.items())), refresh=False)
+            self.bar.update(advance)
+        if self._handle is not None and time.monotonic() - self._drawn >= TABLE_INTERVAL:
+            self._draw_table()
+
+    def _draw_table(self) -> None:
+        import pandas as pd
+
+        self._drawn = time.monotonic()
+        frame = pd.DataFrame([dict(sorted(self.counts.items()))], index=["jobs"])
+        self._handle.update(frame.assign(latest=", ".join(self._recent)))
 
     def close(self) -> None:
+        if self._handle is not None:
+            self._draw_table()
         if self.bar is not None:
             self.bar.close()
 
@@ -68,81 +112,14 @@ class Progress:
         self.close()
 
 
-def _bar_class(progress: Any) -> Any:
-    if progress is True:
-        from tqdm.auto import tqdm
+def _tqdm() -> Any:
+    from tqdm.auto import tqdm
 
-        return tqdm
-    return progress
-
-
-class LiveView:
-    """Following jobs: a bar of finished jobs with counts per status, plus, in Jupyter, a
-    compact table (counts per status, latest changes) redrawn at most once a second."""
-
-    def __init__(
-        self,
-        total: int,
-        progress: Any = True,
-        *,
-        interval: float = 1.0,
-        bar: Progress | None = None,
-    ) -> None:
-        self._own_bar = bar is None
-        if bar is None:
-            bar = Progress(total, "wait", progress)
-        else:
-            bar.phase("wait", total)
-        self.bar = bar
-        self.statuses: dict[int, str | None] = {}  # by row: a tenant may be in two flows
-        self.recent: list[tuple[str, str | None]] = []
-        self.interval = interval
-        self._drawn = 0.0
-        self._handle: Any = _display_handle() if progress else None
-
-    def event(self, row: int, tenant: str, status: str | None) -> None:
-        from ._models import is_terminal
-
-        newly_done = is_terminal(status) and not is_terminal(self.statuses.get(row))
-        self.statuses[row] = status
-        self.recent = [*self.recent[-7:], (tenant, status)]
-        self.bar.show(Counter(s or "?" for s in self.statuses.values()), int(newly_done))
-        self._maybe_draw()
-
-    def drain(self, events: queue.SimpleQueue[tuple[int, str, str | None]]) -> None:
-        while True:
-            try:
-                self.event(*events.get_nowait())
-            except queue.Empty:
-                return
-
-    def _maybe_draw(self, force: bool = False) -> None:
-        import time
-
-        if self._handle is None or (not force and time.monotonic() - self._drawn < self.interval):
-            return
-        self._drawn = time.monotonic()
-        self._handle.update(self.table())
-
-    def table(self) -> Any:
-        import pandas as pd
-
-        counts = Counter(s or "?" for s in self.statuses.values())
-        rows = [{"status": s, "jobs": n} for s, n in sorted(counts.items())]
-        latest = ", ".join(f"{t}: {s}" for t, s in self.recent[-5:])
-        frame = pd.DataFrame(rows, columns=["status", "jobs"])
-        return frame.set_index("status").T.assign(latest=latest)
-
-    def close(self) -> None:
-        self._maybe_draw(force=True)
-        if self._own_bar:
-            self.bar.close()
+    return tqdm
 
 
 def _display_handle() -> Any:
     """A display handle when running in a Jupyter kernel, else None (scripts use the bar)."""
-    import sys
-
     if "ipykernel" not in sys.modules:
         return None
     try:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from ._endpoints import BODY_FIELDS
 from ._exceptions import ConfigError
-from ._models import BODY_FIELDS
 
 __all__ = ["Summary", "failures", "plot_outcomes", "retry_frame", "summarize"]
 

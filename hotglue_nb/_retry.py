@@ -1,4 +1,4 @@
-"""Pure retry decisions for the launch POST and the safe GETs. No I/O, no sleeping.
+"""Retry decisions for the launch POST and the safe GETs, and the one back-off rule.
 
 The launch POST is not idempotent [C], so an error is sorted by what it proves:
 
@@ -12,7 +12,8 @@ The launch POST is not idempotent [C], so an error is sorted by what it proves:
 from __future__ import annotations
 
 import random
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Literal
 
 from ._exceptions import (
     APIConnectionError,
@@ -21,18 +22,24 @@ from ._exceptions import (
     HotglueError,
 )
 
+if TYPE_CHECKING:
+    from ._pacing import Pacer
+
 __all__ = [
     "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
     "Decision",
+    "back_off",
     "backoff_delay",
     "decide",
     "get_is_retryable",
+    "is_throttle",
 ]
 
 Decision = Literal["retry", "reconcile", "abort", "reject"]
 
 RETRY_STATUSES = frozenset({423, 429, 503})
+THROTTLE_STATUSES = frozenset({429, 503})
 AUTH_STATUSES = frozenset({401, 403})
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
@@ -79,3 +86,29 @@ def backoff_delay(
         return min(max(retry_after, 0.0), retry_after_cap)
     delay = min(base * float(2 ** max(attempt - 1, 0)), cap)
     return delay * (1 - 0.25 * rng.random())
+
+
+def is_throttle(exc: BaseException) -> bool:
+    """A 429/503: the server asks everyone to slow down, not only this request."""
+    return isinstance(exc, APIStatusError) and exc.status_code in THROTTLE_STATUSES
+
+
+async def back_off(
+    exc: HotglueError,
+    attempt: int,
+    *,
+    rng: random.Random,
+    sleep: Callable[[float], Awaitable[None]],
+    pacer: Pacer | None = None,
+) -> None:
+    """Wait before retrying after ``exc`` (the client's GETs and the launch POSTs alike).
+
+    A throttle pauses the whole run through the shared pacer (and halves its pace), so every
+    worker waits; any other error waits for this caller only.
+    """
+    retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
+    delay = backoff_delay(attempt, retry_after, rng)
+    if pacer is not None and is_throttle(exc):
+        pacer.slow_down(delay)
+    else:
+        await sleep(delay)

@@ -21,8 +21,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from ._endpoints import BODY_FIELDS, coerce_field
 from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
-from ._models import BODY_FIELDS, coerce_field
 from ._plan import is_blank
 
 __all__ = ["read_tenants"]

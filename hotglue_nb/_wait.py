@@ -1,44 +1,41 @@
-"""Follow launched jobs to their final status (ARCHITECTURE §5, "after wait_for_jobs").
+"""wait_for_jobs: from a results frame to the same frame with final statuses.
 
-One dispatcher keeps a heap of (next poll time, row); at most ``concurrency`` GETs run at
-once. Each job is polled fast at first, then less often (x1.5 per poll, capped), so a
-3-minute job costs about nine polls at the defaults. ``clock`` and ``sleep`` are injectable:
-tests drive them with the sandbox's fake clock and never really wait.
+Each row with a job is one item on the fan-out engine; its operation polls once and asks to
+run again after a delay that grows x1.5 per poll (capped), so a 3-minute job costs about
+ten polls at the defaults. Rate limit, Retry-After and the 429 back-off apply as for the
+launch; a refused key stops the run; an interrupt returns every row with its last status.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
 import random
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ._client import AsyncHotglue
-from ._exceptions import APIStatusError, HotglueError
+from ._exceptions import APIStatusError, ConfigError, HotglueError, LaunchInterrupted
+from ._fanout import Event, Step, fan_out
+from ._journal import Journal, wait_journal_path
 from ._models import Job, is_failed, is_terminal
-from ._retry import backoff_delay, get_is_retryable
+from ._options import RunClients, WaitConfig
+from ._pacing import Pacer
+from ._plan import to_python
+from ._reconcile import find_job
+from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
+from ._retry import backoff_delay, decide, get_is_retryable
 
-__all__ = [
-    "DEFAULT_MAX_POLL_INTERVAL",
-    "DEFAULT_POLL_INTERVAL",
-    "Follow",
-    "WaitSettings",
-    "follow_jobs",
-    "poll_delay",
-]
+__all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]
 
-DEFAULT_POLL_INTERVAL = 5.0
-DEFAULT_MAX_POLL_INTERVAL = 30.0
 GROWTH = 1.5
 UNKNOWN_LOOKUPS = 3  # an `unknown` row whose job is not listed by then is given up on
-Event = Callable[[int, str, str | None], None]  # (row, tenant, status)
 
 
 def poll_delay(polls: int, base: float, cap: float) -> float:
@@ -56,14 +53,14 @@ class Follow:
     env_id: str
     job_root: str | None
     job_name: str | None
+    outcome: str = "created"
     status: str | None = None
     job: Job | None = None
     polls: int = 0
     errors: int = 0
+    misses: int = 0
     error: str | None = None
     done: bool = False
-    outcome: str = "created"
-    misses: int = 0
 
     @property
     def finished(self) -> bool:
@@ -71,71 +68,73 @@ class Follow:
 
 
 @dataclass
-class WaitSettings:
-    concurrency: int = 16
-    poll_interval: float = DEFAULT_POLL_INTERVAL
-    max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL
-    timeout: float | None = None
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    on_event: Event | None = None
+class WaitRun:
+    config: WaitConfig
+    results: pd.DataFrame
+    follows: list[Follow]
+    clients: RunClients | None
+    pacer: Pacer
+    journal_path: Path | None
+    abort_reason: str | None = None
     rng: random.Random = field(default_factory=random.Random)
 
 
-async def follow_jobs(
-    follows: list[Follow], clients: dict[str, AsyncHotglue], settings: WaitSettings
-) -> None:
-    """Poll every follow until it is terminal, fails for good, or the timeout passes."""
-    start = settings.clock()
-    deadline = None if settings.timeout is None else start + settings.timeout
-    heap = [(start, f.row, f) for f in follows]
-    heapq.heapify(heap)
-    active: set[asyncio.Task[Follow]] = set()
-    while heap or active:
-        now = settings.clock()
-        while heap and heap[0][0] <= now and len(active) < settings.concurrency:
-            _, _, item = heapq.heappop(heap)
-            active.add(asyncio.ensure_future(_poll(item, clients[item.env_id], settings)))
-        if active:
-            done, active = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                _reschedule(task.result(), heap, settings, deadline)
-        elif heap:
-            due = heap[0][0]
-            if deadline is not None and due > deadline:
-                break
-            await settings.sleep(max(due - settings.clock(), 0.0))
+def prepare_wait(results: pd.DataFrame, config: WaitConfig) -> WaitRun:
+    """Pick the rows to follow and the clients to follow them with. Sends nothing."""
+    if not isinstance(results, pd.DataFrame) or "outcome" not in results:
+        raise ConfigError("wait_for_jobs needs the results frame returned by launch_jobs.")
+    follows = follows_from(results)
+    pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
+    clients = None
+    if follows:  # nothing to poll: no key needed
+        connection = config.connection
+        if connection.client is None and connection.env_id is None:
+            connection = replace(connection, env_id=follows[0].env_id)
+        clients = RunClients(
+            connection, concurrency=config.concurrency, timeout=None, pacer=pacer,
+            sleep=config.sleep,
+        )  # fmt: skip
+    run_ids = list(results["run_id"].dropna().unique()) if "run_id" in results else []
+    path = wait_journal_path(config.journal, results.attrs.get("journal"), run_ids)
+    return WaitRun(config, results, follows, clients, pacer, path)
 
 
-def _reschedule(
-    item: Follow,
-    heap: list[tuple[float, int, Follow]],
-    settings: WaitSettings,
-    deadline: float | None,
-) -> None:
-    if item.done:
-        return
-    if item.errors:
-        delay = backoff_delay(item.errors, None, settings.rng)
-    else:
-        delay = poll_delay(item.polls, settings.poll_interval, settings.max_poll_interval)
-    due = settings.clock() + delay
-    if deadline is None or due <= deadline:
-        heapq.heappush(heap, (due, item.row, item))
+async def execute_wait(
+    run: WaitRun, on_event: Callable[[Event], None] | None = None
+) -> pd.DataFrame:
+    """Follow the jobs; return a copy of the results with the wait columns filled.
 
-
-async def _poll(item: Follow, client: AsyncHotglue, settings: WaitSettings) -> Follow:
-    previous = item.status
+    Raises LaunchInterrupted (phase "wait") with that copy, as far as known, when cancelled.
+    """
+    config = run.config
+    deadline = None if config.timeout is None else config.clock() + config.timeout
+    interrupted = True
     try:
-        job = await _fetch(item, client)
+        report = await fan_out(
+            run.follows, partial(_poll_op, run), concurrency=config.concurrency,
+            on_event=on_event, stop=lambda: run.abort_reason is not None, pacer=run.pacer,
+            clock=config.clock, sleep=config.sleep, deadline=deadline,
+        )  # fmt: skip
+        interrupted = report.interrupted
+    except asyncio.CancelledError:
+        pass
+    finally:
+        if run.clients is not None:
+            await run.clients.aclose()
+    out = merge_wait(run.results, run.follows, run.abort_reason)
+    await _journal_statuses(run, out)
+    if interrupted:
+        raise LaunchInterrupted(out, phase="wait")
+    return out
+
+
+async def _poll_op(run: WaitRun, item: Follow) -> Step:
+    previous = item.status
+    assert run.clients is not None
+    try:
+        job = await _fetch(item, run.clients.get(item.env_id))
     except HotglueError as exc:
-        item.errors += 1
-        item.error = f"{type(exc).__name__}: {exc}"
-        if not get_is_retryable(exc) or (
-            isinstance(exc, APIStatusError) and exc.status_code == 404
-        ):
-            item.done = True
-        return item
+        return _poll_failed(run, item, exc)
     item.errors, item.error = 0, None
     if job is not None:
         item.job, item.status = job, job.status
@@ -148,60 +147,36 @@ async def _poll(item: Follow, client: AsyncHotglue, settings: WaitSettings) -> F
                 f"no job named {item.job_name!r} after {item.misses} looks: most likely "
                 "never created (rerun with retry_frame(..., which='unknown'))"
             )
-            return item
+            return Step(Event(item.row, item.tenant, item.status, True))
     item.polls += 1
     item.done = item.finished
-    if settings.on_event is not None and item.status != previous:
-        settings.on_event(item.row, item.tenant, item.status)
-    return item
+    event = Event(item.row, item.tenant, item.status, item.done)
+    delay = None if item.done else poll_delay(item.polls, *_intervals(run))
+    return Step(event if item.status != previous or item.done else None, again=delay)
+
+
+def _intervals(run: WaitRun) -> tuple[float, float]:
+    return run.config.poll_interval, run.config.max_poll_interval
+
+
+def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
+    item.errors += 1
+    item.error = f"{type(exc).__name__}: {exc}"
+    if decide(exc) == "abort":
+        run.abort_reason = f"stopped: the API refused the key: {item.error}"
+    gone = isinstance(exc, APIStatusError) and exc.status_code == 404
+    if run.abort_reason or gone or not get_is_retryable(exc):
+        item.done = True
+        return Step(Event(item.row, item.tenant, item.status, True))
+    retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
+    return Step(again=backoff_delay(item.errors, retry_after, run.rng))
 
 
 async def _fetch(item: Follow, client: AsyncHotglue) -> Job | None:
-    """The job's current state; a queued job is first looked for by its unique name."""
+    """The job's current state; a queued (or unknown) row's job is found by its name."""
     if item.job_root:
         return await client.get_job_status(item.flow_id, item.tenant, item.job_root)
-    name = item.job_name or ""
-    for job in await client.list_jobs(item.flow_id, item.tenant):
-        if job.job_name == name or (job.job_name or "").startswith(name + ":"):
-            return job
-    return None
-
-
-def wait_fields(item: Follow | None) -> dict[str, Any]:
-    """The columns wait_for_jobs adds (or updates) for one row."""
-    if item is None:
-        return {}
-    job = item.job
-    finished = item.finished
-    failed = is_failed(item.status)
-    out: dict[str, Any] = {
-        "finished": finished,
-        "succeeded": (not failed) if finished else None,
-        "failed_stage": item.status.rsplit("_FAILED", 1)[0] if failed and item.status else None,
-        "polls": item.polls,
-        "processed_rows": job.processed_rows if job else None,
-        "last_updated": job.last_updated if job else None,
-        "duration_s": _duration(job),
-    }
-    if job is not None:
-        out.update(status=job.status, message=job.message, job_root=item.job_root)
-        out.update(job_id=job.job_id, job_name=job.job_name)
-        if item.outcome == "unknown":  # the lost answer's job exists after all
-            out.update(outcome="created", error="found by wait_for_jobs after a lost answer")
-    if item.error and not finished:
-        out["error"] = item.error
-    return out
-
-
-def _duration(job: Job | None) -> float | None:
-    if job is None or not job.start_time or not job.last_updated:
-        return None
-    try:
-        start = datetime.fromisoformat(job.start_time)
-        end = datetime.fromisoformat(job.last_updated)
-    except ValueError:
-        return None
-    return round((end - start).total_seconds(), 3)
+    return find_job(await client.list_jobs(item.flow_id, item.tenant), item.job_name or "")
 
 
 def follows_from(results: pd.DataFrame) -> list[Follow]:
@@ -231,3 +206,70 @@ def _sent_name(record: dict[Any, Any]) -> str | None:
 
 def _text(value: Any) -> str | None:
     return None if value is None or value is pd.NA or pd.isna(value) else str(value)
+
+
+def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]:
+    """The columns wait_for_jobs adds (or updates) for one row."""
+    job = item.job
+    finished = item.finished
+    failed = is_failed(item.status)
+    out: dict[str, Any] = {
+        "finished": finished,
+        "succeeded": (not failed) if finished else None,
+        "failed_stage": item.status.rsplit("_FAILED", 1)[0] if failed and item.status else None,
+        "polls": item.polls,
+        "processed_rows": job.processed_rows if job else None,
+        "last_updated": job.last_updated if job else None,
+        "duration_s": _duration(job),
+    }
+    if job is not None:
+        out.update(status=job.status, message=job.message, job_root=item.job_root)
+        out.update(job_id=job.job_id, job_name=job.job_name)
+        if item.outcome == "unknown":  # the lost answer's job exists after all
+            out.update(outcome="created", error="found by wait_for_jobs after a lost answer")
+    error = item.error or (abort_reason if not item.done else None)
+    if error and not finished:
+        out["error"] = error
+    return out
+
+
+def _duration(job: Job | None) -> float | None:
+    if job is None or not job.start_time or not job.last_updated:
+        return None
+    try:
+        start = datetime.fromisoformat(job.start_time)
+        end = datetime.fromisoformat(job.last_updated)
+    except ValueError:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def merge_wait(
+    results: pd.DataFrame, follows: list[Follow], abort_reason: str | None = None
+) -> pd.DataFrame:
+    by_row = {f.row: wait_fields(f, abort_reason) for f in follows}
+    records = results.to_dict("records")
+    for row, record in enumerate(records):
+        record.update(by_row.get(row, {}))
+    frame = pd.DataFrame.from_records(records, columns=[*RESULT_COLUMNS, *WAIT_COLUMNS])
+    frame.index = results.index
+    frame.attrs.update(results.attrs)
+    return apply_dtypes(frame, {**RESULT_COLUMNS, **WAIT_COLUMNS})
+
+
+async def _journal_statuses(run: WaitRun, out: pd.DataFrame) -> None:
+    if run.journal_path is None or not run.follows:
+        return
+    journal = Journal(run.journal_path)
+    for follow in run.follows:
+        fields = {str(k): _json_value(v) for k, v in out.iloc[follow.row].items()}
+        journal.later({"kind": "status", "row": follow.row, **fields})
+    await journal.aclose()
+
+
+def _json_value(value: Any) -> Any:
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return to_python(value)

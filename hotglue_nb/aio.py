@@ -11,39 +11,32 @@ from typing import Any, Unpack
 
 import pandas as pd
 
-from ._follow import WaitOptions, execute_wait, prepare_wait
 from ._launch import execute_launch, prepare_launch
-from ._options import LaunchOptions, split_options
-from ._progress import LiveView, Progress
+from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
+from ._progress import Progress
+from ._wait import execute_wait, prepare_wait
 
 __all__ = ["launch_jobs", "wait_for_jobs"]
 
 
 async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Async twin of ``hg.launch_jobs`` (same options); runs on the caller's event loop."""
-    run, display, wait_args, body = split_options(dict(options))
-    spec = prepare_launch(tenants, **run, body=body)
-    progress = display.get("progress", True)
-    with Progress(spec.total, "launch", progress) as bar:
-        results = await execute_launch(spec, bar.update)
-        if not display.get("wait"):
+    config, display, waiting = launch_config(dict(options))
+    run = prepare_launch(tenants, config)
+    with Progress(display.progress) as progress:
+        results = await execute_launch(run, progress.phase("launch", run.total).event)
+        if not display.wait:
             return results
-        return await _wait(results, wait_args, progress, bar=bar)
+        return await _wait(results, waiting, progress)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Async twin of ``hg.wait_for_jobs`` (same options)."""
-    opts = dict(options)
-    progress = opts.pop("progress", True)
-    return await _wait(results, opts, progress)
+    config, progress = wait_config(dict(options))
+    with Progress(progress) as bar:
+        return await _wait(results, config, bar)
 
 
-async def _wait(
-    results: pd.DataFrame, options: dict[str, Any], progress: Any, *, bar: Progress | None = None
-) -> pd.DataFrame:
-    spec = prepare_wait(results, **options)
-    view = LiveView(len(spec.follows), progress, bar=bar)
-    try:
-        return await execute_wait(spec, view.event)
-    finally:
-        view.close()
+async def _wait(results: pd.DataFrame, config: WaitConfig, progress: Progress) -> pd.DataFrame:
+    run = prepare_wait(results, config)
+    return await execute_wait(run, progress.phase("wait", len(run.follows), table=True).event)

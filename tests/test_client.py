@@ -238,7 +238,7 @@ def test_unknown_field_names_the_closest() -> None:
     ],
 )
 def test_date_strings(value: str, expected: str) -> None:
-    assert hg._models.build_body({"override_end_date": value}) == {"override_end_date": expected}
+    assert hg._endpoints.build_body({"override_end_date": value}) == {"override_end_date": expected}
 
 
 def test_date_objects() -> None:
@@ -246,7 +246,7 @@ def test_date_objects() -> None:
 
     import pandas as pd
 
-    build = hg._models.build_body
+    build = hg._endpoints.build_body
     assert build({"override_start_date": dt.date(2024, 2, 1)})["override_start_date"] == (
         "2024-02-01T00:00:00.000Z"
     )
@@ -277,11 +277,11 @@ def test_date_objects() -> None:
 )
 def test_bad_field_values(fields: dict[str, Any], match: str) -> None:
     with pytest.raises(hg.ConfigError, match=match):
-        hg._models.build_body(fields)
+        hg._endpoints.build_body(fields)
 
 
 def test_object_fields_accept_dicts_and_json_and_drop_none() -> None:
-    body = hg._models.build_body(
+    body = hg._endpoints.build_body(
         {
             "override_field_map": '{"Account": {"name": "Account", "selected": ["*"]}}',
             "override_selected_tables": {"Vendors": True},

@@ -17,13 +17,16 @@ import hotglue_nb as hg
 from hotglue_nb._results import OUTCOMES, RESULT_COLUMNS
 
 from .fake_api import ENV, FLOW, KEY, FakeAPI, error
+from .fake_time import FakeTime
 
 FAST = {"reconcile_delay": 0.0, "progress": False}
 
 
-def launch(api: FakeAPI, tenants: Any, **kw: Any) -> pd.DataFrame:
+def launch(api: FakeAPI, tenants: Any, time: FakeTime | None = None, **kw: Any) -> pd.DataFrame:
+    """launch_jobs on the fake API, on fake time (no test waits for a back-off)."""
     client = hg.AsyncHotglue(api_key=KEY, env_id=ENV, transport=api.transport())
-    options = {"flow_id": FLOW, "client": client, **FAST, **kw}
+    ft = time or FakeTime()
+    options = {"flow_id": FLOW, "client": client, "clock": ft, "sleep": ft.sleep, **FAST, **kw}
     return hg.launch_jobs(tenants, **options)
 
 
@@ -229,10 +232,12 @@ def test_ambiguous_failure_without_job_is_proven_absent_then_retried(first: Any)
 def test_cannot_tell_means_unknown_never_a_second_post() -> None:
     api = scripted({"t000": ["lost"]})
     api.list_script = lambda tenant: error(500)
-    out = launch(api, frame(1))
+    ft = FakeTime()
+    out = launch(api, frame(1), time=ft)
     row = out.iloc[0]
     assert row.outcome == "unknown" and len(api.posts) == 1
     assert "could not list the tenant's jobs" in row.error and "ReadTimeout" in row.error
+    assert len(api.gets) == 6 and ft.slept > 10  # a patient look, on fake time
 
 
 def test_lost_answer_with_queue_flag_and_an_active_job_is_unknown() -> None:
@@ -271,12 +276,13 @@ def test_queued_rows() -> None:
 
 def test_a_429_slows_the_whole_run() -> None:
     api = scripted({"t000": [error(429, retry_after="0.4")]})
+    ft = FakeTime()
     stamps: list[float] = []
-    loop_time = __import__("time").monotonic
-    api.on_post = lambda tenant, body: stamps.append(loop_time())
-    launch(api, frame(6), concurrency=1)
-    # the first POST got 429: every later POST waited for the shared pause
-    assert stamps[1] - stamps[0] >= 0.35
+    api.on_post = lambda tenant, body: stamps.append(ft.now)
+    launch(api, frame(6), time=ft, concurrency=3)
+    # the first POST got 429: every POST sent after it waited for the shared pause
+    assert len(stamps) == 7
+    assert all(later >= stamps[0] + 0.4 for later in stamps[1:])
 
 
 # --- auth failure ---------------------------------------------------------------------------

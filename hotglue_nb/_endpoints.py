@@ -1,0 +1,205 @@
+"""Every API call described once, as data: method, path template, query and body fields.
+
+Path building, body validation, ``BODY_FIELDS`` and the body-field options are derived from
+this table; adding an endpoint is one entry here plus its client method.
+
+Ids (env, flow, tenant) always travel as exactly one percent-encoded path segment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal, TypedDict
+from urllib.parse import quote
+
+from ._exceptions import ConfigError
+
+__all__ = [
+    "BODY_FIELDS",
+    "ENDPOINTS",
+    "BodyOptions",
+    "Endpoint",
+    "FieldKind",
+    "build_body",
+    "coerce_field",
+    "segment",
+    "to_iso_datetime",
+    "unknown_field_message",
+]
+
+FieldKind = Literal["string", "object", "boolean", "date-time"]
+
+#: Every request-body field of the documented V1 launch call and its JSON type [C].
+BODY_FIELDS: dict[str, FieldKind] = {
+    "tap": "string",
+    "state": "object",
+    "job_name": "string",
+    "override_start_date": "date-time",
+    "override_end_date": "date-time",
+    "reset_source_state": "boolean",
+    "streaming_job": "boolean",
+    "override_selected_tables": "object",
+    "override_field_map": "object",
+    "override_source_config": "object",
+    "override_target_config": "object",
+    "ignore_parallel_jobs": "boolean",
+    "queue_if_active_job": "boolean",
+    "environment_variables": "object",
+}
+
+
+class BodyOptions(TypedDict, total=False):
+    """The body fields as keyword options (a test keeps this equal to ``BODY_FIELDS``)."""
+
+    tap: str
+    state: Any
+    job_name: str
+    override_start_date: Any
+    override_end_date: Any
+    reset_source_state: bool
+    streaming_job: bool
+    override_selected_tables: Any
+    override_field_map: Any
+    override_source_config: Any
+    override_target_config: Any
+    ignore_parallel_jobs: bool
+    queue_if_active_job: bool
+    environment_variables: Any
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One API call. ``path`` parts in braces are ids filled in (and encoded) per call."""
+
+    name: str
+    method: str
+    path: tuple[str, ...]
+    query: tuple[str, ...] = ()
+    body: Mapping[str, FieldKind] = field(default_factory=dict)
+    marker: str = "C"  # documented [C], seen in hotglue's own code [C-code], inferred [I]
+
+    def url(self, **ids: object) -> str:
+        """The absolute path with every ``{id}`` encoded as one segment."""
+        parts = [_fill(part, ids) for part in self.path]
+        return "/" + "/".join(parts)
+
+
+def _fill(part: str, ids: Mapping[str, object]) -> str:
+    if not part.startswith("{"):
+        return part
+    name = part[1:-1]
+    return segment(ids[name], name)
+
+
+_TENANT = ("{env_id}", "{flow_id}", "{tenant}")
+
+ENDPOINTS: dict[str, Endpoint] = {
+    ep.name: ep
+    for ep in (
+        Endpoint("run_job", "POST", (*_TENANT, "jobs"), body=BODY_FIELDS),
+        Endpoint("get_job_status", "GET", (*_TENANT, "jobs", "status"), query=("job_root",)),
+        Endpoint("list_jobs", "GET", (*_TENANT, "jobs"), marker="C-code"),
+        Endpoint("latest_job", "GET", (*_TENANT, "jobs", "latest"), marker="C-code"),
+        Endpoint("list_tenants", "GET", ("tenants", "{env_id}"), marker="C-code"),
+        Endpoint(
+            "linked_sources",
+            "GET",
+            (*_TENANT, "linkedSources"),
+            query=("catalog", "config", "tap_name"),
+            marker="C-code",
+        ),
+    )
+}
+
+_REFUSED = {"", ".", ".."}
+
+
+def segment(value: object, what: str) -> str:
+    """Percent-encode one id as a single path segment; refuse ids that cannot be one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigError(f"{what} must be a string, got {type(value).__name__} {value!r}.")
+    text = str(value)
+    if text.strip() in _REFUSED or text != text.strip():
+        raise ConfigError(
+            f"{what} {text!r} cannot be used: ids must be non-empty, without surrounding "
+            "spaces, and not '.' or '..'."
+        )
+    return quote(text, safe="")
+
+
+def build_body(
+    fields: Mapping[str, Any], kinds: Mapping[str, FieldKind] = BODY_FIELDS
+) -> dict[str, Any]:
+    """Check keyword fields against an endpoint's body and return the JSON-ready body.
+
+    ``None`` values are dropped (field not sent). Raises ConfigError on the first problem.
+    """
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        kind = kinds.get(name)
+        if kind is None:
+            raise ConfigError(unknown_field_message(name, kinds))
+        if value is not None:
+            body[name] = coerce_field(name, kind, value)
+    return body
+
+
+def unknown_field_message(name: str, kinds: Mapping[str, FieldKind] = BODY_FIELDS) -> str:
+    close = difflib.get_close_matches(name, list(kinds), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"Unknown request-body field {name!r}.{hint} Valid fields: {', '.join(kinds)}."
+
+
+def coerce_field(name: str, kind: FieldKind, value: Any) -> Any:
+    """Convert one value to its JSON form, or raise ConfigError saying what is accepted."""
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{name} must be True or False, got {value!r}.")
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{name} must be a string, got {type(value).__name__} {value!r}.")
+    if kind == "object":
+        return _to_object(name, value)
+    return to_iso_datetime(name, value)
+
+
+def _to_object(name: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name} is not valid JSON ({exc.msg} at {exc.pos}).") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a dict or a JSON object string, got {value!r}.")
+    return dict(value)
+
+
+def to_iso_datetime(name: str, value: Any) -> str:
+    """datetime, date, pandas.Timestamp or ISO text -> ``2022-08-08T00:00:00.000Z`` (UTC).
+
+    Naive values are taken as UTC.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"{name}={value!r} is not an ISO-8601 date or date-time "
+                "(e.g. '2024-01-31' or '2024-01-31T00:00:00Z')."
+            ) from None
+    if isinstance(value, datetime):
+        if value != value:  # pandas.NaT is a datetime that is not equal to itself
+            raise ConfigError(f"{name} is empty (NaT).")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(), tzinfo=UTC)
+    else:
+        raise ConfigError(f"{name} must be a datetime, date or ISO string, got {value!r}.")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,187 @@
+"""The one fan-out engine: every concurrent loop over rows (launch, wait) runs on it.
+
+Usage:
+    >>> report = await fan_out(rows, operation, concurrency=8, on_event=show)
+
+A fixed pool of ``concurrency`` workers takes items in order; an operation may answer
+"again after N seconds" (that is how polling is expressed), which puts the item on a
+due-time heap. Features supply the per-item operation; they do not write loops.
+
+The engine also owns what every loop needs alike: a stop condition (e.g. a refused key), a
+shared pause from the run's ``Pacer`` (429 back-off), a deadline, an injectable clock and
+sleep, progress events, and cancellation. On cancellation (Ctrl-C, a kernel interrupt,
+``task.cancel()``) it takes no new item, cancels what is in flight, lets the feature
+``settle`` each item that was in flight (bounded by a grace period), and *returns* with
+``interrupted=True``, so the caller can build its complete partial results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ._pacing import Pacer
+
+__all__ = ["Clock", "Event", "Report", "Sleep", "Step", "fan_out"]
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+SETTLE_GRACE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Progress of one row: its latest outcome or status, and whether it is over."""
+
+    row: int
+    tenant: str
+    value: str | None
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """An operation's answer: an event to report, and when to run it again (None: done)."""
+
+    event: Event | None = None
+    again: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    interrupted: bool = False
+    stopped: bool = False
+
+
+class _Due(Generic[T]):
+    """Items to hand out: fresh ones in order, then rescheduled ones by due time."""
+
+    def __init__(self, items: Iterable[T], clock: Clock, sleep: Sleep, deadline: float | None):
+        self.fresh = iter(items)
+        self.heap: list[tuple[float, int, T]] = []
+        self.order = itertools.count()
+        self.clock, self.sleep, self.deadline = clock, sleep, deadline
+        self.busy = 0
+        self.keeper = False
+        self.wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def later(self, item: T, seconds: float) -> None:
+        due = self.clock() + max(seconds, 0.0)
+        if self.deadline is None or due <= self.deadline:  # past the deadline: left as is
+            heapq.heappush(self.heap, (due, next(self.order), item))
+
+    async def take(self, stop: Callable[[], bool]) -> T | None:
+        """The next due item; None once there is none left (or the run stopped)."""
+        while not stop():
+            if self.heap and self.heap[0][0] <= self.clock():
+                return heapq.heappop(self.heap)[2]
+            item = next(self.fresh, _END)
+            if item is not _END:
+                return item
+            if not self.heap and not self.busy:
+                break
+            await self._idle()
+        self.poke()
+        return None
+
+    async def _idle(self) -> None:
+        wake = self.wake
+        if self.heap and not self.keeper:  # one worker keeps time, so a fake clock moves once
+            self.keeper = True
+            timer = asyncio.ensure_future(self.sleep(self.heap[0][0] - self.clock()))
+            try:
+                await asyncio.wait({timer, wake}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                timer.cancel()
+                self.keeper = False
+            self.poke()
+        else:
+            await wake
+        if self.wake is wake:
+            self.wake = asyncio.get_running_loop().create_future()
+
+    def poke(self) -> None:
+        if not self.wake.done():
+            self.wake.set_result(None)
+
+
+_END: Any = object()
+
+
+async def fan_out(
+    items: Iterable[T],
+    operation: Callable[[T], Awaitable[Step]],
+    *,
+    concurrency: int,
+    on_event: Callable[[Event], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    pacer: Pacer | None = None,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+    deadline: float | None = None,
+    settle: Callable[[T], Awaitable[None]] | None = None,
+) -> Report:
+    """Run ``operation`` over ``items`` with at most ``concurrency`` at once.
+
+    Items whose next run would fall after ``deadline`` (a ``clock`` time) are left as they
+    are. Returns when every item is done, ``stop()`` turned true, or the run was cancelled.
+    """
+    due: _Due[T] = _Due(items, clock, sleep, deadline)
+    in_flight: dict[int, T] = {}
+
+    async def work(slot: int) -> None:
+        while (item := await due.take(stop)) is not None:
+            if pacer is not None:
+                await pacer.ready()
+            due.busy += 1
+            in_flight[slot] = item
+            step = await operation(item)
+            del in_flight[slot]
+            due.busy -= 1
+            if step.again is not None:
+                due.later(item, step.again)
+            if step.event is not None and on_event is not None:
+                on_event(step.event)
+            due.poke()
+
+    count = min(concurrency, len(items)) if isinstance(items, Sized) else concurrency
+    workers = [asyncio.ensure_future(work(slot)) for slot in range(max(count, 1))]
+    try:
+        await asyncio.gather(*workers)
+    except asyncio.CancelledError:
+        await _stop_all(workers, in_flight, settle)
+        _uncancel()
+        return Report(interrupted=True)
+    except BaseException:
+        await _stop_all(workers, in_flight, settle)
+        raise
+    return Report(stopped=stop())
+
+
+async def _stop_all(
+    workers: Sequence[asyncio.Future[None]],
+    in_flight: dict[int, T],
+    settle: Callable[[T], Awaitable[None]] | None,
+) -> None:
+    for worker in workers:
+        worker.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    if settle is not None and in_flight:
+        pending = [settle(item) for item in in_flight.values()]
+        try:
+            await asyncio.wait_for(asyncio.gather(*pending), SETTLE_GRACE)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+
+
+def _uncancel() -> None:
+    """The cancellation became a partial result: clear the task's pending-cancel count."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
