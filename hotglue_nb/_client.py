@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import functools
 import json
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
@@ -45,6 +46,7 @@ from ._version import __version__
 __all__ = ["AsyncHotglue", "Hotglue"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -185,7 +187,7 @@ class AsyncHotglue:
         if self._owns_pool:
             await self._pool.aclose()
 
-    async def run_job(self, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
+    async def run_job(self, /, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
         """Start a job: ``POST /{env_id}/{flow_id}/{tenant}/jobs``.
 
         Body fields are keyword arguments checked against the documented fields. Returns a
@@ -347,8 +349,20 @@ class _Answer:
         return data if isinstance(data, list) else []
 
 
+def _blocking(
+    method: Callable[Concatenate[AsyncHotglue, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Hotglue, P], T]:
+    """The blocking twin of an AsyncHotglue method (same signature and docstring)."""
+
+    def call(self: Hotglue, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(method(self.aio, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    return call
+
+
 class Hotglue:
-    """Blocking client with the same methods as AsyncHotglue (same parameters).
+    """Blocking client with the same methods and parameters as AsyncHotglue.
 
     Works in scripts and inside Jupyter's running event loop: calls run on a dedicated
     event-loop thread, not by patching asyncio. Use as a context manager or call close().
@@ -381,12 +395,7 @@ class Hotglue:
     def __enter__(self) -> Hotglue:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def with_options(self, **options: Any) -> Hotglue:
@@ -395,42 +404,10 @@ class Hotglue:
         twin.aio = self.aio.with_options(**options)
         return twin
 
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._run(self.aio.aclose())
-
-    def run_job(self, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
-        """Start a job (see AsyncHotglue.run_job)."""
-        return self._run(self.aio.run_job(flow_id, tenant, **body))
-
-    def get_job_status(self, flow_id: str, tenant: str, job_root: str) -> Job:
-        """Poll one job by its job_root (s3_root)."""
-        return self._run(self.aio.get_job_status(flow_id, tenant, job_root))
-
-    def list_jobs(self, flow_id: str, tenant: str) -> list[Job]:
-        """All jobs of a tenant in a flow."""
-        return self._run(self.aio.list_jobs(flow_id, tenant))
-
-    def latest_job(self, flow_id: str, tenant: str) -> Job | None:
-        """The tenant's last job in a flow, or None before its first."""
-        return self._run(self.aio.latest_job(flow_id, tenant))
-
-    def list_tenants(self) -> list[str]:
-        """Tenant ids of the environment."""
-        return self._run(self.aio.list_tenants())
-
-    def linked_sources(
-        self,
-        flow_id: str,
-        tenant: str,
-        *,
-        catalog: bool = False,
-        tap: str | None = None,
-        config: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Linked sources with their fieldMap (and catalog / config when asked)."""
-        coro = self.aio.linked_sources(flow_id, tenant, catalog=catalog, tap=tap, config=config)
-        return self._run(coro)
-
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return run_sync(coro)
+    close = _blocking(AsyncHotglue.aclose)
+    run_job = _blocking(AsyncHotglue.run_job)
+    get_job_status = _blocking(AsyncHotglue.get_job_status)
+    list_jobs = _blocking(AsyncHotglue.list_jobs)
+    latest_job = _blocking(AsyncHotglue.latest_job)
+    list_tenants = _blocking(AsyncHotglue.list_tenants)
+    linked_sources = _blocking(AsyncHotglue.linked_sources)

@@ -70,7 +70,7 @@ def prepare_launch(tenants: Any, config: LaunchConfig) -> LaunchRun:
     """Validate every row; read the journal when resuming. Sends nothing."""
     frame = as_frame(tenants)
     pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
-    clients = None if config.dry_run else _clients(config, pacer)  # a missing key: raised here
+    clients = None if config.dry_run else RunClients(config.connection, config, pacer)
     resumed = read_journal(find_journal(config.resume)) if config.resume is not None else None
     run_id = resumed.run_id if resumed else _new_run_id()
     flow_id = config.flow_id
@@ -84,31 +84,11 @@ def prepare_launch(tenants: Any, config: LaunchConfig) -> LaunchRun:
             f"{plan.problem_text()}\nFix them, or pass on_invalid='skip' to launch the rest."
         )
     journal = None if config.dry_run else launch_journal_path(config.journal, resumed, run_id)
-    run = LaunchRun(
-        config=config,
-        frame=frame,
-        plan=plan,
-        run_id=run_id,
-        flow_id=flow_id,
-        journal_path=journal,
-        resumed=resumed,
-        clients=clients,
-        pacer=pacer,
-    )
+    run = LaunchRun(config, frame, plan, run_id, flow_id, journal, resumed, clients, pacer)
     _record_invalid(run)
     if resumed:
         _carry_over(run, resumed)
     return run
-
-
-def _clients(config: LaunchConfig, pacer: Pacer) -> RunClients:
-    return RunClients(
-        config.connection,
-        concurrency=config.concurrency,
-        timeout=config.timeout,
-        pacer=pacer,
-        sleep=config.sleep,
-    )
 
 
 def _new_run_id() -> str:
@@ -190,19 +170,12 @@ def _emit(on_event: OnEvent, row: int, result: dict[str, Any]) -> None:
 async def _journal_header(run: LaunchRun) -> None:
     if run.journal is None or run.clients is None:
         return
-    await run.journal.durable(
-        {
-            "kind": "resume" if run.resumed else "run",
-            "run_id": run.run_id,
-            "at": _now_iso(),
-            "env_id": run.clients.root.env_id,
-            "base_url": run.clients.root.base_url,
-            "flow_id": run.flow_id,
-            "rows": run.total,
-            "labels": [str(label) for label in run.plan.labels],
-            "tenants": _row_tenants(run),
-        }
-    )
+    root, kind = run.clients.root, "resume" if run.resumed else "run"
+    await run.journal.durable({
+        "kind": kind, "run_id": run.run_id, "at": _now_iso(), "env_id": root.env_id,
+        "base_url": root.base_url, "flow_id": run.flow_id, "rows": run.total,
+        "labels": [str(label) for label in run.plan.labels], "tenants": _row_tenants(run),
+    })  # fmt: skip
 
 
 def _row_tenants(run: LaunchRun) -> list[str]:
@@ -272,20 +245,11 @@ async def _launch_row(run: LaunchRun, plan: RowPlan) -> dict[str, Any]:
 
 async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
     if run.journal is not None:
-        await run.journal.durable(
-            {
-                "kind": "intent",
-                "row": plan.row,
-                "label": str(plan.label),
-                "tenant": plan.tenant,
-                "flow_id": plan.flow_id,
-                "env_id": plan.env_id,
-                "job_name": plan.job_name,
-                "request": plan.body,
-                "attempt": attempt,
-                "at": _now_iso(),
-            }
-        )
+        await run.journal.durable({
+            "kind": "intent", "row": plan.row, "label": str(plan.label), "tenant": plan.tenant,
+            "flow_id": plan.flow_id, "env_id": plan.env_id, "job_name": plan.job_name,
+            "request": plan.body, "attempt": attempt, "at": _now_iso(),
+        })  # fmt: skip
     run.sent[plan.row] = attempt
 
 

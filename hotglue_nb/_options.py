@@ -229,27 +229,20 @@ def _positive(value: Any) -> bool:
 
 class RunClients:
     """A run's clients: per env, a sibling of the given (or a new) client, paced by the
-    run's ``Pacer``; at the end it closes only what the run opened."""
+    run's ``Pacer``; at the end it closes only what the run opened. A missing key is
+    raised here, before anything is sent."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        *,
-        concurrency: int,
-        timeout: float | None,
-        pacer: Pacer,
-        sleep: Sleep,
-    ) -> None:
+    def __init__(self, connection: Connection, config: LaunchConfig | WaitConfig, pacer: Pacer):
         self.owned = connection.client is None
         self.root = connection.client or AsyncHotglue(
             connection.api_key, connection.env_id, connection.base_url,
-            max_connections=concurrency,
+            max_connections=config.concurrency,
         )  # fmt: skip
         self._options: dict[str, Any] = {
-            "max_connections": concurrency, "pacer": pacer, "sleep": sleep
+            "max_connections": config.concurrency, "pacer": pacer, "sleep": config.sleep,
         }  # fmt: skip
-        if timeout is not None:
-            self._options["timeout"] = timeout
+        if isinstance(config, LaunchConfig) and config.timeout is not None:
+            self._options["timeout"] = config.timeout  # per request (a wait's is overall)
         self._made: dict[tuple[str, int | None], AsyncHotglue] = {}
 
     def get(self, env_id: str, *, max_retries: int | None = None) -> AsyncHotglue:

@@ -90,10 +90,7 @@ def prepare_wait(results: pd.DataFrame, config: WaitConfig) -> WaitRun:
         connection = config.connection
         if connection.client is None and connection.env_id is None:
             connection = replace(connection, env_id=follows[0].env_id)
-        clients = RunClients(
-            connection, concurrency=config.concurrency, timeout=None, pacer=pacer,
-            sleep=config.sleep,
-        )  # fmt: skip
+        clients = RunClients(connection, config, pacer)
     run_ids = list(results["run_id"].dropna().unique()) if "run_id" in results else []
     path = wait_journal_path(config.journal, results.attrs.get("journal"), run_ids)
     return WaitRun(config, results, follows, clients, pacer, path)
@@ -163,7 +160,7 @@ def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
     item.errors += 1
     item.error = f"{type(exc).__name__}: {exc}"
     if decide(exc) == "abort":
-        run.abort_reason = f"stopped: the API refused the key: {item.error}"
+        run.abort_reason = item.error = f"stopped: the API refused the key: {item.error}"
     gone = isinstance(exc, APIStatusError) and exc.status_code == 404
     if run.abort_reason or gone or not get_is_retryable(exc):
         item.done = True

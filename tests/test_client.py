@@ -443,3 +443,138 @@ def test_status_rules() -> None:
     assert hg.is_terminal("SYNC_FAILED") and hg.is_failed("SYNC_FAILED")
     assert hg.is_failed("JOB_FAILED")  # outside the documented enum [I]
     assert not hg.is_terminal("ETL_STARTED") and not hg.is_terminal(None)
+
+
+# --- retries of GETs, siblings, the endpoint table -----------------------------------------------
+
+
+def fake_sleeps() -> tuple[list[float], Any]:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    return slept, sleep
+
+
+def test_gets_are_retried_with_jittered_backoff_and_retry_after() -> None:
+    slept, sleep = fake_sleeps()
+    rec = Recorder(
+        httpx.Response(500, json={"Message": "x"}),
+        httpx.ConnectError("refused"),
+        httpx.Response(200, json=[JOB]),
+    )
+    jobs = run(client(rec, sleep=sleep).list_jobs("f", "t"))
+    assert jobs[0].job_id == "37g_DK" and len(rec.requests) == 3
+    assert 0.375 <= slept[0] <= 0.5 and 0.75 <= slept[1] <= 1.0  # exponential, jittered
+    slept.clear()
+    when = "Wed, 21 Oct 2099 07:28:00 GMT"  # an HTTP-date far away: capped
+    rec = Recorder(
+        httpx.Response(429, headers={"retry-after": "2"}),
+        httpx.Response(503, headers={"retry-after": when}),
+    )
+    run(client(rec, sleep=sleep).list_tenants())
+    assert slept == [2.0, 60.0]
+
+
+def test_retries_end_and_only_transient_failures_are_retried() -> None:
+    slept, sleep = fake_sleeps()
+    rec = Recorder(*[httpx.Response(502) for _ in range(5)])
+    with pytest.raises(hg.ServerError):
+        run(client(rec, sleep=sleep, max_retries=1).list_jobs("f", "t"))
+    assert len(rec.requests) == 2
+    rec = Recorder(httpx.Response(404, json={"Message": "Tenant 't' not found"}))
+    with pytest.raises(hg.NotFoundError):
+        run(client(rec, sleep=sleep).list_jobs("f", "t"))
+    assert len(rec.requests) == 1
+
+
+def test_a_post_is_never_retried_by_the_client() -> None:
+    slept, sleep = fake_sleeps()
+    for failure in (httpx.Response(503), httpx.ReadTimeout("lost"), httpx.ConnectError("no")):
+        rec = Recorder(failure)
+        with pytest.raises(hg.APIError):
+            run(client(rec, sleep=sleep).run_job("f", "t"))
+        assert len(rec.requests) == 1
+    assert slept == []
+
+
+def test_the_blocking_client_retries_too() -> None:
+    rec = Recorder(httpx.Response(500), httpx.Response(200, json=[JOB]))
+    slept, sleep = fake_sleeps()
+    with hg.Hotglue(api_key=KEY, env_id=ENV, transport=httpx.MockTransport(rec), sleep=sleep) as c:
+        assert len(c.list_jobs("f", "t")) == 1
+    assert len(rec.requests) == 2 and len(slept) == 1
+
+
+def test_with_options_shares_the_pool_and_leaves_the_original_alone() -> None:
+    rec = Recorder(*[httpx.Response(200, json=[]) for _ in range(4)])
+    root = client(rec)
+
+    async def go() -> None:
+        other = root.with_options(env_id="other.env", max_retries=0, timeout=3)
+        await root.list_tenants()
+        await other.list_tenants()
+        assert root._pool.get() is other._pool.get()  # one connection pool
+        await other.aclose()  # a sibling never closes a pool it does not own
+        assert not root._pool.get().is_closed
+        bigger = root.with_options(max_connections=500)
+        assert bigger._pool is not root._pool
+        await bigger.list_tenants()
+        await bigger.aclose()
+        assert not root._pool.get().is_closed
+        await root.aclose()
+
+    run(go())
+    assert [r.url.raw_path for r in rec.requests[:2]] == [b"/tenants/" + ENV.encode(),
+                                                         b"/tenants/other.env"]  # fmt: skip
+    assert root.env_id == ENV and root.max_retries == 2
+    assert rec.requests[1].extensions["timeout"]["read"] == 3
+    with pytest.raises(hg.ConfigError):
+        root.with_options(env_id="..")
+    sync = hg.Hotglue(api_key=KEY, env_id=ENV).with_options(env_id="e2")
+    assert sync.env_id == "e2"
+
+
+def test_a_paced_sibling_waits_for_the_pace_and_reports_throttles() -> None:
+    from hotglue_nb._pacing import Pacer
+
+    from .fake_time import FakeTime
+
+    ft = FakeTime(0.0)
+    pacer = Pacer(None, clock=ft, sleep=ft.sleep)
+    rec = Recorder(httpx.Response(429, headers={"retry-after": "4"}), httpx.Response(200, json=[]))
+    paced = client(rec).with_options(pacer=pacer, sleep=ft.sleep)
+    run(paced.list_tenants())
+    assert len(rec.requests) == 2 and pacer.pauses == 1
+    assert ft.now == 4.0  # the retry waited for the run's shared pause, not a private sleep
+
+
+def test_latest_job() -> None:
+    rec = Recorder(
+        httpx.Response(200, json=JOB),
+        httpx.Response(404, json={"Code": "NotFoundError", "Message": "No jobs found"}),
+        httpx.Response(200, json=None),
+        httpx.Response(404, json={"Code": "NotFoundError", "Message": "Tenant 'x' not found"}),
+    )
+    c = client(rec)
+    assert run(c.latest_job("f", "t")).job_id == "37g_DK"
+    assert rec.requests[0].url.path == f"/{ENV}/f/t/jobs/latest"
+    assert run(c.latest_job("f", "t")) is None
+    assert run(c.latest_job("f", "t")) is None
+    with pytest.raises(hg.NotFoundError):
+        run(c.latest_job("f", "x"))
+
+
+def test_the_endpoint_table_is_the_single_source() -> None:
+    from hotglue_nb._endpoints import ENDPOINTS, BodyOptions
+    from hotglue_nb._options import LaunchOptions
+
+    assert ENDPOINTS["run_job"].body is hg.BODY_FIELDS
+    assert set(BodyOptions.__annotations__) == set(hg.BODY_FIELDS)
+    assert set(hg.BODY_FIELDS) <= set(LaunchOptions.__annotations__)
+    for name, endpoint in ENDPOINTS.items():
+        assert callable(getattr(hg.AsyncHotglue, name)) and callable(getattr(hg.Hotglue, name))
+        assert endpoint.method in ("GET", "POST")
+    url = ENDPOINTS["get_job_status"].url(env_id="e", flow_id="f/1", tenant="a b")
+    assert url == "/e/f%2F1/a%20b/jobs/status"

@@ -24,20 +24,40 @@ FAILING = {
 OK = [t for t in WORLD.tenants if t not in FAILING]
 
 
+class Recording(httpx.AsyncBaseTransport):
+    """In front of the in-process sandbox: notes (method, path, fake time) of each request;
+    ``intercept`` may answer instead of the sandbox."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig = rig
+        self.inner = httpx.ASGITransport(app=rig.app)
+        self.seen: list[tuple[str, str, float]] = []
+        self.intercept: Any = lambda request, number: None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path, self.rig.clock()))
+        answer = self.intercept(request, len(self.seen))
+        return answer or await self.inner.handle_async_request(request)
+
+
 class Rig:
     """An in-process sandbox on a fake clock, a client on it, and a fake sleep."""
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, api_key: str = WORLD.api_key, **kw: Any) -> None:
         self.clock = sandbox.FakeClock()
         self.app = sandbox.create_app(sandbox.demo_world(0), clock=self.clock, time_scale=1.0, **kw)
         self.state = self.app.state.sandbox
+        self.transport = Recording(self)
         self.client = hg.AsyncHotglue(
-            api_key=WORLD.api_key,
+            api_key=api_key,
             env_id=WORLD.env_id,
             base_url="http://127.0.0.1",
-            transport=httpx.ASGITransport(app=self.app),
+            transport=self.transport,
         )
         self.slept = 0.0
+
+    def gets(self, after: float = 0.0) -> list[float]:
+        return [at for method, _, at in self.transport.seen if method == "GET" and at >= after]
 
     async def sleep(self, seconds: float) -> None:
         self.slept += seconds
@@ -154,6 +174,48 @@ def test_bad_wait_arguments() -> None:
         rig.wait(results, pol_interval=3)
     with pytest.raises(hg.ConfigError, match="results frame"):
         hg.wait_for_jobs(pd.DataFrame({"tenant": ["a"]}))
+
+
+def test_polling_honours_the_rate_limit() -> None:
+    rig = Rig()
+    results = rig.launch(OK[:10])
+    rig.wait(results, rate_limit=4)
+    starts = rig.gets()
+    assert len(starts) >= 90
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.25 - 1e-9  # 4 requests/second at most, on the fake clock
+
+
+def test_a_429_on_a_poll_pauses_every_poll_for_its_retry_after() -> None:
+    rig = Rig()
+    results = rig.launch(OK[:8])
+    throttled: list[float] = []
+
+    def intercept(request: httpx.Request, number: int) -> httpx.Response | None:
+        if request.method == "GET" and not throttled and len(rig.gets()) == 12:
+            throttled.append(rig.clock())
+            return httpx.Response(429, json={"Message": "slow down"}, headers={"Retry-After": "7"})
+        return None
+
+    rig.transport.intercept = intercept
+    out = rig.wait(results, poll_interval=1, concurrency=4)
+    assert out.finished.all() and throttled
+    after = rig.gets(after=throttled[0])[1:]
+    paused = [at for at in after if at < throttled[0] + 7]
+    assert len(after) > 20 and len(paused) <= 3  # only the 3 already in flight went on
+
+
+def test_a_refused_key_stops_the_wait_at_once() -> None:
+    good = Rig()
+    results = good.launch(OK[:40])
+    rig = Rig(api_key="wrong-key")
+    rig.app = good.app  # the same jobs, seen with a bad key
+    rig.transport.inner = httpx.ASGITransport(app=good.app)
+    out = rig.wait(results, concurrency=4)
+    assert len(rig.gets()) <= 4  # the first refusal stopped every other poll
+    assert not out.finished.any() and out.status.eq("JOB_CREATED").all()
+    assert out.error.str.contains("refused the key").all()
+    assert "wrong-key" not in out.to_csv()
 
 
 # --- analysis ---------------------------------------------------------------------------

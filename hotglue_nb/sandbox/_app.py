@@ -122,9 +122,10 @@ def _resolve_world(world: World | dict[str, Any] | str | None, seed: int) -> Wor
 async def _endpoint(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     segments = _segments(request.scope)
-    tenant = _tenant_of(segments, request)
+    route = _match(request.method, segments)
+    tenant = route.ids.get("tenant") or request.query_params.get("tenant_id")
     try:
-        response = await _handle(state, request, segments, tenant)
+        response = await _handle(state, request, route, tenant)
     except ApiError as exc:
         response = _error(exc.status, exc.code, exc.message, exc.headers)
     except ClientDisconnect:  # the client hung up before its body arrived: nothing was done
@@ -134,7 +135,7 @@ async def _endpoint(request: Request) -> Response:
 
 
 async def _handle(
-    state: SandboxState, request: Request, segments: list[str], tenant: str | None
+    state: SandboxState, request: Request, route: Match, tenant: str | None
 ) -> Response:
     faults = state.faults.for_tenant(tenant)
     if faults.latency:
@@ -142,23 +143,20 @@ async def _handle(
     _check_rate(state, faults)
     if request.headers.get("x-api-key") != state.world.api_key:
         raise ApiError(401, "UnauthorizedError", "Invalid x-api-key")
-    handler, args = _route(state, request.method, segments)
+    if route.handler is None:
+        raise ApiError(404, "NotFoundError", f"No route for {request.method} {route.path}")
+    _check_ids(state.world, route.ids)
     number = state.next_number(tenant, request.method)
     if request.method == "POST" or faults.on_get:
         _pre_faults(state, tenant, number)
-    return await handler(state, request, *args, number=number)
+    flow, tenant_id = route.ids.get("flow", ""), route.ids.get("tenant", "")
+    return await route.handler(state, request, flow, tenant_id, number=number)
 
 
 def _segments(scope: Scope) -> list[str]:
     raw: bytes = scope.get("raw_path") or scope["path"].encode()
     raw = raw.split(b"?", 1)[0]
     return [unquote(part.decode("latin-1"), encoding="utf-8") for part in raw.split(b"/")[1:]]
-
-
-def _tenant_of(segments: list[str], request: Request) -> str | None:
-    if len(segments) >= 4 and segments[3] in ("jobs", "linkedSources"):
-        return segments[2]
-    return request.query_params.get("tenant_id")
 
 
 def _check_rate(state: SandboxState, faults: Any) -> None:
@@ -186,31 +184,33 @@ def _pre_faults(state: SandboxState, tenant: str | None, number: int) -> None:
 Handler = Callable[..., Awaitable[Response]]
 
 
-def _route(state: SandboxState, method: str, seg: list[str]) -> tuple[Handler, tuple[Any, ...]]:
-    world = state.world
-    if len(seg) == 2 and seg[0] == "tenants" and method == "GET":
-        _check_env(world, seg[1])
-        return _get_tenants, ()
-    if len(seg) == 3 and seg[1:] == ["flows", "linked"] and method == "GET":
-        _check_env(world, seg[0])
-        return _get_linked_flows, ()
-    if len(seg) >= 4 and seg[3] in ("jobs", "linkedSources"):
-        key = (seg[1], seg[2])
-        table = _JOB_ROUTES if seg[3] == "jobs" else _SOURCE_ROUTES
-        handler = table.get((method, tuple(seg[4:])))
-        if handler is not None:
-            _check_env(world, seg[0])
-            _check_tenant(world, *key)
-            return handler, key
-    raise ApiError(404, "NotFoundError", f"No route for {method} /{'/'.join(seg)}")
+@dataclass(frozen=True)
+class Match:
+    """A request's route: its handler (None: no route) and the ids read off its raw path."""
+
+    handler: Handler | None
+    ids: dict[str, str]
+    path: str
 
 
-def _check_env(world: World, env_id: str) -> None:
-    if env_id != world.env_id:
-        raise ApiError(404, "NotFoundError", f"Environment {env_id!r} not found")
+def _match(method: str, segments: list[str]) -> Match:
+    """Match the raw (still percent-encoded) segments, so ``a%2Fb`` stays one segment."""
+    for verb, pattern, handler in ROUTES:
+        if verb != method or len(pattern) != len(segments):
+            continue
+        pairs = list(zip(pattern, segments, strict=True))
+        if all(p.startswith("{") or p == seg for p, seg in pairs):
+            ids = {p[1:-1]: seg for p, seg in pairs if p.startswith("{")}
+            return Match(handler, ids, "/" + "/".join(segments))
+    return Match(None, {}, "/" + "/".join(segments))
 
 
-def _check_tenant(world: World, flow_id: str, tenant: str) -> None:
+def _check_ids(world: World, ids: dict[str, str]) -> None:
+    if "env" in ids and ids["env"] != world.env_id:
+        raise ApiError(404, "NotFoundError", f"Environment {ids['env']!r} not found")
+    if "tenant" not in ids:
+        return
+    flow_id, tenant = ids["flow"], ids["tenant"]
     if flow_id not in world.flow_ids:
         raise ApiError(404, "NotFoundError", f"Flow {flow_id!r} not found")
     if tenant not in world.tenants:
@@ -219,11 +219,13 @@ def _check_tenant(world: World, flow_id: str, tenant: str) -> None:
         raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} has not linked flow {flow_id!r}")
 
 
-async def _get_tenants(state: SandboxState, request: Request, *, number: int) -> Response:
+async def _get_tenants(state: SandboxState, request: Request, *_: Any, number: int) -> Response:
     return _json(list(state.world.tenants))
 
 
-async def _get_linked_flows(state: SandboxState, request: Request, *, number: int) -> Response:
+async def _get_linked_flows(
+    state: SandboxState, request: Request, *_: Any, number: int
+) -> Response:
     tenant = request.query_params.get("tenant_id") or request.query_params.get("user_id")
     info = state.world.tenants.get(tenant or "")
     if info is None:
@@ -327,16 +329,18 @@ async def _patch_sources(
     raise ApiError(404, "NotFoundError", f"Tap {tap!r} is not linked for tenant {tenant!r}")
 
 
-_JOB_ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
-    ("POST", ()): _post_job,
-    ("GET", ()): _get_jobs,
-    ("GET", ("status",)): _get_status,
-    ("GET", ("latest",)): _get_latest,
-}
-_SOURCE_ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
-    ("GET", ()): _get_sources,
-    ("PATCH", ()): _patch_sources,
-}
+_TENANT = ("{env}", "{flow}", "{tenant}")
+#: method, raw-path pattern ({...}: one id segment), handler: the whole API surface.
+ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
+    ("GET", ("tenants", "{env}"), _get_tenants),
+    ("GET", ("{env}", "flows", "linked"), _get_linked_flows),
+    ("POST", (*_TENANT, "jobs"), _post_job),
+    ("GET", (*_TENANT, "jobs"), _get_jobs),
+    ("GET", (*_TENANT, "jobs", "status"), _get_status),
+    ("GET", (*_TENANT, "jobs", "latest"), _get_latest),
+    ("GET", (*_TENANT, "linkedSources"), _get_sources),
+    ("PATCH", (*_TENANT, "linkedSources"), _patch_sources),
+]
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
