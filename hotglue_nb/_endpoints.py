@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, get_args, get_type_hints
 from urllib.parse import quote
 
 from ._exceptions import ConfigError
@@ -33,42 +33,38 @@ __all__ = [
 
 FieldKind = Literal["string", "object", "boolean", "date-time"]
 
-#: Every request-body field of the documented V1 launch call and its JSON type [C].
-BODY_FIELDS: dict[str, FieldKind] = {
-    "tap": "string",
-    "state": "object",
-    "job_name": "string",
-    "override_start_date": "date-time",
-    "override_end_date": "date-time",
-    "reset_source_state": "boolean",
-    "streaming_job": "boolean",
-    "override_selected_tables": "object",
-    "override_field_map": "object",
-    "override_source_config": "object",
-    "override_target_config": "object",
-    "ignore_parallel_jobs": "boolean",
-    "queue_if_active_job": "boolean",
-    "environment_variables": "object",
-}
+String = Annotated[str, "string"]
+Boolean = Annotated[bool, "boolean"]
+Object = Annotated[Any, "object"]  # a dict, or its JSON text
+DateTime = Annotated[Any, "date-time"]  # datetime, date, Timestamp or ISO text
 
 
 class BodyOptions(TypedDict, total=False):
-    """The body fields as keyword options (a test keeps this equal to ``BODY_FIELDS``)."""
+    """The documented V1 launch body [C], as keyword options; ``BODY_FIELDS`` is read off it."""
 
-    tap: str
-    state: Any
-    job_name: str
-    override_start_date: Any
-    override_end_date: Any
-    reset_source_state: bool
-    streaming_job: bool
-    override_selected_tables: Any
-    override_field_map: Any
-    override_source_config: Any
-    override_target_config: Any
-    ignore_parallel_jobs: bool
-    queue_if_active_job: bool
-    environment_variables: Any
+    tap: String
+    state: Object
+    job_name: String
+    override_start_date: DateTime
+    override_end_date: DateTime
+    reset_source_state: Boolean
+    streaming_job: Boolean
+    override_selected_tables: Object
+    override_field_map: Object
+    override_source_config: Object
+    override_target_config: Object
+    ignore_parallel_jobs: Boolean
+    queue_if_active_job: Boolean
+    environment_variables: Object
+
+
+def _kinds(options: type) -> dict[str, FieldKind]:
+    hints = get_type_hints(options, include_extras=True)
+    return {name: get_args(hint)[1] for name, hint in hints.items()}
+
+
+#: Every request-body field of the documented V1 launch call and its JSON type.
+BODY_FIELDS: dict[str, FieldKind] = _kinds(BodyOptions)
 
 
 @dataclass(frozen=True)

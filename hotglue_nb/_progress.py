@@ -54,6 +54,8 @@ class Progress:
 
     def event(self, event: Event, *, draw: bool = True) -> None:
         """Count one row's new value; advance the bar when the row is newly over."""
+        if self._make is None:
+            return  # nothing is shown: keep no per-row state
         label = event.value or "?"
         old = self._values.get(event.row)
         if old is not None:
