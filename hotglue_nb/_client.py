@@ -30,6 +30,7 @@ from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MASK, Credentials, re
 from ._endpoints import ENDPOINTS, Endpoint, build_body, segment
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIResponseError,
     APITimeoutError,
     ConfigError,
@@ -262,6 +263,7 @@ class AsyncHotglue:
         json_body: dict[str, Any] | None = None,
     ) -> _Answer:
         """Send one call; a GET is tried again after a transient failure."""
+        assert set(params or ()) <= set(ep.query), f"{ep.name}: query {params} not in the table"
         path = ep.url(env_id=self.env_id, flow_id=flow_id, tenant=tenant)
         tries = 1 + (self.max_retries if ep.method == "GET" else 0)
         for attempt in range(1, tries + 1):
@@ -284,27 +286,32 @@ class AsyncHotglue:
         """One request; transport failures and error statuses become HotglueErrors."""
         if self._pacer is not None:
             await self._pacer.wait()
+        key = self.credentials.api_key
+        error: APIError | None = None
         try:
             response = await self._pool.get().request(
                 method, path, params=params, json=json_body, timeout=self._timeout
             )
-        except httpx.TransportError as exc:
-            raise _transport_error(exc, method, path, tenant) from exc
-        if response.status_code >= 400:
-            raise make_status_error(response, method=method, path=path, tenant=tenant)
+        except httpx.RequestError as exc:  # transport failures, and an undecodable body
+            error = _transport_error(exc, method, path, tenant, key)
+        if error is None and not 200 <= response.status_code < 300:  # a 3xx: nothing done
+            error = make_status_error(response, method=method, path=path, tenant=tenant, secret=key)
+        if error is not None:
+            raise error  # outside the except: no httpx exception (it holds the key) is chained
         if self._pacer is not None:
             self._pacer.speed_up()
         return _Answer(response, method, path, tenant)
 
 
 def _transport_error(
-    exc: httpx.TransportError, method: str, path: str, tenant: str | None
+    exc: httpx.RequestError, method: str, path: str, tenant: str | None, secret: str
 ) -> APIConnectionError:
     where = f"{method} {path}"
     if isinstance(exc, httpx.TimeoutException):
         text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}"
         return APITimeoutError(text, method=method, path=path, tenant=tenant, cause=exc)
     text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
+    text = text.replace(secret, MASK) if secret else text
     return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
 
 
@@ -319,7 +326,9 @@ def _check_retries(value: int) -> int:
 
 
 class _Answer:
-    """A success response whose JSON is parsed on demand (unreadable -> APIResponseError)."""
+    """A success response whose JSON is read on demand; a body that is not what the call
+    promises (not JSON, empty, an object for a list...) is an APIResponseError, so that only
+    a well-formed answer is ever taken as proof of anything."""
 
     def __init__(self, response: httpx.Response, method: str, path: str, tenant: str | None):
         self.status_code = response.status_code
@@ -330,23 +339,27 @@ class _Answer:
         try:
             return json.loads(self._response.content) if self._response.content else None
         except ValueError:
-            method, path, tenant = self._where
-            raise APIResponseError(
-                f"{method} {path} -> {self.status_code} with a body that is not JSON "
-                f"(tenant={tenant!r}): {self._response.text[:200]!r}",
-                method=method,
-                path=path,
-                tenant=tenant,
-                status_code=self.status_code,
-            ) from None
+            raise self._bad("a body that is not JSON") from None
 
     def json_dict(self) -> dict[str, Any]:
         data = self.json()
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict) or not data:
+            raise self._bad("no JSON object in the body")
+        return data
 
     def json_list(self) -> list[Any]:
         data = self.json()
-        return data if isinstance(data, list) else []
+        if not isinstance(data, list):
+            raise self._bad("a body that is not a JSON array")
+        return data
+
+    def _bad(self, what: str) -> APIResponseError:
+        method, path, tenant = self._where
+        text = self._response.text[:200]
+        return APIResponseError(
+            f"{method} {path} -> {self.status_code} with {what} (tenant={tenant!r}): {text!r}",
+            method=method, path=path, tenant=tenant, status_code=self.status_code,
+        )  # fmt: skip
 
 
 def _blocking(

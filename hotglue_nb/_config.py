@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRIES = 2
 MASK = "********"
+_HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: what an x-api-key can carry
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ def resolve_credentials(
     """Arguments first, then ``HOTGLUE_*`` variables, else a ConfigError naming the variable."""
     env = os.environ if environ is None else environ
     key = _pick(api_key, env, ENV_API_KEY, "api_key")
+    if not _HEADER_SAFE.match(key):
+        raise ConfigError(
+            "api_key contains a line break, a space or a character an HTTP header cannot carry "
+            "(a key file with two lines?): fix the key (it is not shown here)."
+        )
     env_id_value, url = resolve_target(env_id, base_url, environ=env)
     return Credentials(api_key=key, env_id=env_id_value, base_url=url)
 

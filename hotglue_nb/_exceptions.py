@@ -54,6 +54,7 @@ __all__ = [
     "parse_error_body",
 ]
 
+MASK = "********"
 AUTH_HINT = "check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -64,6 +65,17 @@ class HotglueWarning(UserWarning):
 
 class HotglueError(Exception):
     """Base class of every error raised by hotglue_nb."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only constructors: pickle the state, not the call
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[HotglueError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
 
 
 class ConfigError(HotglueError, ValueError):
@@ -162,6 +174,18 @@ class APIStatusError(APIError):
         self.retry_after = parse_retry_after(response.headers.get("retry-after"))
 
 
+def _scrubbed(response: httpx.Response, secret: str) -> httpx.Response:
+    """The response tied to a bare copy of its request line: no request headers (the API
+    key) travel with an exception, its repr or its pickle; a body echoing the key is masked."""
+    content = response.content
+    if secret:
+        content = content.replace(secret.encode(), MASK.encode())
+    request = httpx.Request(response.request.method, response.request.url)
+    return httpx.Response(
+        response.status_code, headers=response.headers, content=content, request=request
+    )
+
+
 class BadRequestError(APIStatusError):
     """Raised on 400: the API refused the request (bad body, a job already running...)."""
 
@@ -202,9 +226,11 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 
 
 def make_status_error(
-    response: httpx.Response, *, method: str, path: str, tenant: str | None
+    response: httpx.Response, *, method: str, path: str, tenant: str | None, secret: str = ""
 ) -> APIStatusError:
-    """Map an error response to its exception class: the one place that does it."""
+    """Map an error response (any status but 2xx) to its exception class: the one place
+    that does it. ``secret`` (the API key) is masked wherever the answer echoes it."""
+    response = _scrubbed(response, secret)
     status = response.status_code
     cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
     body, code, api_message = parse_error_body(response)

@@ -11,8 +11,13 @@ The engine also owns what every loop needs alike: a stop condition (e.g. a refus
 shared pause from the run's ``Pacer`` (429 back-off), a deadline, an injectable clock and
 sleep, progress events, and cancellation. On cancellation (Ctrl-C, a kernel interrupt,
 ``task.cancel()``) it takes no new item, cancels what is in flight, lets the feature
-``settle`` each item that was in flight (bounded by a grace period), and *returns* with
-``interrupted=True``, so the caller can build its complete partial results.
+``settle`` each item that was in flight (bounded by a real-time grace period: cleanup after
+a Ctrl-C must end), and *returns* with ``interrupted=True``, so the caller can build its
+complete partial results.
+
+Time: with the real ``asyncio.sleep``, a due item starts on time even while others are in
+flight. An injected ``sleep`` is taken as simulated time: the clock moves only when nothing
+is in flight (discrete-event order), so a fake clock never jumps past work still running.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class _Due(Generic[T]):
     """Items to hand out: fresh ones in order, then rescheduled ones by due time."""
 
     def __init__(self, items: Iterable[T], clock: Clock, sleep: Sleep, deadline: float | None):
+        self.simulated = sleep is not asyncio.sleep
         self.fresh = iter(items)
         self.heap: list[tuple[float, int, T]] = []
         self.order = itertools.count()
@@ -78,7 +84,7 @@ class _Due(Generic[T]):
 
     async def take(self, stop: Callable[[], bool]) -> T | None:
         """The next due item; None once there is none left (or the run stopped)."""
-        while not stop():
+        while not stop() and (self.deadline is None or self.clock() <= self.deadline):
             if self.heap and self.heap[0][0] <= self.clock():
                 return heapq.heappop(self.heap)[2]
             item = next(self.fresh, _END)
@@ -92,7 +98,8 @@ class _Due(Generic[T]):
 
     async def _idle(self) -> None:
         wake = self.wake
-        if self.heap and not self.keeper:  # one worker keeps time, so a fake clock moves once
+        idle = not (self.simulated and self.busy)  # simulated time waits for the work in flight
+        if self.heap and not self.keeper and idle:  # one worker keeps time: the clock moves once
             self.keeper = True
             timer = asyncio.ensure_future(self.sleep(self.heap[0][0] - self.clock()))
             try:
@@ -141,7 +148,11 @@ async def fan_out(
                 await pacer.ready()
             due.busy += 1
             in_flight[slot] = item
-            step = await operation(item)
+            try:
+                step = await operation(item)
+            except Exception:
+                del in_flight[slot]  # a failed operation is not settled: its error propagates
+                raise
             del in_flight[slot]
             due.busy -= 1
             if step.again is not None:
@@ -172,16 +183,20 @@ async def _stop_all(
     for worker in workers:
         worker.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
-    if settle is not None and in_flight:
-        pending = [settle(item) for item in in_flight.values()]
-        try:
-            await asyncio.wait_for(asyncio.gather(*pending), SETTLE_GRACE)
-        except (TimeoutError, asyncio.CancelledError):
-            pass
+    if settle is None or not in_flight:
+        return
+    tasks = [asyncio.ensure_future(settle(item)) for item in in_flight.values()]
+    try:
+        await asyncio.wait(tasks, timeout=SETTLE_GRACE)
+    except asyncio.CancelledError:
+        pass  # cancelled again while settling: stop settling, still return what is known
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _uncancel() -> None:
     """The cancellation became a partial result: clear the task's pending-cancel count."""
     task = asyncio.current_task()
-    if task is not None:
+    while task is not None and task.cancelling():
         task.uncancel()

@@ -19,7 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from ._exceptions import APIStatusError, ConfigError, HotglueError, LaunchInterrupted
+from ._exceptions import (
+    APIResponseError,
+    APIStatusError,
+    ConfigError,
+    HotglueError,
+    LaunchInterrupted,
+)
 from ._fanout import Event, Step, fan_out
 from ._journal import Journal, JournalState, find_journal, launch_journal_path, read_journal
 from ._models import Job, QueuedJob
@@ -52,7 +58,8 @@ class LaunchRun:
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
     check_first: set[int] = field(default_factory=set)
     prior_attempts: dict[int, int] = field(default_factory=dict)
-    sent: dict[int, int] = field(default_factory=dict)
+    sent: dict[int, int] = field(default_factory=dict)  # POSTs sent per row
+    doubt: set[int] = field(default_factory=set)  # rows whose last POST may have made a job
     abort_reason: str | None = None
     journal: Journal | None = None
     rng: random.Random = field(default_factory=random.Random)
@@ -201,12 +208,13 @@ def _record(run: LaunchRun, plan: RowPlan, result: dict[str, Any]) -> None:
 
 
 async def _settle(run: LaunchRun, plan: RowPlan) -> None:
-    """A row in flight at an interrupt: if a POST went out, look for its job once."""
-    attempts = run.sent.get(plan.row, 0)
-    if attempts == 0 or plan.row in run.results:
+    """A row in flight at an interrupt: if its POST may have acted, look for its job once
+    (without waiting for the run's pace: the user is waiting)."""
+    if plan.row not in run.doubt or plan.row in run.results:
         return
-    state, job, _ = await _check(run, plan, delay=0.0)
+    state, job, _ = await _check(run, plan, delay=0.0, paced=False)
     if state == "found" and job is not None:
+        attempts = run.sent[plan.row]
         _record(run, plan, _created(run, plan, job, attempts, None, "found after interrupt"))
 
 
@@ -222,20 +230,25 @@ async def _launch_row(run: LaunchRun, plan: RowPlan) -> dict[str, Any]:
             return _result(run, plan, "unknown", error=why, attempts=attempts)
     budget = attempts + run.config.max_attempts
     last: HotglueError | None = None
+    client = run.client(plan.env_id, paced=False)
     while attempts < budget:
+        await run.pacer.wait()  # the rate slot first: an intent is written only to be sent
         if run.abort_reason:  # earlier POSTs of this row proved no job: nothing exists
             outcome = "rejected" if run.sent.get(plan.row) else "skipped"
             return _result(run, plan, outcome, error=run.abort_reason, attempts=attempts)
         attempts += 1
         await _intent(run, plan, attempts)
         try:
-            answer = await run.client(plan.env_id).run_job(plan.flow_id, plan.tenant, **plan.body)
+            answer = await client.run_job(plan.flow_id, plan.tenant, **plan.body)
+            if isinstance(answer, Job) and not answer.job_root:
+                raise _without_root(plan)
         except HotglueError as exc:
             last = exc
             settled = await _after_error(run, plan, exc, attempts)
             if settled is not None:
                 return settled | timing()
             continue
+        run.pacer.speed_up()
         return _answered(run, plan, answer, attempts) | timing()
     return _result(
         run, plan, "rejected", error=f"gave up after {attempts} attempts: {_describe(last)}",
@@ -251,6 +264,7 @@ async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
             "request": plan.body, "attempt": attempt, "at": _now_iso(),
         })  # fmt: skip
     run.sent[plan.row] = attempt
+    run.doubt.add(plan.row)
 
 
 async def _after_error(
@@ -259,6 +273,8 @@ async def _after_error(
     """A result when the row is settled, else None to try again."""
     decision = decide(exc)
     status = _status(exc)
+    if decision != "reconcile":
+        run.doubt.discard(plan.row)  # the answer proves no job was made
     if decision == "abort":
         run.abort_reason = f"not sent: the API refused the key: {_describe(exc)}"
     if decision in ("abort", "reject"):
@@ -273,12 +289,13 @@ async def _after_error(
         if state == "unknown":
             error = f"{_describe(exc)}; {why}"
             return _result(run, plan, "unknown", error=error, attempts=attempts, http_status=status)
+        run.doubt.discard(plan.row)  # proven absent
     await back_off(exc, attempts, rng=run.rng, sleep=run.config.sleep, pacer=run.pacer)
     return None
 
 
 async def _check(
-    run: LaunchRun, plan: RowPlan, delay: float | None = None
+    run: LaunchRun, plan: RowPlan, delay: float | None = None, paced: bool = True
 ) -> tuple[State, Job | None, str]:
     """Look for the row's job by its unique name; only a readable job list proves anything.
 
@@ -288,7 +305,7 @@ async def _check(
     wait = run.config.reconcile_delay if delay is None else delay
     if wait > 0:
         await run.config.sleep(wait)
-    client = run.client(plan.env_id, max_retries=RECONCILE_RETRIES)
+    client = run.client(plan.env_id, max_retries=RECONCILE_RETRIES if paced else 0, paced=paced)
     try:
         jobs = await client.list_jobs(plan.flow_id, plan.tenant)
     except HotglueError as exc:
@@ -334,7 +351,17 @@ def _describe(exc: BaseException | None) -> str:
 
 
 def _status(exc: BaseException | None) -> int | None:
-    return exc.status_code if isinstance(exc, APIStatusError) else None
+    """What the server said, when it said anything (a 200 with an unreadable body too)."""
+    return exc.status_code if isinstance(exc, (APIStatusError, APIResponseError)) else None
+
+
+def _without_root(plan: RowPlan) -> APIResponseError:
+    """A success without the job's key: the job cannot be followed, so it is looked up by
+    name like any other ambiguous answer (never ``created`` without a job root)."""
+    return APIResponseError(
+        f"POST {plan.path} -> 200 without the job's s3_root (tenant={plan.tenant!r})",
+        method="POST", path=plan.path, tenant=plan.tenant, status_code=200,
+    )  # fmt: skip
 
 
 def _now_iso() -> str:
@@ -353,9 +380,17 @@ def _finish_frame(run: LaunchRun, unsent: str) -> pd.DataFrame:
     rows = []
     for row in range(run.total):
         result = run.results.get(row)
-        if result is None and run.sent.get(row):
+        if result is None and row in run.doubt:
             error = "interrupted while a request was in flight"
             result = _result(run, by_row[row], "unknown", error=error, attempts=run.sent[row])
+        elif result is None and run.sent.get(row):
+            reason = run.abort_reason or unsent
+            error = f"{reason}; its {run.sent[row]} POST(s) were refused, so no job exists"
+            result = _result(run, by_row[row], "skipped", error=error, attempts=run.sent[row])
+        elif result is None and row in run.check_first:  # sent by the run resumed, unchecked
+            error = "sent by an earlier session of this run and not checked yet: resume again"
+            attempts = run.prior_attempts.get(row, 0)
+            result = _result(run, by_row[row], "unknown", error=error, attempts=attempts)
         elif result is None:
             result = _result(run, by_row[row], "skipped", error=run.abort_reason or unsent)
         rows.append(result)

@@ -31,4 +31,12 @@ def run_nested(coro: Coroutine[Any, Any, T]) -> T:
         coro.close()
         raise ConfigError(f"nest_asyncio=True works only on asyncio's own loop, not {loop!r}.")
     nest_asyncio2.apply(loop)
-    return loop.run_until_complete(coro)
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:  # cancel the run, and let it finish into its partial results
+        task.cancel()
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None

@@ -211,6 +211,8 @@ def _check_launch(config: LaunchConfig) -> None:
         raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {config.on_invalid!r}.")
     if config.dry_run and config.resume is not None:
         raise ConfigError("dry_run=True cannot be combined with resume=.")
+    if not _positive(config.reconcile_delay) and config.reconcile_delay != 0:
+        raise ConfigError(f"reconcile_delay must be seconds >= 0, got {config.reconcile_delay!r}.")
 
 
 def _whole(value: Any, name: str) -> None:
@@ -238,22 +240,26 @@ class RunClients:
             connection.api_key, connection.env_id, connection.base_url,
             max_connections=config.concurrency,
         )  # fmt: skip
-        self._options: dict[str, Any] = {
-            "max_connections": config.concurrency, "pacer": pacer, "sleep": config.sleep,
-        }  # fmt: skip
+        options: dict[str, Any] = {"max_connections": config.concurrency, "sleep": config.sleep}
         if isinstance(config, LaunchConfig) and config.timeout is not None:
-            self._options["timeout"] = config.timeout  # per request (a wait's is overall)
-        self._made: dict[tuple[str, int | None], AsyncHotglue] = {}
+            options["timeout"] = config.timeout  # per request (a wait's is overall)
+        self.base = self.root.with_options(**options)  # a pool of its own only if larger
+        self.pacer = pacer
+        self._made: dict[tuple[str, int | None, bool], AsyncHotglue] = {}
 
-    def get(self, env_id: str, *, max_retries: int | None = None) -> AsyncHotglue:
-        key = (env_id, max_retries)
+    def get(
+        self, env_id: str, *, max_retries: int | None = None, paced: bool = True
+    ) -> AsyncHotglue:
+        """The sibling for ``env_id``; ``paced=False`` for a caller that takes its rate slot
+        itself (the launch, which must not journal an intent before its slot)."""
+        key = (env_id, max_retries, paced)
         if key not in self._made:
-            options = {**self._options, "env_id": env_id, "max_retries": max_retries}
-            self._made[key] = self.root.with_options(**options)
+            pacer = self.pacer if paced else None
+            twin = self.base.with_options(env_id=env_id, max_retries=max_retries, pacer=pacer)
+            self._made[key] = twin
         return self._made[key]
 
     async def aclose(self) -> None:
-        for client in self._made.values():
-            await client.aclose()
+        await self.base.aclose()
         if self.owned:
             await self.root.aclose()

@@ -216,8 +216,8 @@ def test_transport_errors(error: Exception, cls: type[Exception], maybe_sent: bo
         run(client(Recorder(error)).run_job("f", "t"))
     assert type(info.value) is cls
     assert info.value.maybe_sent is maybe_sent
-    assert info.value.__cause__ is error
-    assert KEY not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None  # no key inside
+    assert type(error).__name__ in str(info.value) and KEY not in str(info.value)
 
 
 # --- body validation ------------------------------------------------------------------------
@@ -472,8 +472,9 @@ def test_gets_are_retried_with_jittered_backoff_and_retry_after() -> None:
     rec = Recorder(
         httpx.Response(429, headers={"retry-after": "2"}),
         httpx.Response(503, headers={"retry-after": when}),
+        httpx.Response(200, json=["t1"]),
     )
-    run(client(rec, sleep=sleep).list_tenants())
+    assert run(client(rec, sleep=sleep).list_tenants()) == ["t1"]
     assert slept == [2.0, 60.0]
 
 

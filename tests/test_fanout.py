@@ -153,3 +153,68 @@ def test_no_items() -> None:
         raise AssertionError
 
     assert not run(fan_out([], op, concurrency=4)).interrupted
+
+
+def test_simulated_time_never_jumps_past_work_in_flight() -> None:
+    ft = FakeTime(0.0)
+    polls: dict[str, list[float]] = {"A": [], "B": []}
+
+    async def op(item: str) -> Step:
+        polls[item].append(ft.now)
+        if item == "B" and len(polls["B"]) == 1:
+            for _ in range(5):  # B is still in flight for a few turns of the loop
+                await asyncio.sleep(0)
+            return Step(again=1.0)
+        return Step(again=5.0) if len(polls[item]) == 1 else Step()
+
+    run(fan_out(["A", "B"], op, concurrency=2, clock=ft, sleep=ft.sleep))
+    assert polls == {"A": [0.0, 5.0], "B": [0.0, 1.0]}
+
+
+def test_the_deadline_also_bounds_the_first_pass() -> None:
+    ft = FakeTime(0.0)
+    seen: list[int] = []
+
+    async def op(item: int) -> Step:
+        seen.append(item)
+        await ft.sleep(1.0)  # each first look takes a simulated second
+        return Step()
+
+    run(fan_out(range(10), op, concurrency=1, clock=ft, sleep=ft.sleep, deadline=3.5))
+    assert seen == [0, 1, 2, 3]
+
+
+def test_a_failed_operation_is_not_settled_and_a_second_cancel_still_returns() -> None:
+    settled: list[int] = []
+
+    async def op(item: int) -> Step:
+        await asyncio.sleep(10)
+        return Step()
+
+    async def settle(item: int) -> None:
+        settled.append(item)
+        await asyncio.sleep(10)  # a slow check, cut short by the second cancel
+
+    async def main() -> Any:
+        task = asyncio.ensure_future(fan_out(range(4), op, concurrency=2, settle=settle))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.01)
+        task.cancel()
+        return await task
+
+    assert run(main()).interrupted and sorted(settled) == [0, 1]
+
+    async def failing(item: int) -> Step:
+        if item == 1:
+            raise RuntimeError("bug")
+        await asyncio.sleep(10)
+        return Step()
+
+    async def quick(item: int) -> None:
+        settled.append(item)
+
+    settled.clear()
+    with pytest.raises(RuntimeError):
+        run(fan_out(range(3), failing, concurrency=3, settle=quick))
+    assert sorted(settled) == [0, 2]  # the others in flight, not the one that failed

@@ -431,3 +431,106 @@ def test_progress_counts_per_outcome() -> None:
     launch(api, frame(4), progress=bar)
     text = sink.getvalue()
     assert "4/4" in text and "created=3" in text and "rejected=1" in text
+
+
+# --- found in review: interrupts and stops at the edges --------------------------------------
+
+
+async def _cancel_after(task: asyncio.Task[Any], api: FakeAPI, posts: int, then: float) -> None:
+    while len(api.posts) < posts:  # noqa: ASYNC110 - the fake server is polled
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(then)
+    task.cancel()
+
+
+def test_rows_waiting_for_a_rate_slot_at_an_interrupt_were_not_sent() -> None:
+    api = FakeAPI()
+
+    async def go() -> pd.DataFrame:
+        task = asyncio.ensure_future(hg.aio.launch_jobs(
+            frame(8), flow_id=FLOW, client=client_for(api), concurrency=4, rate_limit=1.0, **FAST
+        ))  # fmt: skip
+        await _cancel_after(task, api, 1, 0.2)
+        with pytest.raises(hg.LaunchInterrupted) as info:
+            await task
+        return info.value.results
+
+    out = asyncio.run(go())
+    assert len(api.posts) == 1 and out.outcome.tolist() == ["created"] + ["skipped"] * 7
+    assert (out.attempts.iloc[1:] == 0).all()
+
+
+def test_a_row_paused_by_a_429_at_an_interrupt_has_no_job_and_returns_at_once() -> None:
+    api = scripted({"t000": [error(429, retry_after="30")]})
+
+    async def go() -> tuple[pd.DataFrame, float]:
+        task = asyncio.ensure_future(hg.aio.launch_jobs(
+            frame(3), flow_id=FLOW, client=client_for(api), concurrency=1, **FAST
+        ))  # fmt: skip
+        await _cancel_after(task, api, 1, 0.1)
+        start = __import__("time").monotonic()
+        with pytest.raises(hg.LaunchInterrupted) as info:
+            await task
+        return info.value.results, __import__("time").monotonic() - start
+
+    out, took = asyncio.run(go())
+    assert took < 2 and api.gets == []  # no check GET waiting out the 30 s pause
+    first = out.iloc[0]
+    assert first.outcome == "skipped" and first.attempts == 1 and "no job exists" in first.error
+
+
+def test_a_refused_key_stops_rows_already_waiting_for_a_rate_slot() -> None:
+    api = FakeAPI(lambda tenant, attempt: error(401, "Invalid key"), delay=0.05)
+    options = {"concurrency": 4, "rate_limit": 4.0, **FAST}  # real time: slots 0.25 s apart
+    out = hg.launch_jobs(frame(8), flow_id=FLOW, client=client_for(api), **options)
+    assert len(api.posts) == 1  # the rows waiting for their slot did not send after the 401
+    assert out.outcome.value_counts().to_dict() == {"skipped": 7, "rejected": 1}
+
+
+def test_a_resumed_row_left_unchecked_stays_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    api = scripted({"t000": [error(400, "bad")], "t001": ["lost"]})
+    api.list_script = lambda tenant: error(500)  # the check cannot tell
+    first = launch(api, frame(2), journal=path)
+    assert list(first.outcome) == ["rejected", "unknown"] and api.job_count("t001") == 1
+    revoked = hg.AsyncHotglue(api_key="revoked", env_id=ENV, transport=api.transport())
+    again = hg.launch_jobs(frame(2), resume=path, client=revoked, concurrency=1, **FAST)
+    assert list(again.outcome) == ["rejected", "unknown"]  # never "skipped": a job may exist
+    assert "not checked yet" in again.error.iloc[1]
+
+
+def test_nest_asyncio_mode_stops_sending_on_ctrl_c() -> None:
+    pytest.importorskip("nest_asyncio2")
+    api = FakeAPI(delay=0.05)
+
+    def watch() -> None:
+        while len(api.posts) < 4:
+            __import__("time").sleep(0.005)
+        _thread.interrupt_main()
+
+    async def cell() -> tuple[pd.DataFrame, int]:
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(hg.LaunchInterrupted) as info:
+            launch(api, frame(40), concurrency=2, nest_asyncio=True)
+        sent = len(api.posts)
+        await asyncio.sleep(0.3)  # the kernel's loop goes on running
+        assert len(api.posts) == sent  # nothing more went out after the interrupt
+        return info.value.results, sent
+
+    loop = asyncio.new_event_loop()  # like ipykernel's: no SIGINT handler of asyncio's own
+    try:
+        out, sent = loop.run_until_complete(cell())
+    finally:
+        loop.close()
+    assert len(out) == 40 and (out.outcome == "created").sum() == api.job_count() <= sent
+
+
+def test_an_undecodable_body_is_ambiguous_not_a_crash() -> None:
+    def bad() -> httpx.Response:
+        stream = httpx.ByteStream(b"not gzip at all")
+        return httpx.Response(200, headers={"content-encoding": "gzip"}, stream=stream)
+
+    api = FakeAPI(lambda tenant, attempt: bad() if tenant == "t001" and attempt == 1 else None)
+    out = launch(api, frame(3))
+    assert list(out.outcome) == ["created"] * 3 and api.job_count("t001") == 1
+    assert out.attempts.iloc[1] == 2  # proven absent by the job list, then sent again

@@ -148,7 +148,7 @@ async def _handle(
     _check_ids(state.world, route.ids)
     number = state.next_number(tenant, request.method)
     if request.method == "POST" or faults.on_get:
-        _pre_faults(state, tenant, number)
+        _pre_faults(state, tenant, number, request.method)
     flow, tenant_id = route.ids.get("flow", ""), route.ids.get("tenant", "")
     return await route.handler(state, request, flow, tenant_id, number=number)
 
@@ -171,9 +171,13 @@ def _check_rate(state: SandboxState, faults: Any) -> None:
         raise ApiError(429, "TooManyRequestsError", "Too many requests", headers)
 
 
-def _pre_faults(state: SandboxState, tenant: str | None, number: int) -> None:
+def _pre_faults(state: SandboxState, tenant: str | None, number: int, method: str) -> None:
     faults = state.faults.for_tenant(tenant)
     headers = {"Retry-After": retry_after_header(faults, 1.0)}
+    if method == "POST" and number <= faults.throttle_first:
+        raise ApiError(429, "TooManyRequestsError", "Too many requests", headers)
+    if method == "POST" and state.faults.hits(tenant, number, "redirect"):
+        raise ApiError(307, "Redirect", "Moved", {"Location": "https://elsewhere.example/jobs"})
     if state.faults.hits(tenant, number, "locked"):
         raise ApiError(423, "LockedError", "The resource is locked, try again", headers)
     if state.faults.hits(tenant, number, "server_error"):
@@ -194,7 +198,7 @@ class Match:
 
 
 def _match(method: str, segments: list[str]) -> Match:
-    """Match the raw (still percent-encoded) segments, so ``a%2Fb`` stays one segment."""
+    """Match per segment of the raw path (split before decoding), so ``a%2Fb`` stays one."""
     for verb, pattern, handler in ROUTES:
         if verb != method or len(pattern) != len(segments):
             continue
@@ -264,12 +268,21 @@ async def _post_faults(
     if plan.hits(tenant, number, "broken_json"):
         text = json.dumps(view)
         return Response(text[: len(text) // 2], media_type="application/json")
+    if plan.hits(tenant, number, "empty_ok"):
+        return Response(b"", media_type="application/json")
+    if plan.hits(tenant, number, "no_root"):
+        return _json({k: v for k, v in view.items() if k != "s3_root"})
     return _json(view)
 
 
 async def _get_jobs(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
+    if state.faults.hits(tenant, number, "odd_list"):  # an answer that proves nothing
+        odd = number % 3
+        if odd == 0:
+            return Response(b"<html>Service Unavailable</html>", media_type="text/html")
+        return _json({"jobs": "see next page"} if odd == 1 else None)
     now = state.store.now()
     return _json([job.view(now) for job in state.store.list(flow_id, tenant)])
 

@@ -30,6 +30,11 @@ class Faults:
     * ``lose_answer`` - the job is created, then the connection drops mid-answer.
     * ``slow_answer`` - the job is created, then the answer waits ``slow_seconds``.
     * ``broken_json`` - the job is created, then a 200 with a truncated JSON body.
+    * ``empty_ok`` - the job is created, then a 200 with an empty body.
+    * ``no_root`` - the job is created, then a 200 job object without ``s3_root``.
+    * ``redirect`` - a 307 to another URL before acting (nothing is created).
+    * ``throttle_first`` - the first N POSTs of a tenant get 429 (with ``retry_after``).
+    * ``odd_list`` - per GET of a job list: an object, an HTML page or ``null`` instead.
     """
 
     rate_limit: float | None = None
@@ -43,6 +48,11 @@ class Faults:
     slow_answer: float = 0.0
     slow_seconds: float = 5.0
     broken_json: float = 0.0
+    empty_ok: float = 0.0
+    no_root: float = 0.0
+    redirect: float = 0.0
+    throttle_first: int = 0
+    odd_list: float = 0.0
 
 
 @dataclass
@@ -113,7 +123,7 @@ def parse_faults(text: str) -> Faults:
 def _parse_value(name: str, raw: str) -> Any:
     if name == "on_get":
         return raw.lower() in ("1", "true", "yes", "on")
-    if name == "burst":
+    if name in ("burst", "throttle_first"):
         return int(raw)
     return float(raw)
 
