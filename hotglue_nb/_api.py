@@ -14,6 +14,7 @@ from ._launch import execute_launch, prepare_launch
 from ._nest import run_nested
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
+from ._results import warn_notices
 from ._runner import run_sync
 from ._wait import execute_wait, prepare_wait
 
@@ -49,9 +50,9 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
         progress.phase("launch", run.total)
         start: Start[pd.DataFrame] = lambda post: execute_launch(run, post)  # noqa: E731
         results = _blocking(start, progress, display.nest_asyncio)
-        if not display.wait:
-            return results
-        return _wait(results, waiting, progress, display.nest_asyncio)
+        if display.wait:
+            results = _wait(results, waiting, progress, display.nest_asyncio)
+    return warn_notices(results)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.D
     """
     config, progress = wait_config(dict(options))
     with Progress(progress) as bar:
-        return _wait(results, config, bar, False)
+        return warn_notices(_wait(results, config, bar, False))
 
 
 def _wait(

@@ -3,6 +3,7 @@
 ```
 HotglueError                      base; never raised directly
 ├── LaunchInterrupted             Ctrl-C during a run; ``.results`` holds the partial frame
+├── JournalError                  the run journal could not be written (disk full...)
 ├── ConfigError (ValueError)      bad argument, missing credentials or unsafe id; raised early
 │   └── TenantsFileError          a tenants spreadsheet has problems (all listed at once)
 └── APIError                      the API or the network said no
@@ -44,6 +45,7 @@ __all__ = [
     "ConflictError",
     "HotglueError",
     "HotglueWarning",
+    "JournalError",
     "LaunchInterrupted",
     "LockedError",
     "NotFoundError",
@@ -103,6 +105,11 @@ class LaunchInterrupted(HotglueError):
         super().__init__(f"{phase} interrupted: see .results for what was sent")
         self.results = results
         self.phase = phase
+
+
+class JournalError(HotglueError):
+    """A run journal could not be written (disk full, quota, I/O error). A run that meets it
+    stops sending and returns its results with ``attrs["journal_error"]``."""
 
 
 class APIError(HotglueError):

@@ -5,6 +5,11 @@ fsync'd; the *outcome* follows. A process killed at any moment therefore leaves,
 it may have sent, at least an intent whose job_name lets a resume find the job again.
 Writes are group-committed: one fsync covers every record queued while the previous fsync
 ran, so durability costs about one fsync per batch, not per row. Never holds the API key.
+
+A journal belongs to one run at a time: an exclusive OS lock (``flock``, Linux and macOS) is
+held while it is open and released by the OS on exit or crash. On Windows there is no lock
+(a HotglueWarning says so). A torn last line (a crash mid-write) is cut off before anything
+is appended. A write failure (disk full...) never raises out of a run: ``error`` records it.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, HotglueWarning, JournalError
 
 __all__ = [
     "DEFAULT_RUNS_DIR",
+    "FORMAT",
     "Journal",
     "JournalState",
     "default_path",
@@ -30,62 +37,146 @@ __all__ = [
 ]
 
 DEFAULT_RUNS_DIR = Path("hotglue-runs")
+FORMAT = 2  # 2: the run header records its flow, env and body defaults, and its pid
 
 
 class Journal:
-    """Appends records to ``path``; ``durable`` records are fsync'd before they return."""
+    """Appends records to ``path``, which it holds locked until ``aclose``; ``durable``
+    records are fsync'd before they return."""
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = self.path.open("a", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[bytes] = self.path.open("a+b")
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write the journal {self.path}: {exc.strerror}. Choose a writable path."
+            ) from None
+        try:
+            _lock(self._file, self.path)
+            _repair(self._file)
+        except BaseException:
+            self._file.close()
+            raise
         self._fsync = fsync
-        self._pending: list[tuple[str, asyncio.Future[None] | None]] = []
+        self._pending: list[tuple[bytes, asyncio.Future[None] | None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.error: JournalError | None = None
+
+    def is_empty(self) -> bool:
+        return self._file.seek(0, os.SEEK_END) == 0
 
     async def durable(self, record: dict[str, Any]) -> None:
-        """Write ``record`` and return once it is on disk."""
+        """Write ``record`` and return once it is on disk (JournalError if it cannot be)."""
+        if self.error is not None:
+            raise self.error
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue(record, future)
         await future
 
     def later(self, record: dict[str, Any]) -> None:
         """Write ``record`` with the next batch (flushed at the latest by ``aclose``)."""
-        self._queue(record, None)
+        if self.error is None:
+            self._queue(record, None)
 
     async def aclose(self) -> None:
+        """Flush what is queued and release the journal; never raises (see ``error``)."""
         while self._flusher is not None:
             await asyncio.shield(self._flusher)
+        try:
+            self._file.close()  # releases the lock
+        except OSError as exc:
+            self.error = self.error or JournalError(f"Cannot write the journal {self.path}: {exc}")
+
+    def close_now(self) -> None:
+        """Release the journal without flushing (a run that never started)."""
         self._file.close()
 
     def _queue(self, record: dict[str, Any], future: asyncio.Future[None] | None) -> None:
-        self._pending.append((json.dumps(record, default=str) + "\n", future))
+        line = (json.dumps(record, default=str) + "\n").encode("utf-8")
+        self._pending.append((line, future))
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
 
     async def _flush_loop(self) -> None:
         try:
-            while self._pending:
+            while self._pending and self.error is None:
                 batch, self._pending = self._pending, []
                 try:
                     await asyncio.to_thread(self._write, [line for line, _ in batch])
                 except OSError as exc:
-                    error = ConfigError(f"Cannot write the journal {self.path}: {exc}")
-                    _settle(batch, error)
-                    raise error from exc
-                _settle(batch, None)
+                    self.error = JournalError(f"Cannot write the journal {self.path}: {exc}")
+                    batch, self._pending = batch + self._pending, []
+                _settle(batch, self.error)
         finally:
             self._flusher = None
 
-    def _write(self, lines: list[str]) -> None:
-        self._file.write("".join(lines))
+    def _write(self, lines: list[bytes]) -> None:
+        self._file.write(b"".join(lines))
         self._file.flush()
         if self._fsync:
             os.fsync(self._file.fileno())
 
 
+def _lock(file: IO[bytes], path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        warnings.warn(
+            f"{path}: journals are not locked on this system; do not run two resumes of one "
+            "journal at once.",
+            HotglueWarning,
+            stacklevel=4,
+        )
+        return
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _holder(path)
+        who = f" (pid {pid})" if pid else ""
+        raise ConfigError(
+            f"The journal {path} is in use by another run{who}: a journal belongs to one run "
+            "at a time. Let that run end (or stop it), then resume."
+        ) from None
+
+
+def _holder(path: Path) -> int | None:
+    """The pid recorded by the last run or resume that opened ``path`` (best effort)."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("kind") in ("run", "resume"):
+            pid = record.get("pid")
+            return pid if isinstance(pid, int) else None
+    return None
+
+
+def _repair(file: IO[bytes]) -> None:
+    """Cut a torn last line (no newline: a crash mid-write) so the next record starts clean."""
+    end = file.seek(0, os.SEEK_END)
+    position = end
+    while position > 0:
+        step = min(65536, position)
+        file.seek(position - step)
+        chunk = file.read(step)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            position = position - step + cut + 1
+            break
+        position -= step
+    if position < end:
+        file.truncate(position)
+
+
 def _settle(
-    batch: list[tuple[str, asyncio.Future[None] | None]], error: BaseException | None
+    batch: list[tuple[bytes, asyncio.Future[None] | None]], error: BaseException | None
 ) -> None:
     for _, future in batch:
         if future is not None and not future.done():
@@ -119,6 +210,8 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
         raise ConfigError(f"Cannot read the journal {source}: {exc}") from None
     state: JournalState | None = None
     for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
         except ValueError:
@@ -134,6 +227,11 @@ def read_journal(path: str | os.PathLike[str]) -> JournalState:
 def _apply(state: JournalState | None, record: dict[str, Any], source: Path) -> JournalState:
     kind = record.get("kind")
     if kind == "run":
+        if int(record.get("format", 1)) > FORMAT:
+            raise ConfigError(
+                f"{source} was written by a newer hotglue_nb (journal format "
+                f"{record.get('format')}, this one reads up to {FORMAT}): upgrade hotglue_nb."
+            )
         return state or JournalState(path=source, run=record)
     if state is None:
         raise ConfigError(f"{source} does not start with a run record: not a hotglue_nb journal.")

@@ -8,7 +8,9 @@ fan-out engine, one ``_launch_op`` per row.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,20 +26,31 @@ from ._exceptions import (
     APIStatusError,
     ConfigError,
     HotglueError,
+    JournalError,
     LaunchInterrupted,
 )
 from ._fanout import Event, Step, fan_out
-from ._journal import Journal, JournalState, find_journal, launch_journal_path, read_journal
+from ._journal import (
+    FORMAT,
+    Journal,
+    JournalState,
+    find_journal,
+    launch_journal_path,
+    read_journal,
+)
 from ._models import Job, QueuedJob
 from ._options import LaunchConfig, RunClients
 from ._pacing import Pacer
-from ._plan import Plan, RowPlan, as_frame, plan_rows
+from ._plan import Plan, RowPlan, as_frame, coerce_defaults, plan_rows
 from ._reconcile import State, verdict
 from ._results import RESULT_COLUMNS, results_frame
+from ._resume import recorded_plan, resumed_config, row_keys
 from ._retry import back_off, decide
+from ._version import __version__
 
 __all__ = ["LaunchRun", "execute_launch", "prepare_launch"]
 
+_RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 RECONCILE_RETRIES = 5  # GETs are safe to repeat; a lost answer deserves a patient look
 OnEvent = Callable[[Event], None] | None
 
@@ -50,23 +63,27 @@ class LaunchRun:
     frame: pd.DataFrame
     plan: Plan
     run_id: str
-    flow_id: str | None
-    journal_path: Path | None
+    env_id: str
     resumed: JournalState | None
     clients: RunClients | None
     pacer: Pacer
+    journal: Journal | None
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
     check_first: set[int] = field(default_factory=set)
     prior_attempts: dict[int, int] = field(default_factory=dict)
     sent: dict[int, int] = field(default_factory=dict)  # POSTs sent per row
     doubt: set[int] = field(default_factory=set)  # rows whose last POST may have made a job
     abort_reason: str | None = None
-    journal: Journal | None = None
+    not_in_frame: list[str] = field(default_factory=list)  # resumed run rows left out
     rng: random.Random = field(default_factory=random.Random)
 
     @property
     def total(self) -> int:
         return len(self.frame)
+
+    @property
+    def journal_path(self) -> Path | None:
+        return None if self.journal is None else self.journal.path
 
     def client(self, env_id: str, **options: Any) -> Any:
         assert self.clients is not None
@@ -74,28 +91,69 @@ class LaunchRun:
 
 
 def prepare_launch(tenants: Any, config: LaunchConfig) -> LaunchRun:
-    """Validate every row; read the journal when resuming. Sends nothing."""
+    """Validate every row; open (and lock) the journal, reading it when resuming.
+
+    Sends nothing; a bad argument, an unwritable or busy journal, or a resume that
+    contradicts its run is a ConfigError here, before any request.
+    """
     frame = as_frame(tenants)
+    journal = _open_journal(config)
+    try:
+        return _prepare(frame, config, journal)
+    except BaseException:
+        if journal is not None:
+            journal.close_now()
+        raise
+
+
+def _open_journal(config: LaunchConfig) -> Journal | None:
+    if config.dry_run:
+        return None
+    if config.resume is not None:
+        return Journal(find_journal(config.resume))
+    path = launch_journal_path(config.journal, None, _new_run_id())
+    if path is None:
+        return None
+    journal = Journal(path)
+    if not journal.is_empty():
+        journal.close_now()
+        raise ConfigError(
+            f"{path} already holds another run: pass resume={str(path)!r} to continue that "
+            "run, or choose a new journal path (or journal=True) for a new one."
+        )
+    return journal
+
+
+def _prepare(frame: pd.DataFrame, config: LaunchConfig, journal: Journal | None) -> LaunchRun:
+    resumed = read_journal(journal.path) if journal is not None and config.resume else None
+    keys, missing = row_keys(frame, resumed) if resumed else (None, [])
+    if resumed:
+        config = resumed_config(config, resumed)
+    run_id = resumed.run_id if resumed else _run_id_of(journal)
     pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
     clients = None if config.dry_run else RunClients(config.connection, config, pacer)
-    resumed = read_journal(find_journal(config.resume)) if config.resume is not None else None
-    run_id = resumed.run_id if resumed else _new_run_id()
-    flow_id = config.flow_id
-    if resumed and flow_id is None:
-        flow_id = resumed.run.get("flow_id")  # resume=... alone repeats the run's flow
     env_id = config.connection.target_env()
-    plan = plan_rows(frame, defaults=config.body, flow_id=flow_id, env_id=env_id, run_id=run_id)
+    plan = plan_rows(
+        frame, defaults=config.body, flow_id=config.flow_id, env_id=env_id, run_id=run_id,
+        keys=keys,
+    )  # fmt: skip
     if plan.problems and config.on_invalid == "raise":
         raise ConfigError(
             f"{len(plan.problems)} of {len(frame)} rows have problems; nothing was sent:\n"
             f"{plan.problem_text()}\nFix them, or pass on_invalid='skip' to launch the rest."
         )
-    journal = None if config.dry_run else launch_journal_path(config.journal, resumed, run_id)
-    run = LaunchRun(config, frame, plan, run_id, flow_id, journal, resumed, clients, pacer)
+    run = LaunchRun(config, frame, plan, run_id, env_id, resumed, clients, pacer, journal)
+    run.not_in_frame = missing
     _record_invalid(run)
     if resumed:
         _carry_over(run, resumed)
     return run
+
+
+def _run_id_of(journal: Journal | None) -> str:
+    """A new run's id; with ``journal=True`` the one its default path was named after."""
+    name = journal.path.stem if journal is not None else ""
+    return name if _RUN_ID.fullmatch(name) else _new_run_id()
 
 
 def _new_run_id() -> str:
@@ -112,23 +170,25 @@ def _record_invalid(run: LaunchRun) -> None:
 
 
 def _carry_over(run: LaunchRun, state: JournalState) -> None:
-    """Keep created/queued rows; check rows that may have been sent before re-sending."""
-    by_row = {p.row: p for p in run.plan.rows}
-    for row in set(state.intents) | set(state.outcomes):
-        seen = (state.outcomes.get(row) or state.intents[row][-1])["tenant"]
-        plan = by_row.get(row)
-        if plan is None or plan.tenant != seen:
-            now = plan.tenant if plan else "(no valid row)"
+    """Keep created/queued rows; a row sent before keeps its recorded request, and is looked
+    for under it first unless its outcome proves there is no job."""
+    for index, plan in enumerate(run.plan.rows):
+        intents = state.intents.get(plan.key, [])
+        outcome = state.outcomes.get(plan.key, {})
+        seen = (outcome or (intents[-1] if intents else {})).get("tenant", plan.tenant)
+        if seen != plan.tenant:
             raise ConfigError(
-                f"This frame is not the one of run {state.run_id}: row {row} was tenant "
-                f"{seen!r} there and is {now!r} here. Resume with the same tenants frame."
+                f"This frame is not the one of run {state.run_id}: row {plan.label!r} was "
+                f"tenant {seen!r} there and is {plan.tenant!r} here. Resume with the same frame."
             )
-        outcome = state.outcomes.get(row, {})
-        run.prior_attempts[row] = len(state.intents.get(row, []))
+        run.prior_attempts[plan.row] = len(intents)
         if outcome.get("outcome") in ("created", "queued"):
-            run.results[row] = {k: outcome.get(k) for k in RESULT_COLUMNS}
-        elif row in state.intents and outcome.get("outcome") in (None, "unknown"):
-            run.check_first.add(row)
+            run.results[plan.row] = {k: outcome.get(k) for k in RESULT_COLUMNS}
+            continue
+        if intents:
+            run.plan.rows[index] = recorded_plan(plan, intents[-1])
+        if intents and outcome.get("outcome") in (None, "unknown"):
+            run.check_first.add(plan.row)
 
 
 def base_result(run_id: str, tenant: str, flow_id: str, env_id: str) -> dict[str, Any]:
@@ -150,8 +210,6 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
     pending = [p for p in run.plan.rows if p.row not in run.results]
     interrupted = True
     try:
-        if run.journal_path is not None:
-            run.journal = Journal(run.journal_path)
         await _journal_header(run)
         report = await fan_out(
             pending, partial(_launch_op, run), concurrency=run.config.concurrency,
@@ -161,6 +219,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
         interrupted = report.interrupted
     except asyncio.CancelledError:
         pass  # cancelled before the fan-out began: nothing was sent
+    except JournalError as exc:  # the header could not be written: nothing was sent
+        run.abort_reason, interrupted = f"not sent: {exc}", False
     finally:
         await _close(run)
     frame = _finish_frame(run, "interrupted before sending" if interrupted else "not sent")
@@ -175,13 +235,19 @@ def _emit(on_event: OnEvent, row: int, result: dict[str, Any]) -> None:
 
 
 async def _journal_header(run: LaunchRun) -> None:
+    """A new run records everything a resume needs to continue it as it was started."""
     if run.journal is None or run.clients is None:
         return
-    root, kind = run.clients.root, "resume" if run.resumed else "run"
+    head = {"format": FORMAT, "run_id": run.run_id, "at": _now_iso(), "pid": os.getpid(),
+            "hotglue_nb": __version__}  # fmt: skip
+    if run.resumed:
+        await run.journal.durable({"kind": "resume", **head, "rows": run.total})
+        return
     await run.journal.durable({
-        "kind": kind, "run_id": run.run_id, "at": _now_iso(), "env_id": root.env_id,
-        "base_url": root.base_url, "flow_id": run.flow_id, "rows": run.total,
-        "labels": [str(label) for label in run.plan.labels], "tenants": _row_tenants(run),
+        "kind": "run", **head, "env_id": run.env_id, "base_url": run.clients.root.base_url,
+        "flow_id": run.config.flow_id, "defaults": coerce_defaults(run.config.body),
+        "rows": run.total, "labels": [str(label) for label in run.plan.labels],
+        "tenants": _row_tenants(run),
     })  # fmt: skip
 
 
@@ -194,9 +260,10 @@ def _row_tenants(run: LaunchRun) -> list[str]:
 async def _launch_op(run: LaunchRun, plan: RowPlan) -> Step:
     try:
         result = await _launch_row(run, plan)
-    except HotglueError as exc:  # the journal failed: stop the run, keep the reason
-        run.abort_reason = f"not sent: {exc}"
-        result = _result(run, plan, "skipped", error=str(exc))
+    except JournalError as exc:  # the intent could not be made durable: stop sending
+        run.abort_reason = f"not sent: {exc}"  # (earlier POSTs of the row proved no job)
+        attempts = run.sent.get(plan.row, 0)
+        result = _result(run, plan, "skipped", error=run.abort_reason, attempts=attempts)
     _record(run, plan, result)
     return Step(Event(plan.row, plan.tenant, str(result["outcome"]), True))
 
@@ -204,7 +271,7 @@ async def _launch_op(run: LaunchRun, plan: RowPlan) -> Step:
 def _record(run: LaunchRun, plan: RowPlan, result: dict[str, Any]) -> None:
     run.results[plan.row] = result
     if run.journal is not None:
-        run.journal.later({"kind": "outcome", "row": plan.row, **result})
+        run.journal.later({"kind": "outcome", "row": plan.key, **result})
 
 
 async def _settle(run: LaunchRun, plan: RowPlan) -> None:
@@ -259,7 +326,7 @@ async def _launch_row(run: LaunchRun, plan: RowPlan) -> dict[str, Any]:
 async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
     if run.journal is not None:
         await run.journal.durable({
-            "kind": "intent", "row": plan.row, "label": str(plan.label), "tenant": plan.tenant,
+            "kind": "intent", "row": plan.key, "label": str(plan.label), "tenant": plan.tenant,
             "flow_id": plan.flow_id, "env_id": plan.env_id, "job_name": plan.job_name,
             "request": plan.body, "attempt": attempt, "at": _now_iso(),
         })  # fmt: skip
@@ -395,8 +462,12 @@ def _finish_frame(run: LaunchRun, unsent: str) -> pd.DataFrame:
             result = _result(run, by_row[row], "skipped", error=run.abort_reason or unsent)
         rows.append(result)
     frame = results_frame(rows, run.frame.index)
-    if run.journal_path is not None:
-        frame.attrs["journal"] = str(run.journal_path)  # lets wait_for_jobs record statuses
+    if run.journal is not None:
+        frame.attrs["journal"] = str(run.journal.path)  # lets wait_for_jobs record statuses
+        if run.journal.error is not None:
+            frame.attrs["journal_error"] = str(run.journal.error)
+    if run.not_in_frame:
+        frame.attrs["not_in_frame"] = run.not_in_frame
     return frame
 
 

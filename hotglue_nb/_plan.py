@@ -8,7 +8,8 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Hashable, Iterable, Mapping
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,17 @@ import pandas as pd
 from ._endpoints import BODY_FIELDS, coerce_field, segment, unknown_field_message
 from ._exceptions import ConfigError
 
-__all__ = ["Plan", "RowPlan", "as_frame", "is_blank", "job_name_for", "plan_rows", "to_python"]
+__all__ = [
+    "Plan",
+    "RowPlan",
+    "as_frame",
+    "coerce_defaults",
+    "is_blank",
+    "job_name_for",
+    "plan_rows",
+    "row_of_job_name",
+    "to_python",
+]
 
 ID_COLUMNS = ("tenant", "flow_id", "env_id")
 MAX_LISTED_PROBLEMS = 50
@@ -39,6 +50,7 @@ class RowPlan:
         return str(self.body["job_name"])
 
     path: str  # the POST path, ids already percent-encoded
+    key: int  # the row's number in its run (its journal records, its job name)
 
     @property
     def request_json(self) -> str:
@@ -91,6 +103,23 @@ def job_name_for(base: str | None, run_id: str, row: int) -> str:
     return f"{base or 'hotglue-nb'}~{run_id}-{row:06d}"
 
 
+_RUN_ROW = re.compile(r"~(?P<run>[^~]+)-(?P<row>\d{6,})(?::[^:]*)?$")
+
+
+def row_of_job_name(name: str | None) -> tuple[str, int] | None:
+    """(run id, row number) of a job name made by ``job_name_for`` (server suffix allowed)."""
+    match = _RUN_ROW.search(name or "")
+    return (match["run"], int(match["row"])) if match else None
+
+
+def coerce_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword body defaults -> their JSON values (blank ones dropped); unknown names refused."""
+    for name in defaults:
+        if name not in BODY_FIELDS:
+            raise ConfigError(unknown_field_message(name))
+    return {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not is_blank(v)}
+
+
 def plan_rows(
     frame: pd.DataFrame,
     *,
@@ -98,30 +127,32 @@ def plan_rows(
     flow_id: str | None,
     env_id: str,
     run_id: str,
+    keys: Sequence[int] | None = None,
 ) -> Plan:
-    """Validate every row; the caller decides whether problems raise or skip."""
-    for name in defaults:
-        if name not in BODY_FIELDS:
-            raise ConfigError(unknown_field_message(name))
+    """Validate every row; the caller decides whether problems raise or skip.
+
+    ``keys`` are the rows' numbers in their run (by default their positions).
+    """
+    base = coerce_defaults(defaults)
     body_cols = [str(c) for c in frame.columns if c in BODY_FIELDS]
     suspicious = _suspicious_columns(frame.columns)
     if suspicious:
         raise ConfigError("; ".join(suspicious) + ".")
     if flow_id is None and "flow_id" not in frame.columns:
         raise ConfigError("No flow: pass flow_id=... or add a 'flow_id' column.")
-    base = {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not is_blank(v)}
     plan = Plan(rows=[], problems={}, labels=list(frame.index), skipped={})
     used = [c for c in (*ID_COLUMNS, *body_cols) if c in frame.columns]
     columns = {c: frame[c].tolist() for c in used}  # column lists: no dict per row
     for row in range(len(frame)):
         record = {c: values[row] for c, values in columns.items()}
-        _plan_one(plan, row, record, base, body_cols, flow_id, env_id, run_id)
+        key = row if keys is None else keys[row]
+        _plan_one(plan, (row, key), record, base, body_cols, flow_id, env_id, run_id)
     return plan
 
 
 def _plan_one(
     plan: Plan,
-    row: int,
+    where: tuple[int, int],
     record: dict[str, Any],
     base: dict[str, Any],
     body_cols: list[str],
@@ -129,6 +160,7 @@ def _plan_one(
     env_id: str,
     run_id: str,
 ) -> None:
+    row, key = where
     problems: list[str] = []
     ids: dict[str, str] = {}
     encoded: dict[str, str] = {}
@@ -148,15 +180,14 @@ def _plan_one(
             body[col] = coerce_field(col, BODY_FIELDS[col], value)
         except ConfigError as exc:
             problems.append(f"column {col!r}: {exc}")
-    body["job_name"] = job_name_for(body.get("job_name"), run_id, row)
+    body["job_name"] = job_name_for(body.get("job_name"), run_id, key)
     if problems:
         plan.problems[row] = problems
         plan.skipped[row] = (ids["tenant"] or "", ids["flow_id"] or "", ids["env_id"] or "")
         return
     path = f"/{encoded['env_id']}/{encoded['flow_id']}/{encoded['tenant']}/jobs"
-    plan.rows.append(
-        RowPlan(row, plan.labels[row], ids["tenant"], ids["flow_id"], ids["env_id"], body, path)
-    )
+    tenant, flow, env = ids["tenant"], ids["flow_id"], ids["env_id"]
+    plan.rows.append(RowPlan(row, plan.labels[row], tenant, flow, env, body, path, key))
 
 
 def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | None]:

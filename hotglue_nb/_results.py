@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any, Final, Literal, cast
 
 import pandas as pd
 
+from ._exceptions import HotglueWarning
+
 __all__ = [
+    "NOTICES",
     "OUTCOMES",
     "RESULT_COLUMNS",
     "WAIT_COLUMNS",
     "Outcome",
     "results_frame",
+    "warn_notices",
 ]
 
 Outcome = Literal["created", "queued", "rejected", "unknown", "skipped"]
@@ -73,4 +78,23 @@ def apply_dtypes(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
             frame[name] = stamps.astype(cast(Any, dtype))
         else:
             frame[name] = frame[name].astype(cast(Any, dtype))
+    return frame
+
+
+#: frame.attrs keys that the user must hear about, and what to tell them
+NOTICES: Final[dict[str, str]] = {
+    "journal_error": "the run journal could not be written ({}): the results frame is now "
+    "the only full record of the jobs created; save it (hg.export_results)",
+    "not_in_frame": "rows of the resumed run not in this tenants frame were left as they "
+    "were (labels: {}); hg.load_run(journal) shows every row of the run",
+}
+
+
+def warn_notices(frame: pd.DataFrame) -> pd.DataFrame:
+    """Warn (HotglueWarning) about what ``frame.attrs`` says went wrong on the side."""
+    for key, text in NOTICES.items():
+        if frame.attrs.get(key):
+            value = frame.attrs[key]
+            shown = ", ".join(map(str, value[:20])) if isinstance(value, list) else value
+            warnings.warn(text.format(shown), HotglueWarning, stacklevel=3)
     return frame

@@ -23,11 +23,11 @@ import pandas as pd
 from ._client import AsyncHotglue
 from ._exceptions import APIStatusError, ConfigError, HotglueError, LaunchInterrupted
 from ._fanout import Event, Step, fan_out
-from ._journal import Journal, wait_journal_path
+from ._journal import Journal, read_journal, wait_journal_path
 from ._models import Job, is_failed, is_terminal
 from ._options import RunClients, WaitConfig
 from ._pacing import Pacer
-from ._plan import to_python
+from ._plan import row_of_job_name, to_python
 from ._reconcile import find_job
 from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._retry import backoff_delay, decide, get_is_retryable
@@ -54,6 +54,7 @@ class Follow:
     job_root: str | None
     job_name: str | None
     outcome: str = "created"
+    sent_name: str | None = None  # the job name sent: it carries the row's number in its run
     status: str | None = None
     job: Job | None = None
     polls: int = 0
@@ -186,7 +187,7 @@ def follows_from(results: pd.DataFrame) -> list[Follow]:
         name = _text(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
         if outcome == "created" and root or outcome in ("queued", "unknown") and name:
             ids = str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"])
-            out.append(Follow(row, *ids, root, name, outcome=str(outcome)))
+            out.append(Follow(row, *ids, root, name, str(outcome), _sent_name(rec)))
     return out
 
 
@@ -255,13 +256,25 @@ def merge_wait(
 
 
 async def _journal_statuses(run: WaitRun, out: pd.DataFrame) -> None:
+    """Statuses go to the journal under each row's number in its run (read off the job name
+    it was sent with), so a filtered or reordered results frame lands on the right rows."""
     if run.journal_path is None or not run.follows:
         return
-    journal = Journal(run.journal_path)
+    try:
+        journal = Journal(run.journal_path)
+        run_id = read_journal(run.journal_path).run_id
+    except HotglueError as exc:  # busy, unreadable: the results are still returned
+        out.attrs["journal_error"] = str(exc)
+        return
     for follow in run.follows:
+        found = row_of_job_name(follow.sent_name)
+        if found is None or found[0] != run_id:
+            continue  # not a row of this journal's run
         fields = {str(k): _json_value(v) for k, v in out.iloc[follow.row].items()}
-        journal.later({"kind": "status", "row": follow.row, **fields})
+        journal.later({"kind": "status", "row": found[1], **fields})
     await journal.aclose()
+    if journal.error is not None:
+        out.attrs["journal_error"] = str(journal.error)
 
 
 def _json_value(value: Any) -> Any:

@@ -14,6 +14,7 @@ import pandas as pd
 from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
+from ._results import warn_notices
 from ._wait import execute_wait, prepare_wait
 
 __all__ = ["launch_jobs", "wait_for_jobs"]
@@ -25,16 +26,16 @@ async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.Data
     run = prepare_launch(tenants, config)
     with Progress(display.progress) as progress:
         results = await execute_launch(run, progress.phase("launch", run.total).event)
-        if not display.wait:
-            return results
-        return await _wait(results, waiting, progress)
+        if display.wait:
+            results = await _wait(results, waiting, progress)
+    return warn_notices(results)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Async twin of ``hg.wait_for_jobs`` (same options)."""
     config, progress = wait_config(dict(options))
     with Progress(progress) as bar:
-        return await _wait(results, config, bar)
+        return warn_notices(await _wait(results, config, bar))
 
 
 async def _wait(results: pd.DataFrame, config: WaitConfig, progress: Progress) -> pd.DataFrame:

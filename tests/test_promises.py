@@ -196,3 +196,270 @@ def test_13_exceptions_pickle_and_keep_what_matters() -> None:
         back.response.request.method == "POST" and "x-api-key" not in back.response.request.headers
     )
     assert json.loads(back.response.content) == {"Message": "slow"}
+
+
+# --- 1. a journal belongs to one run at a time ------------------------------------------------
+
+
+def test_01_a_journal_is_locked_by_its_run_and_freed_by_the_os(tmp_path: Path) -> None:
+    from hotglue_nb._journal import Journal
+
+    path = tmp_path / "run.jsonl"
+    path.write_text(json.dumps({"kind": "run", "run_id": "r1", "pid": 4242}) + "\n")
+    first = Journal(path)
+    with pytest.raises(hg.ConfigError, match=r"in use by another run \(pid 4242\)"):
+        Journal(path)
+    first.close_now()
+    Journal(path).close_now()  # released: a crash (SIGKILL) releases it the same way
+
+
+RUN = """
+import sys, json, pandas as pd, hotglue_nb as hg
+base, key, env, flow, journal, tenants, resume = sys.argv[1:8]
+frame = pd.DataFrame({"tenant": json.loads(open(tenants).read())})
+options = dict(api_key=key, env_id=env, base_url=base, concurrency=4, progress=False)
+try:
+    if resume == "yes":
+        out = hg.launch_jobs(frame, resume=journal, **options)
+    else:
+        out = hg.launch_jobs(frame, flow_id=flow, journal=journal, **options)
+except hg.ConfigError as exc:
+    print("REFUSED", exc); sys.exit(3)
+print("DONE", json.dumps(out.outcome.value_counts().to_dict()))
+"""
+
+
+def test_01_two_resumes_at_once_send_each_row_once(tmp_path: Path) -> None:
+    journal, ids = tmp_path / "run.jsonl", tmp_path / "tenants.json"
+    with sandbox.serve(sandbox.demo_world(0, tenants=120), faults={"latency": 0.03}) as sb:
+        ids.write_text(json.dumps(sb.tenants))
+        args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal), str(ids)]
+        first = subprocess.Popen([sys.executable, "-c", RUN, *args, "no"])
+        _until(lambda: journal.exists() and journal.read_text().count('"intent"') >= 20)
+        first.kill()  # SIGKILL mid-run: the OS releases its lock
+        first.wait()
+        both = [subprocess.Popen([sys.executable, "-c", RUN, *args, "yes"], text=True,
+                                 stdout=subprocess.PIPE) for _ in range(2)]  # fmt: skip
+        outputs = [proc.communicate(timeout=120)[0] for proc in both]
+        codes = sorted(proc.returncode for proc in both)
+        assert codes == [0, 3], outputs
+        refused = next(text for text in outputs if text.startswith("REFUSED"))
+        assert "in use by another run (pid " in refused
+        counts = [len(sb.state.jobs_for(tenant)) for tenant in sb.tenants]
+        assert set(counts) == {1}  # every tenant exactly one job
+
+
+def _until(condition: Any, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+# --- 2. a resume continues the run as it was started -----------------------------------------
+
+
+def _interrupted_run(sb: sandbox.Sandbox, path: Path, tenants: list[str], **kw: Any) -> None:
+    """Start a run and cancel it after a few POSTs, as a Ctrl-C would."""
+    import asyncio
+
+    async def go() -> None:
+        task = asyncio.ensure_future(hg.aio.launch_jobs(
+            tenants, flow_id=sb.flow_id, journal=path, concurrency=2, progress=False,
+            **sb.credentials, **kw,
+        ))  # fmt: skip
+        while sum(1 for m, *_ in sb.state.requests if m == "POST") < 4:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(hg.LaunchInterrupted):
+            await task
+
+    asyncio.run(go())
+
+
+def test_02_resume_alone_sends_the_rest_exactly_as_the_run_would_have(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    tenants = OK[:40]
+    with serve({"latency": 0.02}) as sb:
+        _interrupted_run(sb, path, tenants, override_start_date="2024-03-01", job_name="nightly")
+        sent_before = len([1 for m, *_ in sb.state.requests if m == "POST"])
+        out = hg.launch_jobs(tenants, resume=path, progress=False, api_key=sb.api_key)
+        assert (out.outcome == "created").all()
+        for tenant in tenants:
+            jobs = sb.state.jobs_for(tenant)
+            assert len(jobs) == 1, tenant
+            assert jobs[0]["override_start_date"].startswith("2024-03-01")
+            assert jobs[0]["job_name"].startswith("nightly~")
+        assert len([1 for m, *_ in sb.state.requests if m == "POST"]) - sent_before < 40
+
+
+def test_02_a_resume_that_contradicts_its_run_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "run.jsonl"
+    with serve({"latency": 0.02}) as sb:
+        _interrupted_run(sb, path, OK[:20], override_start_date="2024-03-01")
+        creds = sb.credentials
+        resume = {"resume": path, "progress": False}
+        cases = [
+            ({"flow_id": sb.flows[1], **creds}, "flow_id="),
+            ({**creds, "env_id": "other.env"}, "env_id="),
+            ({**creds, "override_start_date": "2024-04-01"}, "override_start_date="),
+            ({**creds, "job_name": "other"}, "job_name="),
+        ]
+        for options, name in cases:
+            with pytest.raises(hg.ConfigError, match=f"started with {name}"):
+                hg.launch_jobs(OK[:20], **resume, **options)
+        monkeypatch.setenv("HOTGLUE_ENV_ID", "elsewhere.env")
+        with pytest.raises(hg.ConfigError, match="HOTGLUE_"):
+            hg.launch_jobs(OK[:20], **resume, api_key=sb.api_key)
+        monkeypatch.delenv("HOTGLUE_ENV_ID")
+        same = hg.launch_jobs(OK[:20], **resume, **creds, override_start_date="2024-03-01")
+        assert (same.outcome == "created").all()
+
+
+def test_02_rows_left_out_are_reported_and_in_flight_rows_keep_their_recorded_name(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run.jsonl"
+    tenants = pd.DataFrame({"tenant": OK[:12]}, index=[f"r{i}" for i in range(12)])
+    with serve({"*": {}, OK[3]: {"lose_answer": 1.0, "odd_list": 1.0}}) as sb:
+        first = launch(sb, tenants, journal=path, sleep=_no_sleep)
+        assert first.loc["r3", "outcome"] == "unknown"
+        sb.state.faults = sandbox.FaultPlan.build(None)  # the API recovers
+        edited = tenants.drop(index=["r7", "r9"]).assign(job_name="renamed")  # a cell changed
+        with pytest.warns(hg.HotglueWarning, match="r7, r9"):
+            again = launch(sb, edited, resume=path)
+        assert again.attrs["not_in_frame"] == ["r7", "r9"]
+        row = again.loc["r3"]
+        assert row.outcome == "created" and row.error == "found by resume"
+        assert len(sb.state.jobs_for(OK[3])) == 1  # found under its recorded name: not re-sent
+        assert row.job_name.startswith("hotglue-nb~")  # the name it was sent with
+
+
+def test_02_resuming_a_finished_run_sends_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with serve() as sb:
+        first = launch(sb, OK[:5], journal=path)
+        posts = len(sb.state.requests)
+        again = hg.launch_jobs(OK[:5], resume=path, progress=False, api_key=sb.api_key)
+        assert list(again.job_root) == list(first.job_root)
+        assert len(sb.state.requests) == posts
+
+
+# --- 4, 5, 17 and versions: the journal file itself ------------------------------------------
+
+
+def test_04_a_journal_of_another_run_is_not_mixed_in(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with serve() as sb:
+        launch(sb, OK[:2], journal=path)
+        before = path.read_text()
+        with pytest.raises(hg.ConfigError, match=f"resume='{path}'"):
+            launch(sb, OK[2:4], journal=path)
+        assert path.read_text() == before
+
+
+def test_05_a_torn_last_line_is_repaired_before_appending(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with serve() as sb:
+        launch(sb, OK[:3], journal=path)
+        lines = path.read_text().splitlines()
+        outcome_of_row_2 = next(i for i, line in enumerate(lines)
+                                if '"outcome"' in line and '"row": 2' in line)  # fmt: skip
+        kept = [line for i, line in enumerate(lines) if i != outcome_of_row_2]
+        path.write_text("\n".join(kept) + '\n{"kind": "outcome", "row": 2, "ten')  # torn
+        again = hg.launch_jobs(OK[:3], resume=path, progress=False, api_key=sb.api_key)
+        assert (again.outcome == "created").all()
+        for line in path.read_text().splitlines():
+            json.loads(line)  # every line whole again
+        assert len(hg.load_run(path)) == 3 and len(sb.state.jobs_for(OK[2])) == 1
+
+
+def test_17_an_unwritable_journal_is_refused_before_any_request(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with serve() as sb:
+        for bad in (blocker / "run.jsonl", Path("/proc/hotglue-nb-test.jsonl")):
+            with pytest.raises(hg.ConfigError, match="Cannot write the journal"):
+                launch(sb, OK[:2], journal=bad)
+        assert sb.state.requests == []
+        tenants = tmp_path / "t.csv"
+        pd.DataFrame({"tenant": OK[:2]}).to_csv(tenants, index=False)
+        env = {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
+               "HOTGLUE_BASE_URL": sb.base_url}  # fmt: skip
+        args = ["launch", str(tenants), "--flow", sb.flow_id, "--journal", str(blocker / "j")]
+        cli = subprocess.run([sys.executable, "-m", "hotglue_nb", *args], env=env, text=True,
+                             capture_output=True, timeout=60)  # fmt: skip
+        assert cli.returncode == 2 and "Traceback" not in cli.stderr
+        assert (
+            len(cli.stderr.strip().splitlines()) == 1 and "Cannot write the journal" in cli.stderr
+        )
+
+
+def test_a_journal_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    path.write_text(json.dumps({"kind": "run", "run_id": "r9", "format": 99}) + "\n")
+    with pytest.raises(hg.ConfigError, match="newer hotglue_nb"):
+        hg.load_run(path)
+    with pytest.raises(hg.ConfigError, match="newer hotglue_nb"):
+        hg.launch_jobs(["a"], resume=path, api_key="k", env_id="e", progress=False)
+
+
+# --- 6. a journal that cannot be written mid-run loses nothing ---------------------------------
+
+
+FULL_DISK = """
+import json, resource, signal, sys, warnings, pandas as pd, hotglue_nb as hg
+base, key, env, flow, journal, tenants, limit = sys.argv[1:8]
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes beyond the limit fail with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
+frame = pd.DataFrame({"tenant": json.loads(open(tenants).read())})
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    out = hg.launch_jobs(frame, flow_id=flow, journal=journal, api_key=key, env_id=env,
+                         base_url=base, concurrency=4, progress=False)
+print(json.dumps({"outcomes": out.outcome.tolist(), "roots": out.job_root.fillna("").tolist(),
+                  "attrs": out.attrs.get("journal_error"), "errors": out.error.fillna("").tolist(),
+                  "warned": [str(w.message) for w in caught]}))
+"""
+
+
+def test_06_a_journal_write_failure_stops_sending_and_returns_every_job(tmp_path: Path) -> None:
+    journal, ids = tmp_path / "run.jsonl", tmp_path / "tenants.json"
+    with serve({"latency": 0.01}) as sb:
+        ids.write_text(json.dumps(OK[:50]))
+        args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal), str(ids), "9000"]
+        done = subprocess.run([sys.executable, "-c", FULL_DISK, *args], capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        report = json.loads(done.stdout)
+        outcomes = report["outcomes"]
+        assert "File too large" in report["attrs"] and report["warned"]
+        assert 0 < outcomes.count("created") < 50 and "skipped" in outcomes
+        for tenant, outcome, root in zip(OK[:50], outcomes, report["roots"], strict=True):
+            jobs = sb.state.jobs_for(tenant)
+            if outcome == "created":
+                assert [job["s3_root"] for job in jobs] == [root]  # every job id returned
+            else:
+                assert outcome in ("skipped", "unknown") and len(jobs) <= (outcome == "unknown")
+        assert any("cannot write the journal" in e.lower() for e in report["errors"])
+
+
+# --- 8. statuses are journaled under each row's own identity -----------------------------------
+
+
+def test_08_waiting_on_a_filtered_frame_records_the_right_rows(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    tenants = pd.DataFrame({"tenant": OK[:6]}, index=list("abcdef"))
+    with serve() as sb:
+        results = launch(sb, tenants, journal=path)
+        subset = results.loc[["e", "b"]]  # filtered and reordered
+        hg.wait_for_jobs(subset, poll_interval=0.05, progress=False, **sb.credentials)
+        past = hg.load_run(path)
+        assert list(past.index) == list("abcdef") and list(past.tenant) == OK[:6]
+        assert past.loc[["b", "e"]].finished.all()
+        assert past.loc[["a", "c", "d", "f"]].finished.isna().all()
+        assert list(past.loc[["b", "e"]].job_root) == list(results.loc[["b", "e"]].job_root)
