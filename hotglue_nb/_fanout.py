@@ -103,11 +103,12 @@ class _Due(Generic[T]):
             self.keeper = True
             timer = asyncio.ensure_future(self.sleep(self.heap[0][0] - self.clock()))
             try:
-                await asyncio.wait({timer, wake}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait({timer, wake}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 timer.cancel()
                 self.keeper = False
-            self.poke()
+            if timer in done:
+                self.poke()  # time moved: items may be due for the others too
         else:
             await wake
         if self.wake is wake:

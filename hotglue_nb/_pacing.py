@@ -1,6 +1,9 @@
-"""Request pacing shared by a whole run: a rate cap, a common pause after a 429, and
-a rate that halves after a 429 and grows back with each success, so a burst of 429s slows
-the run instead of every worker burning its attempts against the limit."""
+"""Request pacing shared by a whole run: a rate cap, a common pause after a burst of 429s,
+and a rate that halves in such a burst and grows back with successes, so a burst slows the
+run instead of every worker burning its attempts against the limit.
+
+A lone 429 among many successes (one tenant's own limit [I: hotglue publishes no limits])
+is not a burst: only the request that got it waits its Retry-After, and the run goes on."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ __all__ = ["Pacer"]
 MIN_RATE = 1.0  # requests/second the run never goes below
 WINDOW = 1.0  # seconds over which the current start rate is measured
 GROWTH = 1.02  # pace multiplied by this per success (doubles in ~35 successes)
+BURST = 0.2  # a throttle is a burst when this share of the last second's requests got one
+BURST_MIN = 3  # ... and at least this many did (one 429 at the start is no burst)
 
 
 class Pacer:
@@ -38,6 +43,8 @@ class Pacer:
         self.next_slot = 0.0
         self.pause_until = 0.0
         self.pauses = 0
+        self._free_above: float | None = None  # uncapped again once grown past this
+        self._throttles: deque[float] = deque()
         self._starts: deque[float] = deque()
 
     @property
@@ -74,14 +81,30 @@ class Pacer:
             self.pause_until = until
             self.pauses += 1
 
+    def throttled(self, seconds: float) -> bool:
+        """A 429/503 was seen. True when it is part of a burst (then the whole run pauses
+        for ``seconds`` and slows down); False for a lone one, left to its own caller."""
+        now = self.clock()
+        self._throttles.append(now)
+        _trim(self._throttles, now - WINDOW)
+        _trim(self._starts, now - WINDOW)
+        count = len(self._throttles)
+        if count < BURST_MIN or count < BURST * len(self._starts):
+            return False
+        self.slow_down(seconds)
+        return True
+
     def slow_down(self, seconds: float) -> None:
         """A 429/503: pause, and halve the pace once per pause (not once per refusal)."""
         already_paused = self.pause_until > self.clock()
         self.pause(seconds)
         if already_paused:
             return
-        current = self.rate if self.rate is not None else len(self._starts) / WINDOW
-        self.rate = max(current / 2, MIN_RATE)
+        if self.rate is None:
+            measured = len(self._starts) / WINDOW
+            self._free_above = max(measured, MIN_RATE)
+            self.rate = measured
+        self.rate = max(self.rate / 2, MIN_RATE)
 
     def speed_up(self) -> None:
         """A success: give some pace back, up to the cap."""
@@ -90,9 +113,15 @@ class Pacer:
         self.rate *= GROWTH
         if self.cap is not None:
             self.rate = min(self.rate, self.cap)
+        elif self._free_above is not None and self.rate >= self._free_above:
+            self.rate = self._free_above = None  # back to the pace before the burst: no cap
 
     def _note_start(self) -> None:
         now = self.clock()
         self._starts.append(now)
-        while self._starts and self._starts[0] < now - WINDOW:
-            self._starts.popleft()
+        _trim(self._starts, now - WINDOW)
+
+
+def _trim(stamps: deque[float], before: float) -> None:
+    while stamps and stamps[0] < before:
+        stamps.popleft()

@@ -103,12 +103,12 @@ async def back_off(
 ) -> None:
     """Wait before retrying after ``exc`` (the client's GETs and the launch POSTs alike).
 
-    A throttle pauses the whole run through the shared pacer (and halves its pace), so every
-    worker waits; any other error waits for this caller only.
+    A burst of throttles pauses the whole run through the shared pacer (and halves its
+    pace), so every worker waits; a lone throttle, or any other error, waits for this
+    caller only.
     """
     retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
     delay = backoff_delay(attempt, retry_after, rng)
-    if pacer is not None and is_throttle(exc):
-        pacer.slow_down(delay)
-    else:
-        await sleep(delay)
+    if pacer is not None and is_throttle(exc) and pacer.throttled(delay):
+        return
+    await sleep(delay)

@@ -543,12 +543,27 @@ def test_a_paced_sibling_waits_for_the_pace_and_reports_throttles() -> None:
     from .fake_time import FakeTime
 
     ft = FakeTime(0.0)
-    pacer = Pacer(None, clock=ft, sleep=ft.sleep)
-    rec = Recorder(httpx.Response(429, headers={"retry-after": "4"}), httpx.Response(200, json=[]))
+    pacer = Pacer(2.0, clock=ft, sleep=ft.sleep)  # 2 requests/second for the whole run
+    throttle = httpx.Response(429, headers={"retry-after": "4"})
+    ok = [httpx.Response(200, json=[]) for _ in range(7)]
+    rec = Recorder(*ok[:3], throttle, throttle, throttle, *ok[3:])
     paced = client(rec).with_options(pacer=pacer, sleep=ft.sleep)
-    run(paced.list_tenants())
-    assert len(rec.requests) == 2 and pacer.pauses == 1
-    assert ft.now == 4.0  # the retry waited for the run's shared pause, not a private sleep
+
+    async def go() -> list[float]:
+        stamps = []
+        for _ in range(3):
+            await paced.list_tenants()
+            stamps.append(ft.now)
+        calls = [paced.list_tenants() for _ in range(3)]
+        await asyncio.gather(*calls)  # three 429s at once: a burst, then each is retried
+        stamps.append(ft.now)
+        return stamps
+
+    stamps = run(go())
+    assert stamps[:3] == [0.0, 0.5, 1.0]  # spaced by the run's rate
+    assert pacer.pauses == 1 and pacer.rate < 2.0  # the burst paused the run, slowed its pace
+    assert stamps[3] >= 1.5 + 4.0  # the retries waited for the shared pause
+    assert len(rec.requests) == 9
 
 
 def test_latest_job() -> None:

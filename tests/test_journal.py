@@ -85,3 +85,33 @@ def test_where_journals_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert find_journal("r1") == default_path("r1")
     with pytest.raises(hg.ConfigError, match="No journal"):
         find_journal("r2")
+
+
+def test_a_write_failure_settles_every_waiter_and_never_raises_on_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    real = Journal._write
+
+    def failing(self: Journal, lines: list[bytes]) -> None:
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(28, "No space left on device")
+        real(self, lines)
+
+    monkeypatch.setattr(Journal, "_write", failing)
+
+    async def go() -> tuple[list[object], Journal]:
+        journal = Journal(tmp_path / "run.jsonl")
+        await journal.durable({"kind": "run", "run_id": "r1"})
+        waiters = [journal.durable({"kind": "intent", "row": i}) for i in range(5)]
+        journal.later({"kind": "outcome", "row": 0})
+        results = await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True), 5)
+        journal.later({"kind": "outcome", "row": 1})  # after the failure: dropped, no raise
+        await journal.aclose()
+        return list(results), journal
+
+    results, journal = asyncio.run(go())
+    assert all(isinstance(r, hg.JournalError) for r in results)  # nobody hangs
+    assert journal.error is not None and "No space left" in str(journal.error)
+    assert read_journal(tmp_path / "run.jsonl").run_id == "r1"

@@ -274,15 +274,15 @@ def test_queued_rows() -> None:
     assert row.message == "Job has been queued - busy" and pd.isna(row.job_root)
 
 
-def test_a_429_slows_the_whole_run() -> None:
-    api = scripted({"t000": [error(429, retry_after="0.4")]})
+def test_a_burst_of_429s_slows_the_whole_run() -> None:
+    api = scripted({f"t00{i}": [error(429, retry_after="0.4")] for i in range(3)})
     ft = FakeTime()
     stamps: list[float] = []
     api.on_post = lambda tenant, body: stamps.append(ft.now)
     launch(api, frame(6), time=ft, concurrency=3)
-    # the first POST got 429: every POST sent after it waited for the shared pause
-    assert len(stamps) == 7
-    assert all(later >= stamps[0] + 0.4 for later in stamps[1:])
+    # three 429s at once are a burst: every POST after them waited for the shared pause
+    assert len(stamps) == 9 and stamps[:3] == [stamps[0]] * 3
+    assert all(later >= stamps[0] + 0.4 for later in stamps[3:])
 
 
 # --- auth failure ---------------------------------------------------------------------------
@@ -534,3 +534,31 @@ def test_an_undecodable_body_is_ambiguous_not_a_crash() -> None:
     out = launch(api, frame(3))
     assert list(out.outcome) == ["created"] * 3 and api.job_count("t001") == 1
     assert out.attempts.iloc[1] == 2  # proven absent by the job list, then sent again
+
+
+def test_one_tenant_in_twenty_throttled_does_not_collapse_the_run() -> None:
+    """Issue #12, 18: per-tenant 429s (twice, Retry-After 0.2) are not a global burst."""
+    throttled = {f"t{i:03d}" for i in range(0, 600, 20)}
+
+    def script(tenant: str, attempt: int) -> Any:
+        return error(429, retry_after="0.2") if tenant in throttled and attempt <= 2 else None
+
+    api, ft = FakeAPI(script), FakeTime(0.0)
+    out = launch(api, frame(600), time=ft, concurrency=8)
+    assert (out.outcome == "created").all() and api.job_count() == 600
+    assert out.attempts[out.tenant.isin(throttled)].eq(3).all()
+    # every wait was a throttled row's own Retry-After: no run-wide pause, no slot spacing
+    # (before: the first 429s halved the run's pace down to 1 request/s, ~450 s simulated)
+    others = [s for s in ft.sleeps if s != 0.2]
+    assert ft.sleeps.count(0.2) == 60 and sum(others) < 1.5, others[:10]
+
+
+def test_a_global_burst_of_429s_still_pauses_everyone() -> None:
+    api, ft = (
+        FakeAPI(lambda tenant, attempt: error(429, retry_after="1") if attempt == 1 else None),
+        FakeTime(0.0),
+    )
+    out = launch(api, frame(40), time=ft, concurrency=4)
+    assert (out.outcome == "created").all()
+    starts = sorted(ft.sleeps)
+    assert ft.slept >= 1.0 and max(starts) >= 1.0  # the run paused for the Retry-After

@@ -75,8 +75,18 @@ def test_a_throttle_pauses_the_run_anything_else_waits_alone() -> None:
     pacer = Pacer(None, clock=ft, sleep=ft.sleep)
     rng = random.Random(1)
     asyncio.run(back_off(status_error(429, "3"), 1, rng=rng, sleep=ft.sleep, pacer=pacer))
-    assert pacer.pause_until == 3.0 and ft.slept == 0.0  # everyone waits, via the pacer
+    assert pacer.pause_until == 0.0 and ft.sleeps == [3.0]  # a lone 429: its caller waits
+    ft, rng = FakeTime(0.0), random.Random(1)
+    pacer = Pacer(None, clock=ft, sleep=ft.sleep)
+
+    async def three_at_once() -> None:
+        throttle = status_error(429, "3")
+        calls = [back_off(throttle, 1, rng=rng, sleep=ft.sleep, pacer=pacer) for _ in range(3)]
+        await asyncio.gather(*calls)
+
+    asyncio.run(three_at_once())
+    assert pacer.pause_until == 3.0 and ft.sleeps == [3.0, 3.0]  # the third: everyone waits
     asyncio.run(back_off(status_error(423, "2"), 1, rng=rng, sleep=ft.sleep, pacer=pacer))
-    assert ft.sleeps == [2.0] and pacer.pause_until == 3.0  # only this caller waited
+    assert ft.sleeps[-1] == 2.0 and pacer.pause_until == 3.0  # only this caller waited
     asyncio.run(back_off(status_error(503), 1, rng=rng, sleep=ft.sleep, pacer=None))
     assert 0.375 <= ft.sleeps[-1] <= 0.5  # no pacer: the caller sleeps the back-off
