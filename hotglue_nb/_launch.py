@@ -12,7 +12,7 @@ import os
 import random
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -45,7 +45,7 @@ from ._plan import Plan, RowPlan, as_frame, coerce_defaults, plan_rows
 from ._reconcile import State, verdict
 from ._results import RESULT_COLUMNS, results_frame
 from ._resume import recorded_plan, resumed_config, row_keys
-from ._retry import back_off, decide
+from ._retry import decide, retry_delay
 from ._version import __version__
 
 __all__ = ["LaunchRun", "execute_launch", "prepare_launch"]
@@ -212,7 +212,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
     try:
         await _journal_header(run)
         report = await fan_out(
-            pending, partial(_launch_op, run), concurrency=run.config.concurrency,
+            _rows(run, pending), partial(_launch_op, run), concurrency=min(
+                run.config.concurrency, max(len(pending), 1)),
             on_event=on_event, stop=lambda: run.abort_reason is not None, pacer=run.pacer,
             clock=run.config.clock, sleep=run.config.sleep, settle=partial(_settle, run),
         )  # fmt: skip
@@ -257,14 +258,36 @@ def _row_tenants(run: LaunchRun) -> list[str]:
     return [tenants.get(row, "") for row in range(run.total)]
 
 
-async def _launch_op(run: LaunchRun, plan: RowPlan) -> Step:
+@dataclass
+class _Row:
+    """A row being launched; it survives "again after N s" (a back-off frees its worker)."""
+
+    plan: RowPlan
+    attempts: int
+    budget: int
+    started: float
+    launched_at: str
+    checked: bool = False
+    last: HotglueError | None = None
+
+
+def _rows(run: LaunchRun, pending: list[RowPlan]) -> Iterator[_Row]:
+    for plan in pending:  # made lazily: no state for rows not reached yet
+        attempts = run.prior_attempts.get(plan.row, 0)
+        budget = attempts + run.config.max_attempts
+        yield _Row(plan, attempts, budget, run.config.clock(), _now_iso())
+
+
+async def _launch_op(run: LaunchRun, row: _Row) -> Step:
+    plan = row.plan
     try:
-        result = await _launch_row(run, plan)
+        result = await _attempt(run, row)
     except JournalError as exc:  # the intent could not be made durable: stop sending
         run.abort_reason = f"not sent: {exc}"  # (earlier POSTs of the row proved no job)
-        attempts = run.sent.get(plan.row, 0)
-        result = _result(run, plan, "skipped", error=run.abort_reason, attempts=attempts)
-    _record(run, plan, result)
+        result = _result(run, plan, "skipped", error=run.abort_reason, attempts=row.attempts)
+    if isinstance(result, float):
+        return Step(again=result)
+    _record(run, plan, result | _timing(run, row))
     return Step(Event(plan.row, plan.tenant, str(result["outcome"]), True))
 
 
@@ -274,9 +297,10 @@ def _record(run: LaunchRun, plan: RowPlan, result: dict[str, Any]) -> None:
         run.journal.later({"kind": "outcome", "row": plan.key, **result})
 
 
-async def _settle(run: LaunchRun, plan: RowPlan) -> None:
+async def _settle(run: LaunchRun, row: _Row) -> None:
     """A row in flight at an interrupt: if its POST may have acted, look for its job once
     (without waiting for the run's pace: the user is waiting)."""
+    plan = row.plan
     if plan.row not in run.doubt or plan.row in run.results:
         return
     state, job, _ = await _check(run, plan, delay=0.0, paced=False)
@@ -285,42 +309,38 @@ async def _settle(run: LaunchRun, plan: RowPlan) -> None:
         _record(run, plan, _created(run, plan, job, attempts, None, "found after interrupt"))
 
 
-async def _launch_row(run: LaunchRun, plan: RowPlan) -> dict[str, Any]:
-    attempts = run.prior_attempts.get(plan.row, 0)
-    started, launched_at = run.config.clock(), _now_iso()
-    timing = partial(_timing, run, launched_at, started)
-    if plan.row in run.check_first:
+async def _attempt(run: LaunchRun, row: _Row) -> dict[str, Any] | float:
+    """One step of a row: its result, or the seconds to wait before its next POST."""
+    plan = row.plan
+    if plan.row in run.check_first and not row.checked:
+        row.checked = True
         state, job, why = await _check(run, plan)
         if state == "found" and job is not None:
-            return _created(run, plan, job, attempts, None, "found by resume")
+            return _created(run, plan, job, row.attempts, None, "found by resume")
         if state == "unknown":
-            return _result(run, plan, "unknown", error=why, attempts=attempts)
-    budget = attempts + run.config.max_attempts
-    last: HotglueError | None = None
-    client = run.client(plan.env_id, paced=False)
-    while attempts < budget:
-        await run.pacer.wait()  # the rate slot first: an intent is written only to be sent
-        if run.abort_reason:  # earlier POSTs of this row proved no job: nothing exists
-            outcome = "rejected" if run.sent.get(plan.row) else "skipped"
-            return _result(run, plan, outcome, error=run.abort_reason, attempts=attempts)
-        attempts += 1
-        await _intent(run, plan, attempts)
-        try:
-            answer = await client.run_job(plan.flow_id, plan.tenant, **plan.body)
-            if isinstance(answer, Job) and not answer.job_root:
-                raise _without_root(plan)
-        except HotglueError as exc:
-            last = exc
-            settled = await _after_error(run, plan, exc, attempts)
-            if settled is not None:
-                return settled | timing()
-            continue
-        run.pacer.speed_up()
-        return _answered(run, plan, answer, attempts) | timing()
-    return _result(
-        run, plan, "rejected", error=f"gave up after {attempts} attempts: {_describe(last)}",
-        attempts=attempts, http_status=_status(last),
-    ) | timing()  # fmt: skip
+            return _result(run, plan, "unknown", error=why, attempts=row.attempts)
+    if row.attempts >= row.budget:
+        return _result(
+            run, plan, "rejected", attempts=row.attempts, http_status=_status(row.last),
+            error=f"gave up after {row.attempts} attempts: {_describe(row.last)}",
+        )  # fmt: skip
+    await run.pacer.wait()  # the rate slot first: an intent is written only to be sent
+    if run.abort_reason:  # earlier POSTs of this row proved no job: nothing exists
+        outcome = "rejected" if run.sent.get(plan.row) else "skipped"
+        return _result(run, plan, outcome, error=run.abort_reason, attempts=row.attempts)
+    row.attempts += 1
+    await _intent(run, plan, row.attempts)
+    try:
+        answer = await run.client(plan.env_id, paced=False).run_job(
+            plan.flow_id, plan.tenant, **plan.body
+        )
+        if isinstance(answer, Job) and not answer.job_root:
+            raise _without_root(plan)
+    except HotglueError as exc:
+        row.last = exc
+        return await _after_error(run, plan, exc, row.attempts)
+    run.pacer.speed_up()
+    return _answered(run, plan, answer, row.attempts)
 
 
 async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
@@ -336,8 +356,8 @@ async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
 
 async def _after_error(
     run: LaunchRun, plan: RowPlan, exc: HotglueError, attempts: int
-) -> dict[str, Any] | None:
-    """A result when the row is settled, else None to try again."""
+) -> dict[str, Any] | float:
+    """A result when the row is settled, else the seconds to wait before trying again."""
     decision = decide(exc)
     status = _status(exc)
     if decision != "reconcile":
@@ -357,8 +377,7 @@ async def _after_error(
             error = f"{_describe(exc)}; {why}"
             return _result(run, plan, "unknown", error=error, attempts=attempts, http_status=status)
         run.doubt.discard(plan.row)  # proven absent
-    await back_off(exc, attempts, rng=run.rng, sleep=run.config.sleep, pacer=run.pacer)
-    return None
+    return retry_delay(exc, attempts, rng=run.rng, pacer=run.pacer)
 
 
 async def _check(
@@ -409,8 +428,8 @@ def _result(run: LaunchRun, plan: RowPlan, outcome: str, **fields: Any) -> dict[
     return out
 
 
-def _timing(run: LaunchRun, launched_at: str, started: float) -> dict[str, Any]:
-    return {"launched_at": launched_at, "elapsed_s": round(run.config.clock() - started, 4)}
+def _timing(run: LaunchRun, row: _Row) -> dict[str, Any]:
+    return {"launched_at": row.launched_at, "elapsed_s": round(run.config.clock() - row.started, 4)}
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "Decision",
     "back_off",
     "backoff_delay",
+    "retry_delay",
     "decide",
     "get_is_retryable",
     "is_throttle",
@@ -93,6 +94,18 @@ def is_throttle(exc: BaseException) -> bool:
     return isinstance(exc, APIStatusError) and exc.status_code in THROTTLE_STATUSES
 
 
+def retry_delay(
+    exc: HotglueError, attempt: int, *, rng: random.Random, pacer: Pacer | None = None
+) -> float:
+    """Seconds this caller should wait before retrying after ``exc``: 0 when a burst of
+    throttles made the whole run pause (the pacer holds everyone), else the back-off."""
+    retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
+    delay = backoff_delay(attempt, retry_after, rng)
+    if pacer is not None and is_throttle(exc) and pacer.throttled(delay):
+        return 0.0
+    return delay
+
+
 async def back_off(
     exc: HotglueError,
     attempt: int,
@@ -107,8 +120,6 @@ async def back_off(
     pace), so every worker waits; a lone throttle, or any other error, waits for this
     caller only.
     """
-    retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
-    delay = backoff_delay(attempt, retry_after, rng)
-    if pacer is not None and is_throttle(exc) and pacer.throttled(delay):
-        return
-    await sleep(delay)
+    delay = retry_delay(exc, attempt, rng=rng, pacer=pacer)
+    if delay > 0:
+        await sleep(delay)

@@ -104,7 +104,8 @@ def _add_sandbox(commands: Any) -> None:
     cmd.add_argument("--tenants", type=int, default=240, help="tenants in the demo world")
     cmd.add_argument(
         "--faults", default="",
-        help="e.g. 'rate_limit=50,server_error=0.05,latency=0.25' (see sandbox.Faults)",
+        help="e.g. 'rate_limit=50,server_error=0.05,latency=0.25' (see sandbox.Faults), or "
+        'JSON with per-tenant entries: \'{"*": {...}, "acme": {"throttle_first": 2}}\'',
     )  # fmt: skip
     cmd.add_argument("--time-scale", type=float, help="job duration scale (1 = ~3 minutes)")
     cmd.set_defaults(run=_run_sandbox)
@@ -202,8 +203,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     from . import sandbox
 
     try:
-        faults = sandbox.parse_faults(args.faults)
-    except ValueError as exc:
+        text = args.faults.strip()
+        spec = json.loads(text) if text.startswith("{") else text
+        faults = sandbox.FaultPlan.build(spec, args.seed)
+    except (ValueError, TypeError) as exc:
         raise ConfigError(f"--faults: {exc}") from None
     scale = sandbox.DEFAULT_TIME_SCALE if args.time_scale is None else args.time_scale
     world = args.world or sandbox.demo_world(args.seed, tenants=args.tenants)

@@ -547,10 +547,9 @@ def test_one_tenant_in_twenty_throttled_does_not_collapse_the_run() -> None:
     out = launch(api, frame(600), time=ft, concurrency=8)
     assert (out.outcome == "created").all() and api.job_count() == 600
     assert out.attempts[out.tenant.isin(throttled)].eq(3).all()
-    # every wait was a throttled row's own Retry-After: no run-wide pause, no slot spacing
+    # simulated time: a throttled row waits its two Retry-Afters while the others go on
     # (before: the first 429s halved the run's pace down to 1 request/s, ~450 s simulated)
-    others = [s for s in ft.sleeps if s != 0.2]
-    assert ft.sleeps.count(0.2) == 60 and sum(others) < 1.5, others[:10]
+    assert ft.now < 1.0, ft.now
 
 
 def test_a_global_burst_of_429s_still_pauses_everyone() -> None:
