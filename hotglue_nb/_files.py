@@ -1,6 +1,10 @@
 """Save results and read them back, with their dtypes, and rebuild a past run from its journal.
 
 CSV and XLSX keep nested JSON (``request``) as readable JSON text; Parquet keeps everything.
+Text that a spreadsheet would run as a formula (a cell starting with ``= + - @``, a tab or a
+carriage return: OWASP's CSV-injection rule) is written with a leading ``'`` and read back
+without it, so opening an export runs nothing and the round trip is exact. Ids that pandas
+would read as missing (``NA``, ``null``, ``None``...) stay text: only an empty cell is missing.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     kind = _format(target)
     frame = results.copy()
     frame.index.name = frame.index.name or INDEX_NAME
+    if kind != ".parquet":
+        frame = _escaped(frame)
     if kind == ".csv":
-        frame.to_csv(target)
+        frame.to_csv(target, lineterminator="\r\n")  # so a CR inside a cell is quoted
     elif kind == ".parquet":
         _need("pyarrow", "parquet")
         frame.to_parquet(target)
@@ -53,18 +59,44 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     kind = _format(source)
     if not source.exists():
         raise ConfigError(f"No results file at {source}.")
+    only_empty: Any = {"keep_default_na": False, "na_values": [""]}  # "NA" may be a tenant
     if kind == ".csv":
-        frame = pd.read_csv(source, index_col=0, dtype=_text_columns(), keep_default_na=True)
+        frame = pd.read_csv(source, index_col=0, dtype=_text_columns(), **only_empty)
     elif kind == ".parquet":
         _need("pyarrow", "parquet")
         frame = pd.read_parquet(source)
     else:
         _need("openpyxl", "excel")
-        frame = pd.read_excel(source, index_col=0, dtype=_text_columns())
+        frame = pd.read_excel(source, index_col=0, dtype=_text_columns(), **only_empty)
+    if kind != ".parquet":
+        frame = _escaped(frame, undo=True)
     if frame.index.name == INDEX_NAME:
         frame.index.name = None  # the placeholder export_results gave an unnamed index
     columns = {k: v for k, v in {**RESULT_COLUMNS, **WAIT_COLUMNS}.items() if k in frame}
     return apply_dtypes(frame, columns)
+
+
+# OWASP's formula starters; "#" (Excel reads "#N/A" as an error value); and "'" itself, so
+# that the escape is reversible
+_RISKY = ("=", "+", "-", "@", "\t", "\r", "#", "'")
+
+
+def _escaped(frame: pd.DataFrame, *, undo: bool = False) -> pd.DataFrame:
+    """Prefix risky text cells with ``'`` (or take that prefix off again)."""
+
+    def fix(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if undo:
+            return value[1:] if value.startswith("'") else value
+        return "'" + value if value.startswith(_RISKY) else value
+
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(fix, na_action="ignore")
+    if frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index):
+        frame.index = frame.index.map(fix)
+    return frame
 
 
 def _text_columns() -> dict[str, Any]:

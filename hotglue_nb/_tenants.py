@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Hashable
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pandas as pd
 
@@ -66,7 +66,10 @@ def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
             frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=False)
         else:
             excel: Any = pd.read_excel
-            frame = excel(source, sheet_name=sheet or 0, dtype=object, engine=_engine(kind))
+            frame = excel(
+                source, sheet_name=sheet or 0, dtype=object, engine=_engine(kind),
+                keep_default_na=False, na_values=[""],  # "NA", "null"... may be tenant ids
+            )  # fmt: skip
     except FileNotFoundError:
         raise TenantsFileError(f"No such file: {name}.") from None
     except ValueError as exc:
@@ -78,7 +81,40 @@ def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
     except Exception as exc:  # parsers raise many types (BadZipFile, ParserError, ...)
         raise TenantsFileError(f"{name} cannot be read as {kind.upper()}: {exc}") from None
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
+    if kind == "xlsx":
+        _mark_uncached(source, sheet, frame)
     return frame, name
+
+
+class _Uncached:
+    """A formula cell read without a value (a workbook written by a script, never opened)."""
+
+    def __repr__(self) -> str:
+        return "<formula without a saved value>"
+
+
+UNCACHED = _Uncached()
+
+
+def _mark_uncached(source: Source, sheet: str | int | None, frame: pd.DataFrame) -> None:
+    """Mark the formula cells that came back empty, so their rows are reported, not dropped."""
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl comes with the excel extra
+        return
+    if hasattr(source, "seek"):
+        source.seek(0)
+    book: Any = openpyxl.load_workbook(source, read_only=True, data_only=False)
+    try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        for cells in ws.iter_rows(min_row=2, max_col=len(frame.columns)):
+            for position, cell in enumerate(cells):
+                row: Any = getattr(cell, "row", None)
+                if cell.data_type == "f" and row in frame.index:
+                    if is_blank(frame.iat[row - 2, position]):
+                        frame.iat[row - 2, position] = cast(Any, UNCACHED)
+    finally:
+        book.close()
 
 
 def _kind(source: Source) -> tuple[str, str]:
@@ -159,6 +195,11 @@ def _convert(frame: pd.DataFrame, problems: dict[int, list[str]]) -> pd.DataFram
 
 
 def _cell(col: str, cell: Any) -> tuple[Any, str | None]:
+    if cell is UNCACHED:
+        return None, (
+            "a formula without a saved value (the file was written by a script): open and "
+            "save it in Excel, or write the values themselves"
+        )
     if is_blank(cell):
         return None, ("blank tenant id" if col == "tenant" else None)
     if col in ("tenant", "flow_id", "env_id"):
@@ -181,6 +222,11 @@ def _cell(col: str, cell: Any) -> tuple[Any, str | None]:
 def _id(cell: Any) -> tuple[str | None, str | None]:
     if isinstance(cell, bool):
         return None, f"{cell!r} is not an id"
+    if isinstance(cell, (int, float)) and abs(cell) > 2**53:
+        return None, (
+            f"{cell!r} is a number too large for a spreadsheet to keep exactly (beyond 2**53): "
+            "store ids as text (format the column as Text)"
+        )
     if isinstance(cell, float):
         if not cell.is_integer():
             return None, f"{cell!r} is not a whole-number id"
@@ -227,7 +273,7 @@ def _duplicates(frame: pd.DataFrame, problems: dict[int, list[str]]) -> None:
     seen: dict[tuple[Any, ...], int] = {}
     for row, values in zip(frame.index, frame[keys].itertuples(index=False), strict=True):
         key = tuple(values)
-        if key[0] is None:
+        if is_blank(key[0]):  # a bad id is reported once, as itself
             continue
         if key in seen:
             what = " + ".join(f"{k}={v!r}" for k, v in zip(keys, key, strict=True) if v)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._exceptions import ConfigError, HotglueError
+from ._exceptions import ConfigError, HotglueError, LaunchInterrupted
 from ._version import __version__
 
 __all__ = ["main"]
@@ -164,7 +164,10 @@ def _run_launch(args: argparse.Namespace) -> int:
     }  # fmt: skip
     if args.flow:
         options["flow_id"] = args.flow
-    results = launch_jobs(tenants, **options, **_credentials(args), **_body_sets(args.set))
+    try:
+        results = launch_jobs(tenants, **options, **_credentials(args), **_body_sets(args.set))
+    except LaunchInterrupted as exc:
+        return _interrupted(exc, args.out, "launch")
     return _report(results, args.out, waited=args.wait, dry_run=args.dry_run)
 
 
@@ -173,10 +176,13 @@ def _run_wait(args: argparse.Namespace) -> int:
     from ._files import read_results
 
     results = read_results(args.results)
-    waited = wait_for_jobs(
-        results, poll_interval=args.poll_interval, timeout=args.timeout,
-        progress=_stderr_bar(), **_credentials(args),
-    )  # fmt: skip
+    try:
+        waited = wait_for_jobs(
+            results, poll_interval=args.poll_interval, timeout=args.timeout,
+            progress=_stderr_bar(), **_credentials(args),
+        )  # fmt: skip
+    except LaunchInterrupted as exc:
+        return _interrupted(exc, args.out or args.results, "wait")
     return _report(waited, args.out or args.results, waited=True, dry_run=False)
 
 
@@ -239,6 +245,26 @@ def _stderr_bar() -> Any:
     from tqdm import tqdm
 
     return partial(tqdm, file=sys.stderr, mininterval=0.5)
+
+
+def _interrupted(exc: LaunchInterrupted, out: Path | None, command: str) -> int:
+    """Ctrl-C: the partial results go to a file (``--out``, else one named after the run)."""
+    from ._files import export_results
+    from ._report import summarize
+
+    frame = exc.results
+    run_ids = frame["run_id"].dropna().unique() if "run_id" in frame else []
+    target = out or Path(f"hotglue-interrupted-{run_ids[0] if len(run_ids) else 'run'}.csv")
+    export_results(frame, target)
+    print(summarize(frame))
+    journal = frame.attrs.get("journal")
+    print(f"hotglue-nb {command}: interrupted during the {exc.phase}; partial results (every "
+          f"row) written to {target}", file=sys.stderr)  # fmt: skip
+    if journal and exc.phase == "launch":
+        print(f"continue with: hotglue-nb launch FILE --resume {journal}", file=sys.stderr)
+    elif exc.phase == "wait":
+        print(f"follow the jobs again with: hotglue-nb wait {target}", file=sys.stderr)
+    return 130
 
 
 def _report(results: pd.DataFrame, out: Path | None, *, waited: bool, dry_run: bool) -> int:

@@ -25,11 +25,12 @@ WORLD = sandbox.demo_world(0, tenants=60)
 OK = [t for t, info in WORLD.tenants.items() if not info["failures"]]
 
 
-def serve(faults: Any = None, key: str | None = None) -> Any:
+def serve(faults: Any = None, key: str | None = None, time_scale: float = 0.002) -> Any:
+    """The sandbox on loopback; jobs last ~0.4 s at the default time scale."""
     world = sandbox.demo_world(0, tenants=60)
     if key is not None:
         world.api_key = key
-    return sandbox.serve(world, faults=faults, time_scale=0.002)  # jobs last ~0.4 s
+    return sandbox.serve(world, faults=faults, time_scale=time_scale)
 
 
 def launch(sb: sandbox.Sandbox, tenants: Any, **kw: Any) -> pd.DataFrame:
@@ -463,3 +464,114 @@ def test_08_waiting_on_a_filtered_frame_records_the_right_rows(tmp_path: Path) -
         assert past.loc[["b", "e"]].finished.all()
         assert past.loc[["a", "c", "d", "f"]].finished.isna().all()
         assert list(past.loc[["b", "e"]].job_root) == list(results.loc[["b", "e"]].job_root)
+
+
+# --- 7. Ctrl-C in the shell writes what is known to --out ----------------------------------------
+
+
+def _cli_env(sb: sandbox.Sandbox) -> dict[str, str]:
+    return {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
+            "HOTGLUE_BASE_URL": sb.base_url, "PYTHONUNBUFFERED": "1"}  # fmt: skip
+
+
+def _interrupt_cli(args: list[str], env: dict[str, str], when: Any) -> Any:
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "hotglue_nb", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    _until(when)
+    import time
+
+    time.sleep(0.1)  # let the client take in the answers the server already sent
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def test_07_ctrl_c_of_the_cli_writes_the_partial_results(tmp_path: Path) -> None:
+    tenants, out, journal = tmp_path / "t.csv", tmp_path / "partial.xlsx", tmp_path / "j.jsonl"
+    pd.DataFrame({"tenant": OK[:50]}).to_csv(tenants, index=False)
+    with serve({"latency": 0.05}, time_scale=0.05) as sb:  # jobs last ~9 s
+        posts = lambda: sum(1 for m, *_ in sb.state.requests if m == "POST")  # noqa: E731
+        args = ["launch", str(tenants), "--flow", sb.flow_id, "--concurrency", "2",
+                "--out", str(out), "--journal", str(journal)]  # fmt: skip
+        code, stdout, stderr = _interrupt_cli(args, _cli_env(sb), lambda: posts() >= 6)
+        assert code == 130, stderr[-2000:]
+        assert f"written to {out}" in stderr and f"--resume {journal}" in stderr
+        assert ".results" not in stderr + stdout and "Traceback" not in stderr
+        partial = hg.read_results(out)
+        assert len(partial) == 50 and (partial.outcome == "created").sum() >= 6
+        created = partial[partial.outcome == "created"]
+        for row in created.itertuples():
+            assert [j["s3_root"] for j in sb.state.jobs_for(row.tenant)] == [row.job_root]
+        gets = lambda: sum(1 for m, p, *_ in sb.state.requests if p.endswith("/status"))  # noqa: E731
+        before = gets()
+        args = ["wait", str(out), "--poll-interval", "0.05"]
+        code, stdout, stderr = _interrupt_cli(args, _cli_env(sb), lambda: gets() - before >= 3)
+        assert code == 130 and f"written to {out}" in stderr, stderr[-2000:]
+        waited = hg.read_results(out)
+        assert len(waited) == 50 and waited.polls.sum() >= 1
+        assert list(waited.job_root.fillna("")) == list(partial.job_root.fillna(""))
+
+
+# --- 9, 14. what a spreadsheet does to text ------------------------------------------------------
+
+NA_LIKE = ["NA", "N/A", "null", "NaN", "None", "nan", "#N/A", "NULL", "<NA>"]
+RISKY = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "'quoted", "#REF!"]
+
+
+def _odd_world(tenants: list[str]) -> sandbox.World:
+    world = sandbox.demo_world(0, tenants=10)
+    template = next(iter(world.tenants.values()))
+    for tenant in tenants:
+        world.tenants[tenant] = {"flows": template["flows"], "failures": {}}
+    return world
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_09_ids_pandas_would_read_as_missing_survive_every_format(
+    tmp_path: Path, suffix: str
+) -> None:
+    with sandbox.serve(_odd_world(NA_LIKE), time_scale=0.002) as sb:
+        results = launch(sb, NA_LIKE)
+        assert (results.outcome == "created").all() and list(results.tenant) == NA_LIKE
+        path = hg.export_results(results, tmp_path / f"r{suffix}")
+        back = hg.read_results(path)
+        assert list(back.tenant) == NA_LIKE and back.tenant.notna().all()
+        cli = subprocess.run([sys.executable, "-m", "hotglue_nb", "wait", str(path),
+                              "--poll-interval", "0.05"], env=_cli_env(sb), text=True,
+                             capture_output=True, timeout=120)  # fmt: skip
+        assert cli.returncode == 0, cli.stderr[-2000:]
+        waited = hg.read_results(path)
+        assert list(waited.tenant) == NA_LIKE and waited.finished.all()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_14_cells_a_spreadsheet_would_run_are_neutralised_and_restored(
+    tmp_path: Path, suffix: str
+) -> None:
+    frame = pd.DataFrame(
+        {"tenant": RISKY, "outcome": "rejected", "message": ["=1+1", "-x", "ok", "@a", "+", "fine",
+                                                             "'", "#"]},
+        index=["=A1", "b", "+c", "d", "e", "f", "g", "h"],
+    )  # fmt: skip
+    frame = hg._results.apply_dtypes(frame, hg._results.RESULT_COLUMNS)
+    path = hg.export_results(frame, tmp_path / f"r{suffix}")
+    if suffix == ".csv":
+        import csv
+
+        with path.open(newline="") as file:
+            for row in list(csv.reader(file))[1:]:
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    else:
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(path).active
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.value  # not one formula
+    back = hg.read_results(path)
+    if suffix == ".xlsx":  # XML turns a carriage return into a line feed (a documented limit)
+        frame["tenant"] = frame["tenant"].str.replace("\r", "\n")
+    pd.testing.assert_frame_equal(back, frame, check_index_type=False)

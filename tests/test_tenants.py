@@ -166,3 +166,49 @@ def test_read_then_launch_dry_run(tmp_path: Path) -> None:
     assert list(out.index) == [2, 3]
     assert '"override_start_date": "2024-03-01T00:00:00.000Z"' in out.request.iloc[0]
     assert "reset_source_state" not in out.request.iloc[1]
+
+
+# --- issue #12: items 15 and 16 -------------------------------------------------------------------
+
+
+def test_numeric_ids_beyond_2_53_are_reported_with_their_row(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "big.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["tenant"])
+    sheet.append([12598713])  # fine as a number
+    sheet.append([12345678901234567890])  # beyond 2**53: a float cannot hold it
+    sheet.append([2.0**60])
+    book.save(path)
+    with pytest.raises(hg.TenantsFileError) as info:
+        hg.read_tenants(path)
+    problems = info.value.problems
+    assert (
+        len(problems) == 2
+        and problems[0].startswith("row 3:")
+        and "store ids as text" in problems[0]
+    )
+    assert problems[1].startswith("row 4:")
+
+
+def test_formula_cells_without_a_saved_value_are_reported_never_dropped(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "script.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["tenant", "tap"])
+    sheet.append(["acme", "hubspot"])
+    sheet.append(['=CONCAT("glo", "bex")'])  # a formula no spreadsheet has computed yet
+    sheet.append(["initech", "=A2"])
+    book.save(path)
+    with pytest.raises(hg.TenantsFileError) as info:
+        hg.read_tenants(path)
+    text = "\n".join(info.value.problems)
+    assert "row 3: column 'tenant': a formula without a saved value" in text
+    assert "row 4: column 'tap': a formula without a saved value" in text
+    with pytest.warns(hg.HotglueWarning, match="row 3"):
+        kept = hg.read_tenants(path, on_invalid="skip")
+    assert list(kept.tenant) == ["acme"]  # every other row is in the warning, by number
