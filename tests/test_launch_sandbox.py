@@ -44,7 +44,7 @@ def check_no_duplicates(sb: sandbox.Sandbox, out: pd.DataFrame) -> Counter[str]:
 
 def test_thousand_tenants_with_mixed_faults() -> None:
     faults = {
-        "rate_limit": 100,
+        "rate_limit": 250,  # still well below what 32 workers send
         "burst": 5,
         "retry_after": 0.2,
         "locked": 0.03,

@@ -286,7 +286,9 @@ def test_02_resume_alone_sends_the_rest_exactly_as_the_run_would_have(tmp_path: 
     with serve({"latency": 0.02}) as sb:
         _interrupted_run(sb, path, tenants, override_start_date="2024-03-01", job_name="nightly")
         sent_before = len([1 for m, *_ in sb.state.requests if m == "POST"])
-        out = hg.launch_jobs(tenants, resume=path, progress=False, api_key=sb.api_key)
+        out = hg.launch_jobs(
+            tenants, resume=path, progress=False, api_key=sb.api_key, reconcile_delay=0.0
+        )  # (timing only: no setting of the run)
         assert (out.outcome == "created").all()
         for tenant in tenants:
             jobs = sb.state.jobs_for(tenant)
@@ -317,7 +319,8 @@ def test_02_a_resume_that_contradicts_its_run_is_refused(
         with pytest.raises(hg.ConfigError, match="HOTGLUE_"):
             hg.launch_jobs(OK[:20], **resume, api_key=sb.api_key)
         monkeypatch.delenv("HOTGLUE_ENV_ID")
-        same = hg.launch_jobs(OK[:20], **resume, **creds, override_start_date="2024-03-01")
+        same = hg.launch_jobs(OK[:20], **resume, **creds, override_start_date="2024-03-01",
+                              reconcile_delay=0.0)  # fmt: skip
         assert (same.outcome == "created").all()
 
 
