@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 from . import aio as aio
-from ._api import launch_jobs, wait_for_jobs
+from ._api import check_tenants, job_history, latest_jobs, launch_jobs, wait_for_jobs
 from ._client import AsyncHotglue, Hotglue
 from ._config import DEFAULT_BASE_URL, Credentials
 from ._endpoints import BODY_FIELDS
@@ -39,6 +39,7 @@ from ._exceptions import (
     TenantsFileError,
 )
 from ._files import export_results, load_run, read_results
+from ._health import compare, failure_signatures, fleet_health, plot_history
 from ._models import (
     FAILED_STATUSES,
     JOB_COMPLETED,
@@ -86,12 +87,19 @@ __all__ = [
     "TenantsFileError",
     "__version__",
     "aio",
+    "check_tenants",
+    "compare",
     "export_results",
+    "failure_signatures",
     "failures",
+    "fleet_health",
     "is_failed",
     "is_terminal",
+    "job_history",
+    "latest_jobs",
     "launch_jobs",
     "load_run",
+    "plot_history",
     "plot_outcomes",
     "read_results",
     "read_tenants",

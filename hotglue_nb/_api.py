@@ -10,6 +10,8 @@ import pandas as pd
 
 from ._exceptions import LaunchInterrupted
 from ._fanout import Event
+from ._fleet import DORMANT_DAYS, ReadOptions, execute_reads
+from ._health import Call, check_call, history_call, latest_call
 from ._launch import execute_launch, prepare_launch
 from ._nest import run_nested
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
@@ -18,7 +20,7 @@ from ._results import warn_notices
 from ._runner import run_sync
 from ._wait import execute_wait, prepare_wait
 
-__all__ = ["launch_jobs", "wait_for_jobs"]
+__all__ = ["check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs"]
 
 T = TypeVar("T")
 Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
@@ -93,3 +95,53 @@ def _blocking(start: Start[T], progress: Progress, nest: bool) -> T:
         return run_sync(start(events.put), on_tick=lambda: progress.drain(events))
     finally:
         progress.drain(events)
+
+
+def job_history(
+    flow_id: str,
+    tenants: Any = None,
+    *,
+    since: Any = None,
+    until: Any = None,
+    now: Any = None,
+    **options: Unpack[ReadOptions],
+) -> pd.DataFrame:
+    """Every job of ``tenants`` (default: every tenant of the environment) in a flow: one
+    row per job, sorted by tenant then start time.
+
+    ``since``/``until`` take dates, timestamps, ISO text or spans back from ``now`` such as
+    ``"7d"`` (filtered client-side: the API has no such parameter [I]). A tenant whose read
+    fails is a row of ``attrs["errors"]``; only a refused key raises. Options as for
+    ``wait_for_jobs``: connection, ``concurrency`` (default 16), ``rate_limit``, ``progress``.
+    """
+    return _read(history_call(flow_id, tenants, since, until, now, dict(options)))
+
+
+def latest_jobs(flow_id: str, tenants: Any = None, **options: Unpack[ReadOptions]) -> pd.DataFrame:
+    """Each tenant's last job in a flow (``GET .../jobs/latest``): one row per tenant, the
+    job columns of ``job_history``; a tenant with no job yet keeps its row, status missing."""
+    return _read(latest_call(flow_id, tenants, dict(options)))
+
+
+def check_tenants(
+    tenants: Any,
+    flow_id: str,
+    *,
+    now: Any = None,
+    dormant_days: int = DORMANT_DAYS,
+    **options: Unpack[ReadOptions],
+) -> pd.DataFrame:
+    """Before a launch, per row: is the flow linked, the source link healthy, a job already
+    running, the tenant dormant (no job for ``dormant_days``: a run makes it billable)?
+    Columns ``ready`` and ``reason`` (``kind: explanation``, several joined by ``; ``)."""
+    return _read(check_call(tenants, flow_id, now, dormant_days, dict(options)))
+
+
+def _read(call: Call) -> pd.DataFrame:
+    total = len(call.run.reads) if call.run.reads is not None else 0
+    with Progress(call.progress) as progress:
+        progress.phase(call.run.kind, total)
+        start: Start[pd.DataFrame] = lambda post: execute_reads(  # noqa: E731
+            call.run, call.operation, call.build, post
+        )
+        return _blocking(start, progress, False)

@@ -112,7 +112,8 @@ def problem_kind(results: pd.DataFrame) -> pd.Series:
 def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.DataFrame:
     """Failed, unknown and rejected rows grouped by message, most frequent first.
 
-    Columns: ``kind``, ``message`` (tenant ids replaced by ``<tenant>``), ``count``,
+    Columns: ``kind``, ``message`` (its signature: ids, numbers, quoted values and times
+    masked, as in ``failure_signatures``), ``count``,
     ``tenants`` (up to five examples, comma-separated), ``stage``.
     """
     _check(results)
@@ -136,14 +137,13 @@ def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.Data
 
 
 def _failure_text(rows: pd.DataFrame) -> pd.Series:
-    """The API's message (else the error), with the tenant's own id taken out so that the
-    same failure of many tenants lands in one group."""
+    """The API's message (else the error) as a signature (hg.failure_signatures' masking),
+    so that the same failure of many tenants lands in one group in both views."""
+    from ._health import signature
+
     text = rows["message"].astype("string").fillna(rows["error"].astype("string"))
-    generic = [
-        str(t).replace(str(tenant), "<tenant>") if pd.notna(t) else "(no message)"
-        for t, tenant in zip(text, rows["tenant"], strict=True)
-    ]
-    return pd.Series(generic, index=rows.index).str.replace(r"\s+", " ", regex=True)
+    generic = [signature(t, tenant) for t, tenant in zip(text, rows["tenant"], strict=True)]
+    return pd.Series(generic, index=rows.index, dtype="string")
 
 
 def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETRY) -> pd.DataFrame:

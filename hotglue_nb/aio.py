@@ -11,13 +11,15 @@ from typing import Any, Unpack
 
 import pandas as pd
 
+from ._fleet import DORMANT_DAYS, ReadOptions, execute_reads
+from ._health import Call, check_call, history_call, latest_call
 from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
 from ._results import warn_notices
 from ._wait import execute_wait, prepare_wait
 
-__all__ = ["launch_jobs", "wait_for_jobs"]
+__all__ = ["check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs"]
 
 
 async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
@@ -41,3 +43,42 @@ async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -
 async def _wait(results: pd.DataFrame, config: WaitConfig, progress: Progress) -> pd.DataFrame:
     run = prepare_wait(results, config)
     return await execute_wait(run, progress.phase("wait", len(run.follows), table=True).event)
+
+
+async def job_history(
+    flow_id: str,
+    tenants: Any = None,
+    *,
+    since: Any = None,
+    until: Any = None,
+    now: Any = None,
+    **options: Unpack[ReadOptions],
+) -> pd.DataFrame:
+    """Async twin of ``hg.job_history``."""
+    return await _read(history_call(flow_id, tenants, since, until, now, dict(options)))
+
+
+async def latest_jobs(
+    flow_id: str, tenants: Any = None, **options: Unpack[ReadOptions]
+) -> pd.DataFrame:
+    """Async twin of ``hg.latest_jobs``."""
+    return await _read(latest_call(flow_id, tenants, dict(options)))
+
+
+async def check_tenants(
+    tenants: Any,
+    flow_id: str,
+    *,
+    now: Any = None,
+    dormant_days: int = DORMANT_DAYS,
+    **options: Unpack[ReadOptions],
+) -> pd.DataFrame:
+    """Async twin of ``hg.check_tenants``."""
+    return await _read(check_call(tenants, flow_id, now, dormant_days, dict(options)))
+
+
+async def _read(call: Call) -> pd.DataFrame:
+    total = len(call.run.reads) if call.run.reads is not None else 0
+    with Progress(call.progress) as progress:
+        on_event = progress.phase(call.run.kind, total).event
+        return await execute_reads(call.run, call.operation, call.build, on_event)

@@ -112,7 +112,7 @@ def test_launch_exit_1_when_a_row_is_rejected(sb: sandbox.Sandbox, tmp_path: Pat
     file = tenants_csv(tmp_path / "t.csv", [OK[10], "nobody-here"])
     r = cli("launch", str(file), "--flow", sb.flow_id, env=creds(sb))
     assert r.returncode == 1
-    assert "rejected" in r.stdout and "Tenant '<tenant>' not found" in r.stdout
+    assert "rejected" in r.stdout and "Tenant <value> not found" in r.stdout
 
 
 def test_launch_wait_exit_code_follows_success(sb: sandbox.Sandbox, tmp_path: Path) -> None:

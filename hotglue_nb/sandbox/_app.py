@@ -97,11 +97,15 @@ def create_app(
     faults: Any = None,
     clock: Callable[[], float] | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
+    history_days: int = 0,
 ) -> Starlette:
     """A fresh sandbox app. State is built here, not in lifespan hooks, so that
-    ``httpx.ASGITransport(app=create_app())`` works in-process."""
+    ``httpx.ASGITransport(app=create_app())`` works in-process.
+
+    ``history_days``: give every tenant a seeded past of scheduled jobs (0: none).
+    """
     the_world = _resolve_world(world, seed)
-    store = JobStore(the_world, clock or time.time, time_scale, seed)
+    store = JobStore(the_world, clock or time.time, time_scale, seed, history_days)
     state = SandboxState(the_world, store, FaultPlan.build(faults, seed))
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ._history import past_jobs
 from ._world import World, short_id
 
 __all__ = ["DEFAULT_TIME_SCALE", "JobStore", "SandboxJob"]
@@ -104,20 +105,33 @@ class JobStore:
     clock: Callable[[], float]
     time_scale: float = DEFAULT_TIME_SCALE
     seed: int = 0
+    history_days: int = 0  # a seeded past (see _history), made lazily per tenant and flow
     jobs: dict[tuple[str, str], list[SandboxJob]] = field(default_factory=dict)
     queued: dict[tuple[str, str], list[_Queued]] = field(default_factory=dict)
     _ids: set[str] = field(default_factory=set)
     _rng: random.Random = field(default_factory=random.Random)
+    _seeded: set[tuple[str, str]] = field(default_factory=set)
+    origin: float = 0.0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(f"jobs:{self.seed}")
+        self.origin = self.clock()
 
     def now(self) -> float:
         return self.clock()
 
     def list(self, flow_id: str, tenant: str) -> list[SandboxJob]:
+        self._seed_history(flow_id, tenant)
         self.promote(flow_id, tenant)
         return self.jobs.get((flow_id, tenant), [])
+
+    def _seed_history(self, flow_id: str, tenant: str) -> None:
+        if (flow_id, tenant) in self._seeded:
+            return
+        self._seeded.add((flow_id, tenant))
+        past = past_jobs(self, flow_id, tenant)
+        if past:
+            self.jobs[(flow_id, tenant)] = past + self.jobs.get((flow_id, tenant), [])
 
     def count(self) -> int:
         return sum(len(v) for v in self.jobs.values())
@@ -220,8 +234,13 @@ class JobStore:
         return f"{flow_id}-{tap}-{stamp}"
 
     def _new_job_id(self) -> str:
+        return self.new_job_id()
+
+    def new_job_id(self, key: tuple[Any, ...] | None = None) -> str:
+        """A fresh 6-character job id; from ``key`` when given (a seeded past job)."""
+        rng = self._rng if key is None else random.Random("|".join(map(str, key)))
         while True:
-            job_id = short_id(self._rng, 6)
+            job_id = short_id(rng, 6)
             if job_id not in self._ids:
                 self._ids.add(job_id)
                 return job_id

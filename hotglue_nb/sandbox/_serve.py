@@ -93,6 +93,7 @@ def serve(
     faults: Any = None,
     clock: Callable[[], float] | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
+    history_days: int = 0,
     port: int = 0,
     log_level: str = "warning",
 ) -> Iterator[Sandbox]:
@@ -102,7 +103,10 @@ def serve(
         >>> with serve() as sb:
         ...     hg.Hotglue(**sb.credentials).list_tenants()
     """
-    app = create_app(world, seed=seed, faults=faults, clock=clock, time_scale=time_scale)
+    app = create_app(
+        world, seed=seed, faults=faults, clock=clock, time_scale=time_scale,
+        history_days=history_days,
+    )  # fmt: skip
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are
     # TCP, and without it every answer waits ~40 ms for a delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

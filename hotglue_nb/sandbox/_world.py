@@ -144,10 +144,36 @@ def _tenant(
     if index % 4 == 0:
         linked[flows[2]["id"]] = [_source(rng, tap, catalogs[tap]) for tap in flows[2]["taps"]]
     failures: dict[str, dict[str, str]] = {}
+    history = _profile(index)
     if index % 29 == 5:  # a few tenants are scripted to fail, at different stages
         stage = ["SYNC", "ETL", "EXPORT", "DISCOVER"][(index // 29) % 4]
         failures[flows[0]["id"]] = {"stage": stage, "message": _FAILURES[stage]}
-    return {"flows": linked, "failures": failures}
+        history.update(stage=stage, message=_FAILURES[stage])
+    if history["profile"] == "disconnected":  # the link is broken: new jobs fail too
+        source = linked[flows[0]["id"]][0]
+        source.update(disconnected=True, error="invalid_grant: the refresh token has expired")
+        failures[flows[0]["id"]] = {"stage": "SYNC", "message": _DISCONNECTED}
+    return {"flows": linked, "failures": failures, "history": {flows[0]["id"]: history}}
+
+
+_DISCONNECTED = "Sync failed: invalid_grant - the refresh token has expired"
+
+
+def _profile(index: int) -> dict[str, Any]:
+    """The tenant's past in the first flow (see _history): known answers for a fleet view."""
+    rules = [
+        (29, 5, "failing", 10 + index % 15),  # the scripted failures: a streak since that day
+        (13, 4, "fixed", 26 + index % 3),  # a recent streak whose cause has passed
+        (17, 3, "flaky", 0),
+        (23, 7, "dormant", 0),
+        (19, 11, "records_drop", 29),
+        (31, 13, "slow", 25),
+        (37, 17, "disconnected", 20 + index % 7),
+    ]
+    for modulo, rest, profile, day in rules:
+        if index % modulo == rest:
+            return {"profile": profile, "day": day}
+    return {"profile": "ok"}
 
 
 def _source(
@@ -168,6 +194,9 @@ def _source(
         "config": {"selected_tables": selected, "start_date": "2024-01-01T00:00:00Z"},
         "fieldMap": field_map,
         "discover_on_job": discover,
+        "disconnected": False,  # link health, as hotglue's widget reads it [C-code]
+        "error": None,
+        "isReconnecting": False,
     }
 
 

@@ -1,0 +1,244 @@
+"""The fleet view's reads: every tenant's jobs, latest job or link health, on the fan-out engine.
+
+hotglue has no environment-wide job listing [C-code: hotglue's own clients fan out]: every
+read names one tenant. So ``job_history`` is ``GET /tenants/{env}`` (when no tenants are
+given) and then one ``GET .../jobs`` per tenant; ``latest_jobs`` one ``GET .../jobs/latest``;
+``check_tenants`` one ``linkedSources`` and one ``jobs/latest`` per row. Filtering by time is
+client-side: the API documents no such parameter [I]. A tenant whose read fails is a row of
+``attrs["errors"]``, never an exception, except a refused key (401/403), which stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Any, TypedDict
+
+import pandas as pd
+
+from ._client import AsyncHotglue, Hotglue
+from ._exceptions import ConfigError, HotglueError, LaunchInterrupted, NotFoundError
+from ._fanout import Clock, Event, Sleep, Step, fan_out
+from ._models import Job, is_failed, is_terminal
+from ._options import RunClients, WaitConfig
+from ._pacing import Pacer
+from ._retry import decide
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "ReadOptions",
+    "ReadRun",
+    "execute_reads",
+    "moment",
+    "prepare_reads",
+]
+
+DORMANT_DAYS = 30  # hotglue bills a tenant that ran a sync in the last 30 days as active [C]
+
+#: column -> dtype of a job_history / latest_jobs frame
+HISTORY_COLUMNS: dict[str, str] = {
+    "tenant": "string", "flow_id": "string", "env_id": "string", "job_id": "string",
+    "job_name": "string", "job_root": "string", "status": "string", "succeeded": "boolean",
+    "failed_stage": "string", "start_time": "datetime64[ns, UTC]",
+    "last_updated": "datetime64[ns, UTC]", "duration_s": "Float64", "processed_rows": "Int64",
+    "records": "object", "message": "string", "error": "string", "scheduled_job": "boolean",
+    "sync_type": "string", "tap": "string",
+}  # fmt: skip
+
+
+class ReadOptions(TypedDict, total=False):
+    """Options of the fleet reads (``job_history``, ``latest_jobs``, ``check_tenants``)."""
+
+    api_key: str
+    env_id: str
+    base_url: str
+    client: AsyncHotglue | Hotglue
+    concurrency: int
+    rate_limit: float | None
+    progress: Any
+    clock: Clock
+    sleep: Sleep
+
+
+@dataclass
+class Read:
+    """One tenant's read: what came back, or why nothing did."""
+
+    row: int
+    tenant: str
+    flow_id: str
+    data: Any = None
+    error: str | None = None
+    status: int | None = None
+
+
+@dataclass
+class ReadRun:
+    kind: str
+    config: WaitConfig
+    flow_id: str
+    reads: list[Read] | None  # None until the environment's tenants are listed
+    clients: RunClients
+    pacer: Pacer
+    refused: HotglueError | None = None  # the key was refused: every other read would be too
+
+
+def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]) -> ReadRun:
+    """Check the arguments and build the clients. Sends nothing."""
+    from ._options import wait_config
+
+    if not isinstance(flow_id, str) or not flow_id.strip():
+        raise ConfigError(f"flow_id must be the flow's id, got {flow_id!r}.")
+    config, _ = wait_config({k: v for k, v in options.items() if k != "progress"})
+    pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
+    clients = RunClients(config.connection, config, pacer)
+    reads = None if tenants is None else _reads(_tenant_list(tenants), flow_id)
+    return ReadRun(kind, config, flow_id, reads, clients, pacer)
+
+
+def _tenant_list(tenants: Any) -> list[str]:
+    if isinstance(tenants, pd.DataFrame):
+        if "tenant" not in tenants:
+            raise ConfigError("The tenants frame has no 'tenant' column.")
+        tenants = tenants["tenant"]
+    if isinstance(tenants, str) or not isinstance(tenants, Iterable):
+        raise ConfigError("tenants must be a list of ids, a Series or a frame with 'tenant'.")
+    return [str(t) for t in tenants]
+
+
+def _reads(tenants: list[str], flow_id: str) -> list[Read]:
+    return [Read(row, tenant, flow_id) for row, tenant in enumerate(tenants)]
+
+
+Operation = Callable[[AsyncHotglue, Read], Coroutine[Any, Any, Any]]
+
+
+async def execute_reads(
+    run: ReadRun,
+    operation: Operation,
+    build: Callable[[list[Read]], pd.DataFrame],
+    on_event: Callable[[Event], None] | None = None,
+) -> pd.DataFrame:
+    """Read every tenant and ``build`` the frame; a refused key raises (the one error that
+    is not data); an interrupt raises LaunchInterrupted with the frame of what was read."""
+    try:
+        if run.reads is None:
+            run.reads = _reads(await run.clients.root.list_tenants(), run.flow_id)
+        report = await fan_out(
+            run.reads, partial(_read_op, run, operation), concurrency=run.config.concurrency,
+            on_event=on_event, stop=lambda: run.refused is not None, pacer=run.pacer,
+            clock=run.config.clock, sleep=run.config.sleep,
+        )  # fmt: skip
+    finally:
+        await run.clients.aclose()
+    if run.refused is not None:
+        raise run.refused
+    frame = build(run.reads)
+    if report.interrupted:
+        raise LaunchInterrupted(frame, phase=run.kind)
+    return frame
+
+
+async def _read_op(run: ReadRun, operation: Operation, read: Read) -> Step:
+    client = run.clients.get(run.clients.root.env_id)
+    try:
+        read.data = await operation(client, read)
+    except HotglueError as exc:
+        read.error = f"{type(exc).__name__}: {exc}"
+        read.status = getattr(exc, "status_code", None)
+        if decide(exc) == "abort":
+            run.refused = exc
+    return Step(Event(read.row, read.tenant, "error" if read.error else run.kind, True))
+
+
+async def read_history(client: AsyncHotglue, read: Read) -> list[Job]:
+    return await client.list_jobs(read.flow_id, read.tenant)
+
+
+async def read_latest(client: AsyncHotglue, read: Read) -> Job | None:
+    return await client.latest_job(read.flow_id, read.tenant)
+
+
+async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
+    """The tenant's link (or None when the flow is not linked [I: a 404]) and last job."""
+    try:
+        sources = await client.linked_sources(read.flow_id, read.tenant)
+    except NotFoundError:
+        return {"sources": None, "latest": None}
+    return {"sources": sources, "latest": await client.latest_job(read.flow_id, read.tenant)}
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
+    """One job as a history row."""
+    raw, status = job.raw, job.status
+    failed = is_failed(status)
+    finished = is_terminal(status)
+    metrics = raw.get("metrics")
+    counts = metrics.get("recordCount") if isinstance(metrics, dict) else None
+    records = counts if isinstance(counts, dict) else None
+    return {
+        "tenant": read.tenant, "flow_id": job.flow_id or read.flow_id,
+        "env_id": job.env_id or env_id, "job_id": job.job_id, "job_name": job.job_name,
+        "job_root": job.job_root, "status": status,
+        "succeeded": (not failed) if finished else None,
+        "failed_stage": status.rsplit("_FAILED", 1)[0] if failed and status else None,
+        "start_time": job.start_time, "last_updated": job.last_updated,
+        "duration_s": _duration(job) if finished else None,
+        "processed_rows": job.processed_rows, "records": records or None,
+        "message": job.message, "error": raw.get("error"),
+        "scheduled_job": job.scheduled_job, "sync_type": raw.get("sync_type"), "tap": job.tap,
+    }  # fmt: skip
+
+
+def _duration(job: Job) -> float | None:
+    try:
+        start = datetime.fromisoformat(str(job.start_time))
+        end = datetime.fromisoformat(str(job.last_updated))
+    except ValueError:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def frame_of(rows: list[dict[str, Any]], columns: dict[str, str] = HISTORY_COLUMNS) -> pd.DataFrame:
+    from ._results import apply_dtypes
+
+    data = {name: [row.get(name) for row in rows] for name in columns}
+    return apply_dtypes(pd.DataFrame(data), columns)
+
+
+def errors_frame(reads: list[Read]) -> pd.DataFrame:
+    rows = [{"tenant": r.tenant, "flow_id": r.flow_id, "http_status": r.status, "error": r.error}
+            for r in reads if r.error]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["tenant", "flow_id", "http_status", "error"])
+    return frame.astype({"tenant": "string", "flow_id": "string", "http_status": "Int64",
+                         "error": "string"})  # fmt: skip
+
+
+def moment(value: Any, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
+    """``since=``/``until=``: a date, datetime, Timestamp, ISO text or a span back from now
+    (``"7d"``, ``"12h"``, ``"30m"``, ``"2w"``)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip()[-1:] in ("m", "h", "d", "w"):
+        number, unit = value.strip()[:-1], value.strip()[-1]
+        try:
+            span = float(number)
+        except ValueError:
+            span = -1.0
+        if span >= 0:
+            seconds = {"m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+            return now - pd.Timedelta(seconds=span * seconds)
+    try:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name}={value!r} is not a date, a timestamp, ISO text or a span like '7d'."
+        ) from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
