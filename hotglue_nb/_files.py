@@ -9,6 +9,7 @@ would read as missing (``NA``, ``null``, ``None``...) stay text: only an empty c
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     frame = results.copy()
     frame.index.name = frame.index.name or INDEX_NAME
     if kind != ".parquet":
-        frame = _escaped(frame)
+        frame = _escaped(_json_cells(frame))
     if kind == ".csv":
         frame.to_csv(target, lineterminator="\r\n")  # so a CR inside a cell is quoted
     elif kind == ".parquet":
@@ -96,6 +97,17 @@ def _escaped(frame: pd.DataFrame, *, undo: bool = False) -> pd.DataFrame:
             frame[column] = frame[column].map(fix, na_action="ignore")
     if frame.index.dtype == object or pd.api.types.is_string_dtype(frame.index):
         frame.index = frame.index.map(fix)
+    return frame
+
+
+def _json_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dict or list cells (a history's per-stream ``records``) as JSON text."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, (dict, list))).any():
+            frame[column] = values.map(
+                lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+            )
     return frame
 
 

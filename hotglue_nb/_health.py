@@ -147,6 +147,15 @@ def check_frame(reads: list[Read], now: pd.Timestamp, dormant_days: int) -> pd.D
     )[list(CHECK_COLUMNS)]
 
 
+def preflight_reasons(
+    read: Read, now: pd.Timestamp, allow: set[str], dormant_days: int = DORMANT_DAYS
+) -> str | None:
+    """Why a row should not be launched (the reasons ``allow`` does not waive), or None."""
+    reason = _check_row(read, now, dormant_days)["reason"]
+    kept = [r for r in (reason or "").split("; ") if r and r.split(":", 1)[0] not in allow]
+    return "; ".join(kept) or None
+
+
 def _check_row(read: Read, now: pd.Timestamp, dormant_days: int) -> dict[str, Any]:
     row: dict[str, Any] = {"tenant": read.tenant, "flow_id": read.flow_id}
     if read.error:
@@ -349,7 +358,13 @@ def compare(before: pd.DataFrame, after: pd.DataFrame, *, how: str = "after") ->
     ``attrs["summary"]`` counts each change."""
     if how not in ("after", "outer"):
         raise ConfigError(f"how= is 'after' or 'outer', not {how!r}.")
-    joined = _state(before).join(_state(after), how="outer", lsuffix="_before", rsuffix="_after")
+    joined = _state(before).merge(
+        _state(after),
+        left_index=True,
+        right_index=True,
+        how="outer",
+        suffixes=("_before", "_after"),
+    )
     if how == "after":
         joined = joined[joined["ok_after"].notna() | joined["seen_after"].fillna(False)]
     pairs = zip(joined["ok_before"], joined["ok_after"], strict=True)

@@ -211,6 +211,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
     interrupted = True
     try:
         await _journal_header(run)
+        if run.config.preflight:
+            pending = await _preflight(run, pending, on_event)
         report = await fan_out(
             _rows(run, pending), partial(_launch_op, run), concurrency=min(
                 run.config.concurrency, max(len(pending), 1)),
@@ -228,6 +230,35 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
     if interrupted:
         raise LaunchInterrupted(frame, phase="launch")
     return frame
+
+
+async def _preflight(run: LaunchRun, pending: list[RowPlan], on_event: OnEvent) -> list[RowPlan]:
+    """``preflight=True``: check each pending row first (``hg.check_tenants``'s rules); rows
+    that are not ready are ``skipped`` with the reason, unless ``preflight_allow`` names it."""
+    from ._fleet import Read, read_health
+    from ._health import now_utc, preflight_reasons
+
+    reads = [Read(plan.row, plan.tenant, plan.flow_id) for plan in pending]
+
+    async def check(read: Read) -> Step:
+        try:
+            read.data = await read_health(run.client(run.env_id), read)
+        except HotglueError as exc:
+            read.error = f"{type(exc).__name__}: {exc}"
+        return Step()
+
+    await fan_out(reads, check, concurrency=run.config.concurrency, pacer=run.pacer,
+                  clock=run.config.clock, sleep=run.config.sleep)  # fmt: skip
+    allow, now, ready = set(run.config.preflight_allow), now_utc(), []
+    for plan, read in zip(pending, reads, strict=True):
+        queued = plan.body.get("queue_if_active_job") or plan.body.get("ignore_parallel_jobs")
+        reasons = preflight_reasons(read, now, allow | ({"running"} if queued else set()))
+        if reasons:
+            _record(run, plan, _result(run, plan, "skipped", error=f"preflight: {reasons}"))
+            _emit(on_event, plan.row, run.results[plan.row])
+        else:
+            ready.append(plan)
+    return ready
 
 
 def _emit(on_event: OnEvent, row: int, result: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -37,6 +37,7 @@ DEFAULT_WAIT_CONCURRENCY = 16
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_MAX_POLL_INTERVAL = 30.0
 RECONCILE_DELAY = 1.0
+PREFLIGHT_KINDS = ("not_linked", "disconnected", "running", "dormant")
 
 
 class WaitOptions(TypedDict, total=False):
@@ -74,6 +75,8 @@ class LaunchOptions(BodyOptions, total=False):
     dry_run: bool
     on_invalid: str
     reconcile_delay: float
+    preflight: bool
+    preflight_allow: Iterable[str]
     progress: Any
     nest_asyncio: bool
     wait: bool
@@ -128,6 +131,8 @@ class LaunchConfig:
     dry_run: bool = False
     on_invalid: str = "raise"
     reconcile_delay: float = RECONCILE_DELAY
+    preflight: bool = False
+    preflight_allow: Iterable[str] = ()
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
 
@@ -211,6 +216,12 @@ def _check_launch(config: LaunchConfig) -> None:
         raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {config.on_invalid!r}.")
     if config.dry_run and config.resume is not None:
         raise ConfigError("dry_run=True cannot be combined with resume=.")
+    unknown = set(config.preflight_allow) - set(PREFLIGHT_KINDS)
+    if unknown or isinstance(config.preflight_allow, str):
+        raise ConfigError(
+            f"preflight_allow= takes a list of {', '.join(PREFLIGHT_KINDS)}, got "
+            f"{config.preflight_allow!r}."
+        )
     if not _positive(config.reconcile_delay) and config.reconcile_delay != 0:
         raise ConfigError(f"reconcile_delay must be seconds >= 0, got {config.reconcile_delay!r}.")
 

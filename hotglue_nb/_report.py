@@ -152,7 +152,13 @@ def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETR
     ``which``: any of "failed", "unknown", "rejected", "skipped" (default: the first three).
     Each row keeps its ``flow_id``, ``env_id`` and the overrides it was sent with; the
     generated unique part of ``job_name`` is dropped (a new run makes a new one).
+
+    A fleet frame (``job_history``, ``latest_jobs``, ``fleet_health``, ``check_tenants``),
+    filtered to what should run again, gives one row per tenant and flow (``which`` is not
+    used: the filter already chose).
     """
+    if isinstance(results, pd.DataFrame) and "outcome" not in results:
+        return _fleet_retry(results)
     _check(results)
     kinds = {which} if isinstance(which, str) else set(which)
     bad = kinds - set(PROBLEM_KINDS)
@@ -165,6 +171,14 @@ def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETR
     frame.insert(1, "flow_id", chosen["flow_id"].astype("string"))
     frame.insert(2, "env_id", chosen["env_id"].astype("string"))
     return frame
+
+
+def _fleet_retry(frame: pd.DataFrame) -> pd.DataFrame:
+    if not {"tenant", "flow_id"} <= set(frame.columns):
+        raise ConfigError("retry_frame needs results, or a fleet frame with tenant and flow_id.")
+    keys = [c for c in ("tenant", "flow_id", "env_id") if c in frame]
+    chosen = frame[keys].drop_duplicates(keep="first").reset_index(drop=True)
+    return chosen.astype(dict.fromkeys(keys, "string"))
 
 
 def _request_body(text: Any) -> dict[str, Any]:

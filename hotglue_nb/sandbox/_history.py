@@ -80,7 +80,8 @@ def _job(
     if profile["profile"] == "slow" and day >= profile["day"]:
         duration *= 4
     timeline, t = [], start
-    for status, share in _STAGE_SHARE:
+    stages = _STAGE_SHARE[:1] + [("DISCOVER_STARTED", 0.08)] + _STAGE_SHARE[1:]
+    for status, share in stages if failure and failure[0] == "DISCOVER" else _STAGE_SHARE:
         timeline.append((status, t))
         t += duration * share
         if failure and status == f"{failure[0]}_STARTED":
