@@ -11,12 +11,14 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pandas as pd
 
-from ._api import launch_jobs
+from ._api import job_history, launch_jobs
+from ._client import Hotglue
 from ._files import export_results
+from ._health import compare, failure_signatures, fleet_health
 from ._report import failures, summarize
 from ._tenants import read_tenants
 
@@ -54,7 +56,8 @@ def write_demo_workbook(path: Path) -> None:
 
 
 def run_demo(out: Path, *, concurrency: int = 16, stream: TextIO = sys.stdout) -> int:
-    """Rehearse a bulk rerun on the embedded sandbox; return the CLI exit code."""
+    """Rehearse the daily loop on the embedded sandbox: see the fleet, find the unhealthy
+    tenants, rerun them from the sample workbook, and compare; return the CLI exit code."""
     from . import sandbox
 
     started = time.monotonic()
@@ -65,27 +68,55 @@ def run_demo(out: Path, *, concurrency: int = 16, stream: TextIO = sys.stdout) -
 
     say(f"Read {len(tenants)} tenants from the sample workbook {demo_workbook().name}.")
     faults = {"server_error": 0.02, "lose_answer": 0.02}
-    with sandbox.serve(faults=faults) as sb:
-        say(f"Sandbox (local hotglue emulator) on {sb.base_url}, flow {sb.flow_id}, with a "
-            "few injected 5xx and lost answers.\n")  # fmt: skip
+    with sandbox.serve(faults=faults, history_days=30) as sb:
+        client = Hotglue(**sb.credentials)
+        say(f"Sandbox (local hotglue emulator) on {sb.base_url}, flow {sb.flow_id}: 30 days "
+            "of scheduled jobs, a few injected 5xx and lost answers.\n")  # fmt: skip
+        history = job_history(sb.flow_id, progress=False, client=client)
+        health = fleet_health(history)
+        _fleet(say, history, health)
+        unhealthy = health[health["problem"].isin(RERUN)]
+        rows = tenants[tenants["tenant"].isin(unhealthy["tenant"])]
+        say(f"\n2. Rerun: the {len(rows)} workbook rows of those tenants, with a pre-launch "
+            "check (a broken link or a dormant tenant is skipped, not launched).")  # fmt: skip
         results = launch_jobs(
-            tenants, flow_id=sb.flow_id, concurrency=concurrency, wait=True,
-            poll_interval=0.5, max_poll_interval=2.0, api_key=sb.api_key, env_id=sb.env_id,
-            base_url=sb.base_url,
+            rows, flow_id=sb.flow_id, concurrency=concurrency, wait=True, preflight=True,
+            poll_interval=0.5, max_poll_interval=2.0, client=client,
         )  # fmt: skip
+        client.close()
     export_results(results, out)
+    _after(say, history, results, out, time.monotonic() - started)
+    return 0
+
+
+RERUN = ("failing", "flaky", "records_drop")
+
+
+def _fleet(say: Any, history: pd.DataFrame, health: pd.DataFrame) -> None:
+    say(f"1. The fleet: {len(history)} jobs of {history['tenant'].nunique()} tenants read "
+        "(one GET per tenant, concurrently). Health per tenant:")  # fmt: skip
+    say(health["problem"].value_counts().to_string())
+    say("\nWhy they fail (failure signatures):")
+    table = failure_signatures(history)[["stage", "tap", "signature", "count"]].head(6)
+    say(table.to_string(index=False, max_colwidth=70))
+
+
+def _after(say: Any, history: pd.DataFrame, results: pd.DataFrame, out: Path, took: float) -> None:
     say(str(summarize(results)))
-    say("\nWhat went wrong, grouped by message:")
-    say(failures(results).to_string(index=False, max_colwidth=70))
-    say(f"\nResults for every row: {out}   ({time.monotonic() - started:.0f} s)")
+    diff = compare(history, results)
+    say("\n3. What the rerun changed (hg.compare with the history):")
+    say("   " + ", ".join(f"{k}: {v}" for k, v in diff.attrs["summary"].items() if v))
+    say("\nStill wrong, grouped by message:")
+    say(failures(results, include_skipped=True).to_string(index=False, max_colwidth=70))
+    say(f"\nResults for every rerun row: {out}   ({took:.0f} s)")
     say(
-        "\nSame run against the real API (your key stays in the environment):\n"
+        "\nThe same loop against the real API (your key stays in the environment):\n"
         "  export HOTGLUE_API_KEY=...  HOTGLUE_ENV_ID=your.env.id\n"
-        "  hotglue-nb launch tenants.xlsx --flow <flow_id> --concurrency 8 --wait "
-        "--journal run.jsonl --out results.xlsx\n"
+        "  hotglue-nb health --flow <flow_id> --problem failing --out rerun.xlsx\n"
+        "  hotglue-nb launch rerun.xlsx --flow <flow_id> --check --wait --journal run.jsonl "
+        "--out results.xlsx\n"
         "Start with --dry-run to see exactly what would be sent."
     )
-    return 0
 
 
 if __name__ == "__main__":

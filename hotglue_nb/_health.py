@@ -191,6 +191,7 @@ def fleet_health(
     history: pd.DataFrame,
     *,
     now: Any = None,
+    window: Any = "30d",
     dormant_days: int = DORMANT_DAYS,
     flaky_rate: float = 0.8,
     drop_ratio: float = 0.5,
@@ -199,14 +200,16 @@ def fleet_health(
     """One row per tenant (and flow) of a ``job_history`` frame, worst first.
 
     ``problem``: ``failing`` (its last finished job failed), ``dormant`` (no job for
-    ``dormant_days``), ``flaky`` (success rate below ``flaky_rate``), ``records_drop`` (the
-    last success moved less than ``drop_ratio`` x the median records), ``slow`` (the last job
-    took more than ``slow_factor`` x the median), else ``ok``. ``failing_since`` is the start
-    of the first job of the current failure streak.
+    ``dormant_days``; read a longer history to see them), ``flaky`` (success rate below
+    ``flaky_rate``), ``records_drop`` (the last success moved less than ``drop_ratio`` x the
+    median records), ``slow`` (the last job took more than ``slow_factor`` x the median), else
+    ``ok``. ``failing_since`` is the start of the first job of the current failure streak.
+    ``jobs``, ``success_rate`` and the medians count the jobs of the last ``window`` (a span
+    like "30d", or a start time); the last job, streak and dormancy use the whole history.
     """
     _need(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
     stamp = now_utc(now)
-    limits = (dormant_days, flaky_rate, drop_ratio, slow_factor)
+    limits = (dormant_days, flaky_rate, drop_ratio, slow_factor, moment(window, stamp, "window"))
     rows = [
         _health(group.sort_values("start_time", kind="stable"), stamp, limits)
         for _, group in history.groupby(["tenant", "flow_id"], sort=True)
@@ -223,19 +226,22 @@ def fleet_health(
 
 def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> dict[str, Any]:
     last = group.iloc[-1]
-    done = group[group["succeeded"].notna()]
+    every = group[group["succeeded"].notna()]
+    streak = _streak(every["succeeded"].astype(bool).tolist())
+    since = limits[-1]
+    recent = group if since is None else group[group["start_time"] >= since]
+    done = recent[recent["succeeded"].notna()]
     ok = done[done["succeeded"].astype(bool)]
-    streak = _streak(done["succeeded"].astype(bool).tolist())
     totals = ok["records"].map(_total) if "records" in ok else pd.Series(dtype=float)
     row = {
         "tenant": last["tenant"], "flow_id": last["flow_id"], "env_id": last.get("env_id"),
         "last_status": last["status"], "last_stage": last.get("failed_stage"),
         "last_message": _text(last),
         "last_job_at": last["start_time"],
-        "last_success_at": ok["start_time"].iloc[-1] if len(ok) else None,
+        "last_success_at": _last_success(every),
         "failure_streak": streak,
-        "failing_since": done["start_time"].iloc[-streak] if streak else None,
-        "jobs": len(group), "success_rate": done["succeeded"].mean() if len(done) else None,
+        "failing_since": every["start_time"].iloc[-streak] if streak else None,
+        "jobs": len(recent), "success_rate": done["succeeded"].mean() if len(done) else None,
         "median_duration_s": done["duration_s"].median() if len(done) else None,
         "last_duration_s": done["duration_s"].iloc[-1] if len(done) else None,
         "last_records": totals.iloc[-1] if len(totals) else None,
@@ -247,6 +253,11 @@ def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> 
     row["records_ratio"] = row["last_records"] / median if median else None
     row["problem"] = _problem(row, limits)
     return row
+
+
+def _last_success(done: pd.DataFrame) -> Any:
+    ok = done[done["succeeded"].astype(bool)]
+    return ok["start_time"].iloc[-1] if len(ok) else None
 
 
 def _streak(outcomes: list[bool]) -> int:
@@ -263,7 +274,7 @@ def _total(records: Any) -> float:
 
 
 def _problem(row: dict[str, Any], limits: tuple[Any, ...]) -> str:
-    dormant_days, flaky_rate, drop_ratio, slow_factor = limits
+    dormant_days, flaky_rate, drop_ratio, slow_factor, _ = limits
 
     def known(value: Any) -> bool:
         return value is not None and not pd.isna(value)

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tenants(commands)
     _add_sandbox(commands)
     _add_demo(commands)
+    from ._cli_fleet import add_fleet_commands
+
+    add_fleet_commands(commands, _connection, _stderr_bar)
     return parser
 
 
@@ -65,6 +68,14 @@ def _add_launch(commands: Any) -> None:
     cmd.add_argument("--journal", type=Path, help="durable run record (enables --resume)")
     cmd.add_argument("--resume", help="journal path or run id of an interrupted run")
     cmd.add_argument("--skip-invalid", action="store_true", help="launch the valid rows only")
+    cmd.add_argument("--check", action="store_true",
+                     help="pre-launch check: skip rows not linked, disconnected, running or "
+                     "dormant (see --check-allow)")  # fmt: skip
+    cmd.add_argument(
+        "--check-allow",
+        default="",
+        help="comma-separated reasons to launch anyway, e.g. dormant,running",
+    )
     cmd.add_argument("--out", type=Path, help="results file (.csv, .parquet, .xlsx)")
     cmd.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -108,6 +119,9 @@ def _add_sandbox(commands: Any) -> None:
         'JSON with per-tenant entries: \'{"*": {...}, "acme": {"throttle_first": 2}}\'',
     )  # fmt: skip
     cmd.add_argument("--time-scale", type=float, help="job duration scale (1 = ~3 minutes)")
+    cmd.add_argument(
+        "--history-days", type=int, default=0, help="a seeded past of daily jobs (e.g. 30)"
+    )
     cmd.set_defaults(run=_run_sandbox)
 
 
@@ -121,7 +135,7 @@ def _add_demo(commands: Any) -> None:
 # --- commands ---------------------------------------------------------------------------
 
 
-def _credentials(args: argparse.Namespace) -> dict[str, Any]:
+def credentials(args: argparse.Namespace) -> dict[str, Any]:
     creds: dict[str, Any] = {}
     if args.env:
         creds["env_id"] = args.env
@@ -160,12 +174,13 @@ def _run_launch(args: argparse.Namespace) -> int:
         "max_attempts": args.max_attempts, "timeout": args.timeout, "dry_run": args.dry_run,
         "journal": args.journal, "resume": args.resume, "on_invalid": on_invalid,
         "wait": args.wait, "poll_interval": args.poll_interval,
-        "wait_timeout": args.wait_timeout, "progress": _stderr_bar(),
+        "wait_timeout": args.wait_timeout, "progress": _stderr_bar(), "preflight": args.check,
+        "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
     }  # fmt: skip
     if args.flow:
         options["flow_id"] = args.flow
     try:
-        results = launch_jobs(tenants, **options, **_credentials(args), **_body_sets(args.set))
+        results = launch_jobs(tenants, **options, **credentials(args), **_body_sets(args.set))
     except LaunchInterrupted as exc:
         return _interrupted(exc, args.out, "launch")
     return _report(results, args.out, waited=args.wait, dry_run=args.dry_run)
@@ -179,7 +194,7 @@ def _run_wait(args: argparse.Namespace) -> int:
     try:
         waited = wait_for_jobs(
             results, poll_interval=args.poll_interval, timeout=args.timeout,
-            progress=_stderr_bar(), **_credentials(args),
+            progress=_stderr_bar(), **credentials(args),
         )  # fmt: skip
     except LaunchInterrupted as exc:
         return _interrupted(exc, args.out or args.results, "wait")
@@ -199,7 +214,7 @@ def _run_status(args: argparse.Namespace) -> int:
 def _run_tenants(args: argparse.Namespace) -> int:
     from ._client import Hotglue
 
-    with Hotglue(**_credentials(args)) as client:
+    with Hotglue(**credentials(args)) as client:
         for tenant in client.list_tenants():
             print(tenant)
     return 0
@@ -216,7 +231,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(f"--faults: {exc}") from None
     scale = sandbox.DEFAULT_TIME_SCALE if args.time_scale is None else args.time_scale
     world = args.world or sandbox.demo_world(args.seed, tenants=args.tenants)
-    options = {"seed": args.seed, "faults": faults, "port": args.port, "time_scale": scale}
+    options = {"seed": args.seed, "faults": faults, "port": args.port, "time_scale": scale,
+               "history_days": args.history_days}  # fmt: skip
     with sandbox.serve(world, **options) as sb:
         print(f"hotglue sandbox on {sb.base_url}  (Ctrl-C to stop)", flush=True)
         print(f"export HOTGLUE_BASE_URL={sb.base_url}")

@@ -177,17 +177,22 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], message: s
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
+    """The README's main command: fleet -> unhealthy tenants -> rerun from the workbook ->
+    compare, offline (the issue asks for under 20 s; the bound here allows a busy machine)."""
+    import re
     import time
 
     start = time.monotonic()
     r = cli("demo", "--out", "demo.xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert time.monotonic() - start < 60
-    assert "Read 200 tenants" in r.stdout and "JOB_COMPLETED" in r.stdout
-    assert "hotglue-nb launch tenants.xlsx" in r.stdout  # how to run it for real
+    out = r.stdout
+    assert "Read 200 tenants" in out and "1. The fleet" in out and "failing" in out
+    assert "hotglue-nb health --flow" in out and "hotglue-nb launch rerun.xlsx" in out
+    fixed = int(re.search(r"fixed: (\d+)", out).group(1))  # type: ignore[union-attr]
     results = hg.read_results(tmp_path / "demo.xlsx")
-    assert len(results) == 200
-    assert (results.outcome == "created").sum() == 199 and (
-        results.outcome == "rejected"
-    ).sum() == 1
-    assert results.succeeded.sum() >= 180 and (results.succeeded == False).sum() >= 4  # noqa: E712
+    assert 30 <= len(results) <= 60 and fixed >= 10
+    skipped = results[results.outcome == "skipped"]
+    assert len(skipped) >= 1 and skipped.error.str.startswith("preflight: disconnected").all()
+    assert (results.outcome == "created").sum() >= len(results) - len(skipped) - 2
+    assert results.succeeded.sum() >= fixed

@@ -1,0 +1,119 @@
+"""The fleet commands of ``hotglue-nb``: history, health and check (see cli.py for the rest).
+
+``health --out F`` writes a valid tenants file: ``hotglue-nb launch F`` reruns those tenants.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["add_fleet_commands"]
+
+Options = Callable[[argparse.Namespace], dict[str, Any]]
+
+
+def add_fleet_commands(commands: Any, connection: Callable[[Any], None], bar: Any) -> None:
+    history = commands.add_parser("history", help="every job of a flow's tenants (fleet view)")
+    _reads(history)
+    history.add_argument("--until", help="until this date/time (default: now)")
+    history.set_defaults(run=_run_history)
+    health = commands.add_parser("health", help="one row per tenant with a problem label")
+    _reads(health, since="90d")  # longer than the 30-day window: dormant tenants show
+    health.add_argument("--problem", action="append", default=[],
+                        help="keep these problems only (failing, flaky, dormant, records_drop, "
+                        "slow, ok); the output is a tenants file for `launch`")  # fmt: skip
+    health.set_defaults(run=_run_health)
+    check = commands.add_parser("check", help="pre-launch check of a tenants file")
+    check.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods)")
+    check.add_argument("--flow", required=True, help="flow id")
+    check.add_argument("--out", type=Path, help="write the check (.csv, .parquet, .xlsx)")
+    check.set_defaults(run=_run_check)
+    for cmd in (history, health, check):
+        connection(cmd)
+        cmd.set_defaults(bar=bar)
+
+
+def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
+    cmd.add_argument("--flow", required=True, help="flow id")
+    cmd.add_argument("--since", default=since, help=f"e.g. 7d, 2024-05-01 (default {since})")
+    cmd.add_argument("--tenants", type=Path, help="a tenants file (default: every tenant)")
+    cmd.add_argument("--concurrency", type=int, default=16)
+    cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx)")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    from .cli import credentials
+
+    return {"concurrency": getattr(args, "concurrency", 16), "progress": args.bar(),
+            **credentials(args)}  # fmt: skip
+
+
+def _tenants(path: Path | None) -> list[str] | None:
+    from ._tenants import read_tenants
+
+    return None if path is None else [str(t) for t in read_tenants(path)["tenant"]]
+
+
+def _history(args: argparse.Namespace) -> pd.DataFrame:
+    from ._api import job_history
+
+    until = getattr(args, "until", None)
+    return job_history(args.flow, _tenants(args.tenants), since=args.since, until=until,
+                       **_options(args))  # fmt: skip
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from ._health import failure_signatures
+
+    history = _history(args)
+    errors = history.attrs["errors"]
+    print(f"{len(history)} jobs of {history['tenant'].nunique()} tenants in flow {args.flow} "
+          f"since {args.since}; {len(errors)} tenant(s) could not be read.")  # fmt: skip
+    signatures = failure_signatures(history)
+    if len(signatures):
+        print("\nFailures by signature:")
+        print(signatures.head(10).to_string(index=False, max_colwidth=70))
+    _write(history, args.out)
+    return 0
+
+
+def _run_health(args: argparse.Namespace) -> int:
+    from ._health import fleet_health
+
+    health = fleet_health(_history(args))
+    print(health["problem"].value_counts().to_string())
+    problems = {p for item in args.problem for p in item.split(",")}
+    if problems:
+        health = health[health["problem"].isin(problems)]
+    columns = ["tenant", "problem", "last_status", "failure_streak", "last_message"]
+    print("\n" + health[columns].head(25).to_string(index=False, max_colwidth=60))
+    _write(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from ._api import check_tenants
+    from ._tenants import read_tenants
+
+    tenants = read_tenants(args.file)
+    check = check_tenants(tenants, args.flow, **_options(args))
+    check.index = tenants.index
+    bad = check[~check["ready"].fillna(False).astype(bool)]
+    print(f"{len(check) - len(bad)} of {len(check)} rows ready for flow {args.flow}.")
+    if len(bad):
+        print(bad[["tenant", "reason"]].to_string(max_colwidth=90))
+    _write(check, args.out)
+    return 0 if bad.empty else 1
+
+
+def _write(frame: pd.DataFrame, out: Path | None, note: str = "") -> None:
+    from ._files import export_results
+
+    if out is not None:
+        export_results(frame, out)
+        print(f"\nWritten: {out}{note}")
