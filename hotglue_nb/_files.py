@@ -34,7 +34,8 @@ def _format(path: Path) -> str:
 
 
 def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write results to .csv, .parquet or .xlsx (chosen by the extension)."""
+    """Write results (or a history, health or check frame) to .csv, .parquet or .xlsx,
+    chosen by the extension; ``read_results`` reads any of them back with their dtypes."""
     target = Path(path)
     kind = _format(target)
     frame = results.copy()
@@ -73,7 +74,11 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = _escaped(frame, undo=True)
     if frame.index.name == INDEX_NAME:
         frame.index.name = None  # the placeholder export_results gave an unnamed index
-    columns = {k: v for k, v in {**RESULT_COLUMNS, **WAIT_COLUMNS}.items() if k in frame}
+    if "records" in frame:  # a history's per-stream counts, written as JSON text
+        frame["records"] = frame["records"].map(
+            lambda v: json.loads(v) if isinstance(v, str) else v
+        )
+    columns = {k: v for k, v in _known().items() if k in frame}
     return apply_dtypes(frame, columns)
 
 
@@ -111,8 +116,16 @@ def _json_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _known() -> dict[str, str]:
+    """Every column hotglue_nb writes (results, wait, history, health, check) and its dtype."""
+    from ._fleet import HISTORY_COLUMNS
+    from ._health import CHECK_COLUMNS, HEALTH_COLUMNS
+
+    return {**HISTORY_COLUMNS, **HEALTH_COLUMNS, **CHECK_COLUMNS, **RESULT_COLUMNS, **WAIT_COLUMNS}
+
+
 def _text_columns() -> dict[str, Any]:
-    return {k: "string" for k, v in {**RESULT_COLUMNS, **WAIT_COLUMNS}.items() if v == "string"}
+    return {k: "string" for k, v in _known().items() if v == "string"}
 
 
 def _need(module: str, extra: str) -> None:

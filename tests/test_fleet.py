@@ -224,3 +224,32 @@ def test_plot_history(history: pd.DataFrame) -> None:
     matplotlib.use("Agg")
     fig = hg.plot_history(history, worst=10)
     assert len(fig.axes) == 2 and len(fig.axes[1].get_yticklabels()) == 10
+
+
+def test_the_fleet_commands(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hotglue_nb", *args], env=env, text=True,
+                              capture_output=True, timeout=120, cwd=tmp_path)  # fmt: skip
+
+    with sandbox.serve(history_days=30) as sb:
+        env = {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
+               "HOTGLUE_BASE_URL": sb.base_url}  # fmt: skip
+        r = cli("history", "--flow", sb.flow_id, "--since", "7d", "--out", "h.csv")
+        assert r.returncode == 0, r.stderr[-1000:]
+        assert "Failures by signature" in r.stdout and (tmp_path / "h.csv").exists()
+        assert hg.read_results(tmp_path / "h.csv").start_time.min() >= NOW - pd.Timedelta(days=8)
+        r = cli("health", "--flow", sb.flow_id, "--problem", "failing", "--out", "rerun.xlsx")
+        assert r.returncode == 0 and "a tenants file" in r.stdout, r.stderr[-1000:]
+        rerun = hg.read_tenants(tmp_path / "rerun.xlsx")  # a valid tenants file
+        assert set(rerun.problem) == {"failing"} and len(rerun) >= 20
+        r = cli("check", "rerun.xlsx", "--flow", sb.flow_id)
+        assert r.returncode == 1 and "disconnected:" in r.stdout  # not every row is ready
+        r = cli("launch", "rerun.xlsx", "--flow", sb.flow_id, "--check", "--out", "res.csv")
+        launched = hg.read_results(tmp_path / "res.csv")
+        assert len(launched) == len(rerun)
+        assert launched.error.fillna("").str.startswith("preflight: disconnected").sum() >= 1
+        assert cli("health").returncode == 2  # no --flow: one line, exit 2
