@@ -10,8 +10,8 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_guides_exist() -> None:
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+def test_the_guides_exist() -> None:
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -31,3 +31,13 @@ def test_readme_quickstart_is_notebook_01() -> None:
     code = ["".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code"]
     for cell in code[:3]:
         assert cell in readme, cell
+
+
+def test_readme_fleet_section_is_notebook_05() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    book = json.loads(NOTEBOOKS[4].read_text())
+    code = ["".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code"]
+    for cell in code[:-1]:
+        cell = cell.removeprefix("%matplotlib inline\n")
+        if "hg." in cell:
+            assert cell in readme, cell
