@@ -30,13 +30,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def remote_sandbox(tenants: int = 240, faults: str = "") -> Iterator[Remote]:
+def remote_sandbox(
+    tenants: int = 240, faults: str = "", extra: list[str] | None = None
+) -> Iterator[Remote]:
     from hotglue_nb.sandbox import demo_world
 
     world = demo_world(0, tenants=tenants)
     port = free_port()
     cmd = [sys.executable, "-m", "hotglue_nb.sandbox", "--port", str(port)]
-    cmd += ["--tenants", str(tenants), "--faults", faults]
+    cmd += ["--tenants", str(tenants), "--faults", faults, *(extra or [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None

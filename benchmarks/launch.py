@@ -117,7 +117,9 @@ def bench_wall(rows: int, latency: float, concurrency: int, sample: int, reps: i
 
 
 MEMORY_CHILD = """
-import resource, sys, pandas as pd, hotglue_nb as hg
+import sys, pandas as pd, hotglue_nb as hg
+def hwm():  # VmHWM: this process's peak RSS in KiB (ru_maxrss would count the parent's)
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
 mode, rows, base_url, key, env, flow = sys.argv[1:7]
 rows = int(rows)
 tenants = pd.DataFrame({"tenant": [f"t{i}" for i in range(rows)]})
@@ -125,11 +127,11 @@ if mode == "real":
     import json
     world_tenants = json.loads(sys.argv[7])
     tenants["tenant"] = [world_tenants[i % len(world_tenants)] for i in range(rows)]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = hwm()
 out = hg.launch_jobs(tenants, flow_id=flow, api_key=key, env_id=env, base_url=base_url,
                      dry_run=(mode == "dry"), concurrency=32, progress=False,
                      ignore_parallel_jobs=True)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = hwm()
 print(before, after, (out.outcome == ("skipped" if mode == "dry" else "created")).sum())
 """
 

@@ -26,6 +26,11 @@ What follows hotglue's documentation [C] and what is inferred [I]:
   week-of-month rule; unknown body fields are refused (the real API may ignore them); an
   unknown tap is a 400; ``jobs/latest`` with no jobs is a 404; jobs are listed oldest first;
   rate limits, 423 and 5xx behaviour (hotglue publishes none).
+* [I] a seeded past (``history_days=30``): about one scheduled job a day per tenant and
+  linked flow, with per-tenant profiles (a failure streak since a known day, flaky, dormant,
+  a records drop, slow jobs, a disconnected source) read off the world data; ``jobs/latest``
+  with no job is a 404 "No jobs found"; linked sources carry ``disconnected``, ``error`` and
+  ``isReconnecting`` ([C-code] field names, the widget reads them).
 * Not emulated: V2 (two-way) flows, schedules, linked targets, discover endpoints.
 
 Time: a job's timeline is fixed when it starts and read off an injectable ``clock``
