@@ -5,44 +5,58 @@ Usage:
     >>> form                                    # displays the form
     >>> hg.launch_jobs(df, flow_id=flow_id, **form.value)
 
-A thin view over the pure ``_fieldmap.Selection``: every widget event edits the selection,
-then ``value`` (a real traitlet: ``form.observe(cb, "value")`` works) is recomputed. A table's
-fields are rendered only when it is opened, so catalogs of hundreds of tables stay fast.
+An anywidget: the browser side is one small ES module shipped in the package
+(``static/overrides_form.js``, no build step), chosen over composed core ipywidgets because
+it renders only the table rows in view (500 tables x 100 fields stay instant), sends a whole
+``value`` in one message (no options/selection races), and can draw a checkbox tree with
+half-ticked tables. The Python side validates every value with the pure ``_fieldmap``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
+import anywidget
 import pandas as pd
 import traitlets
 
 from ._client import AsyncHotglue, Hotglue
 from ._exceptions import ConfigError
-from ._fieldmap import ALL, Catalog, FieldMapError, Selection
+from ._fieldmap import Catalog, FieldMapError, Selection
 
 __all__ = ["FieldMapError", "OverridesForm"]
 
+_STATIC = Path(__file__).parent / "static"
 
-class OverridesForm(w.VBox, w.ValueWidget):  # type: ignore[misc]
-    """Build ``override_field_map`` and ``override_selected_tables`` from a catalog."""
 
-    value = traitlets.Dict()
+class OverridesForm(anywidget.AnyWidget):
+    """Build ``override_field_map`` and ``override_selected_tables`` from a catalog.
+
+    In the browser: one checkbox per table (half-ticked when only some fields are chosen),
+    the selected tables first, a search that only filters, the focused table's fields with
+    automatic ones ticked and locked, "All fields (*)" that remembers the explicit list,
+    unified-schema objects, undo and per-table reset. ``value`` is a synced traitlet:
+    ``form.observe(cb, "value")`` works, and setting it refuses tables or fields the
+    catalog lacks (``FieldMapError``).
+    """
+
+    _esm = _STATIC / "overrides_form.js"
+    _css = _STATIC / "overrides_form.css"
+    catalog = traitlets.Dict().tag(sync=True)
+    value = traitlets.Dict().tag(sync=True)
+    saved = traitlets.Dict().tag(sync=True)
 
     def __init__(self, catalog: Catalog, *, saved: Mapping[str, Any] | None = None) -> None:
         self._selection = Selection(catalog)
-        self._saved = dict(saved or {})
-        self._busy = False
-        self._build()
-        super().__init__(children=self._layout())
-        self.value = self._saved
-        self._refresh_all()
-
-    # --- constructors --------------------------------------------------------------------
+        self._static: Any = None
+        tables = [[t.name, list(t.fields), sorted(t.automatic)] for t in catalog.tables.values()]
+        super().__init__(catalog={"tables": tables, "unified": list(catalog.unified)})
+        self.saved = self._canonical(dict(saved or {}))
+        self.value = self.saved
 
     @classmethod
     def from_catalog(
@@ -98,218 +112,70 @@ class OverridesForm(w.VBox, w.ValueWidget):  # type: ignore[misc]
 
     @traitlets.validate("value")
     def _validate_value(self, proposal: dict[str, Any]) -> dict[str, Any]:
-        value = proposal["value"]
-        if not value:
-            value = {"override_field_map": {}, "override_selected_tables": {}}
-        self._selection.load(value)  # raises FieldMapError naming unknown tables/fields
-        return self._selection.value()
+        return self._canonical(proposal["value"])
+
+    def _canonical(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        """The value as the API takes it; refuses what the catalog lacks (FieldMapError)."""
+        selection = Selection(self._selection.catalog)
+        selection.load(value or {"override_field_map": {}, "override_selected_tables": {}})
+        return selection.value()
 
     @traitlets.observe("value")
     def _on_value_change(self, change: dict[str, Any]) -> None:
-        if not self._busy:
-            self._refresh_all()
+        if self._static is not None:
+            self._static.update(self._static_html())
 
-    def _commit(self) -> None:
-        """Push the selection (edited by a widget) out as the new ``value``."""
-        self._busy = True
+    # --- what a script (or a test) does instead of clicking ---------------------------------
+
+    def reset(self) -> None:
+        """Back to the saved field map (what the form was built with)."""
+        self.value = self.saved
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``value`` as JSON (re-usable with ``load`` or ``launch_jobs(**json)``)."""
+        target = Path(path)
+        target.write_text(json.dumps(self.value, indent=2), encoding="utf-8")
+        return target
+
+    def load(self, path: str | Path) -> None:
+        """Read a value saved by ``save``; refuses what the catalog lacks (FieldMapError)."""
         try:
-            self.value = self._selection.value()
-        finally:
-            self._busy = False
-        self._refresh_summary()
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise FieldMapError(f"Cannot load {path}: {exc}") from None
+        self.value = data
 
-    # --- building ---------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        """(selected tables, selected fields, automatic included)."""
+        selection = Selection(self._selection.catalog)
+        selection.load(self.value)
+        return selection.counts()
 
-    def _build(self) -> None:
-        catalog = self._selection.catalog
-        self._search = w.Text(placeholder="filter tables", description="Tables")
-        self._tables = w.SelectMultiple(options=list(catalog.tables), rows=12)
-        self._all_button = w.Button(description="Select all", icon="check-square")
-        self._none_button = w.Button(description="Select none", icon="square")
-        self._open = w.Dropdown(options=[], description="Fields of")
-        self._fields_box = w.VBox()
-        self._unified = {
-            name: w.ToggleButton(description=name, layout=w.Layout(width="auto"))
-            for name in catalog.unified
-        }
-        self._counts = w.HTML()
-        self._preview = w.HTML()
-        self._reset_button = w.Button(description="Reset to saved", icon="undo")
-        self._path = w.Text(value="overrides.json", description="File")
-        self._load_button = w.Button(description="Load", icon="upload")
-        self._save_button = w.Button(description="Save", icon="download")
-        self._status = w.HTML()
-        self._wire()
+    # --- a static copy for saved notebooks ---------------------------------------------------
 
-    def _wire(self) -> None:
-        self._search.observe(self._on_search_change, names="value")
-        self._tables.observe(self._on_tables_change, names="value")
-        self._all_button.on_click(self._on_all_click)
-        self._none_button.on_click(self._on_none_click)
-        self._open.observe(self._on_open_change, names="value")
-        for name, toggle in self._unified.items():
-            toggle.observe(lambda change, n=name: self._on_unified_change(n, change), "value")
-        self._reset_button.on_click(self._on_reset_click)
-        self._load_button.on_click(self._on_load_click)
-        self._save_button.on_click(self._on_save_click)
+    def _ipython_display_(self) -> None:
+        """The live form, and under it a static copy of ``value`` that a saved notebook keeps
+        when the kernel (and so the widget) is gone."""
+        display = _ipython().display
+        bundle = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+        self._static = display(self._static_html(), display_id=True)
 
-    def _layout(self) -> list[w.Widget]:
-        unified = [w.HTML("<b>Unified-schema objects</b>"), w.HBox(list(self._unified.values()),
-                   layout=w.Layout(flex_flow="row wrap"))] if self._unified else []  # fmt: skip
-        return [
-            w.HBox([self._search, self._all_button, self._none_button]),
-            self._tables,
-            self._open,
-            self._fields_box,
-            *unified,
-            w.HBox([self._counts, self._reset_button]),
-            w.HBox([self._path, self._load_button, self._save_button]),
-            self._status,
-            self._preview,
-        ]
-
-    # --- handlers -----------------------------------------------------------------------------
-
-    def _on_search_change(self, change: dict[str, Any]) -> None:
-        self._refresh_tables()
-
-    def _on_tables_change(self, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        visible = set(self._tables.options)
-        hidden = [t for t in self._selection.tables if t not in visible]
-        self._selection.set_tables([*hidden, *change["new"]])
-        self._refresh_open()
-        self._commit()
-
-    def _on_all_click(self, button: w.Button) -> None:
-        self._select_visible(True)
-
-    def _on_none_click(self, button: w.Button) -> None:
-        self._select_visible(False)
-
-    def _select_visible(self, on: bool) -> None:
-        for name in self._tables.options:
-            self._selection.set_table(name, on)
-        self._refresh_tables()
-        self._refresh_open()
-        self._commit()
-
-    def _on_open_change(self, change: dict[str, Any]) -> None:
-        self._render_fields(change["new"])
-
-    def _on_all_fields_change(self, table: str, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        self._selection.set_all_fields(table, change["new"])
-        self._render_fields(table)
-        self._commit()
-
-    def _on_fields_change(self, table: str, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        self._selection.set_fields(table, change["new"])
-        self._commit()
-
-    def _on_unified_change(self, name: str, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        self._selection.set_unified(name, change["new"])
-        self._commit()
-
-    def _on_reset_click(self, button: w.Button) -> None:
-        self.value = self._saved
-        self._say("Reset to the saved field map.")
-
-    def _on_load_click(self, button: w.Button) -> None:
-        try:
-            self.value = json.loads(Path(self._path.value).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:  # FieldMapError is a ValueError too
-            self._say(f"Cannot load {self._path.value}: {exc}", error=True)
-            return
-        self._say(f"Loaded {self._path.value}.")
-
-    def _on_save_click(self, button: w.Button) -> None:
-        try:
-            Path(self._path.value).write_text(json.dumps(self.value, indent=2), encoding="utf-8")
-        except OSError as exc:
-            self._say(f"Cannot save {self._path.value}: {exc}", error=True)
-            return
-        self._say(f"Saved {self._path.value}.")
-
-    # --- drawing ---------------------------------------------------------------------------------
-
-    def _refresh_all(self) -> None:
-        self._refresh_tables()
-        self._refresh_open()
-        self._busy = True
-        try:
-            for name, toggle in self._unified.items():
-                toggle.value = bool(self._selection.unified.get(name))
-        finally:
-            self._busy = False
-        self._refresh_summary()
-
-    def _refresh_tables(self) -> None:
-        needle = self._search.value.strip().lower()
-        names = [n for n in self._selection.catalog.tables if needle in n.lower()]
-        self._busy = True
-        try:
-            self._tables.options = names
-            self._tables.value = tuple(n for n in names if n in self._selection.tables)
-        finally:
-            self._busy = False
-
-    def _refresh_open(self) -> None:
-        chosen = list(self._selection.tables)
-        current = self._open.value
-        self._open.options = chosen
-        self._open.value = current if current in chosen else (chosen[0] if chosen else None)
-        self._render_fields(self._open.value)
-
-    def _render_fields(self, table: str | None) -> None:
-        """Build the field picker of one table only (the reason big catalogs stay fast)."""
-        if table is None or table not in self._selection.tables:
-            self._fields_box.children = ()
-            return
-        info = self._selection.catalog.tables[table]
-        everything = self._selection.tables[table] == ALL
-        all_box = w.Checkbox(value=everything, description="all fields (*)", indent=False)
-        all_box.observe(lambda change: self._on_all_fields_change(table, change), "value")
-        picker = w.SelectMultiple(
-            options=list(info.optional),
-            value=tuple(f for f in self._selection.fields_of(table) if f not in info.automatic),
-            disabled=everything,
-            rows=min(10, max(len(info.optional), 1)),
+    def _static_html(self) -> Any:
+        tables, fields = self.counts()
+        text = html.escape(json.dumps(self.value, indent=1))
+        return _ipython().HTML(
+            f"<details class='hg-static'><summary>OverridesForm value: {tables} tables, "
+            f"{fields} fields (a static copy, kept in the saved notebook)</summary>"
+            f"<pre>{text}</pre></details>"
         )
-        picker.observe(lambda change: self._on_fields_change(table, change), "value")
-        locked = ", ".join(sorted(info.automatic)) or "none"
-        note = w.HTML(f"🔒 always included (automatic): <code>{locked}</code>")
-        self._fields_box.children = (all_box, picker, note)
 
-    def _refresh_summary(self) -> None:
-        tables, fields = self._selection.counts()
-        objects = len(self._selection.selected_tables())
-        self._counts.value = (
-            f"<b>{tables}</b> tables, <b>{fields}</b> fields, <b>{objects}</b> unified objects"
-        )
-        text = json.dumps(self.value, indent=2)
-        self._preview.value = f"<pre style='max-height:16em;overflow:auto'>{_escape(text)}</pre>"
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        color = "#b00" if error else "#060"
-        self._status.value = f"<span style='color:{color}'>{_escape(text)}</span>"
+def _ipython() -> Any:
+    import IPython.display
 
-    # --- for tests and scripts: open a table as a user would ---------------------
-
-    def open_table(self, name: str) -> None:
-        """Show the field picker of ``name`` (selecting the table if needed)."""
-        if name not in self._selection.tables:
-            self._selection.set_table(name, True)
-            self._refresh_tables()
-            self._commit()
-        self._refresh_open()
-        self._open.value = name
+    return IPython.display
 
 
 def _unified(value: Any) -> tuple[list[str], dict[str, bool]]:
@@ -327,7 +193,3 @@ def _pick_source(sources: list[dict[str, Any]], tenant: str, tap: str | None) ->
         taps = [s.get("tap") for s in sources]
         raise ConfigError(f"Tenant {tenant!r} has several linked sources {taps}: pass tap=.")
     return sources[0]
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

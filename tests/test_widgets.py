@@ -31,48 +31,25 @@ def test_prefilled_from_the_saved_map() -> None:
         },
         "override_selected_tables": {"Vendors": True},
     }
-    assert f._tables.value == ("Account",)
-    assert f._unified["Vendors"].value is True and f._unified["Bills"].value is False
-    assert "1</b> tables, <b>3</b> fields" in f._counts.value
+    assert f.saved == f.value and f.counts() == (1, 3)
+    assert f.catalog["unified"] == ["Vendors", "Bills"]
+    assert f.catalog["tables"][0] == ["Account", ["Id", "Name", "Industry", "Updated"],
+                                      ["Id", "Updated"]]  # fmt: skip
 
 
-def test_browser_selection_updates_value_and_fires_observers() -> None:
+def test_the_browser_sends_a_whole_value_and_observers_fire() -> None:
     f = form()
     seen: list[dict[str, Any]] = []
     f.observe(lambda change: seen.append(change["new"]), "value")
-    f._tables.set_state({"index": [0, 2]})  # what the front end sends
-    assert list(f.value["override_field_map"]) == ["Account", "Invoice"]
-    assert f.value["override_field_map"]["Invoice"]["selected"] == ["*"]
-    f._unified["Bills"].set_state({"value": True})
-    assert f.value["override_selected_tables"] == {"Vendors": True, "Bills": True}
-    assert len(seen) == 2
-
-
-def test_field_picker_with_locked_automatic_fields() -> None:
-    f = form()
-    f.open_table("Contact")
-    all_box, picker, note = f._fields_box.children
-    assert all_box.value is True and picker.disabled
-    assert picker.options == ("Email", "Phone")  # Id is automatic: not offered, always on
-    assert "Id" in note.value
-    all_box.value = False
-    all_box, picker, note = f._fields_box.children
-    picker.set_state({"index": [1]})
-    assert f.value["override_field_map"]["Contact"]["selected"] == ["Id", "Phone"]
-
-
-def test_search_and_select_all_none() -> None:
-    f = form()
-    f._search.value = "o"  # Account, Contact, Invoice all contain "o"
-    f._search.value = "inv"
-    assert f._tables.options == ("Invoice",)
-    f._all_button.click()
-    assert set(f.value["override_field_map"]) == {"Account", "Invoice"}  # hidden rows kept
-    f._none_button.click()
-    assert set(f.value["override_field_map"]) == {"Account"}
-    f._search.value = ""
-    f._none_button.click()
-    assert f.value["override_field_map"] == {}
+    sent = {
+        "override_field_map": {
+            "Account": {"name": "Account", "selected": ["Id", "Name", "Updated"]},
+            "Invoice": {"name": "Invoice", "selected": ["*"]},
+        },
+        "override_selected_tables": {"Vendors": True, "Bills": True},
+    }
+    f.set_state({"value": sent})  # one message from the front end
+    assert f.value == sent and seen == [sent]
 
 
 def test_setting_value_round_trips_and_refuses_unknowns() -> None:
@@ -82,7 +59,6 @@ def test_setting_value_round_trips_and_refuses_unknowns() -> None:
         "Contact": {"name": "Contact", "selected": ["Id", "Email"]}
     }
     assert f.value["override_selected_tables"] == {}
-    assert f._tables.value == ("Contact",)
     with pytest.raises(FieldMapError, match="'Ghost'") as info:
         f.value = {"override_field_map": {"Ghost": {"name": "Ghost", "selected": ["*"]}}}
     assert isinstance(info.value, hg.HotglueError)
@@ -91,18 +67,32 @@ def test_setting_value_round_trips_and_refuses_unknowns() -> None:
 
 def test_reset_and_file_round_trip(tmp_path: Path) -> None:
     f = form()
-    f._tables.set_state({"index": [1, 2]})
-    f._path.value = str(tmp_path / "o.json")
-    f._save_button.click()
-    saved = json.loads((tmp_path / "o.json").read_text())
+    f.value = {"override_field_map": {"Contact": {"name": "Contact", "selected": ["*"]}}}
+    saved = json.loads(f.save(tmp_path / "o.json").read_text())
     assert saved == f.value
-    f._reset_button.click()
+    f.reset()
     assert list(f.value["override_field_map"]) == ["Account"]
-    f._load_button.click()
-    assert f.value == saved and "Loaded" in f._status.value
+    f.load(tmp_path / "o.json")
+    assert f.value == saved
     (tmp_path / "o.json").write_text('{"override_field_map": {"Ghost": {}}}')
-    f._load_button.click()
-    assert "Cannot load" in f._status.value and f.value == saved
+    with pytest.raises(FieldMapError, match="Ghost"):
+        f.load(tmp_path / "o.json")
+    with pytest.raises(FieldMapError, match="Cannot load"):
+        f.load(tmp_path / "missing.json")
+    assert f.value == saved
+
+
+def test_a_static_copy_of_the_value_for_saved_notebooks() -> None:
+    f = form()
+    html = f._static_html().data
+    assert "OverridesForm value: 1 tables, 3 fields" in html and "&quot;Account&quot;" in html
+
+
+def test_the_front_end_is_shipped_with_the_package() -> None:
+    from hotglue_nb import widgets
+
+    assert widgets._STATIC.joinpath("overrides_form.js").read_text().count("export default") == 1
+    assert widgets._STATIC.joinpath("overrides_form.css").exists()
 
 
 def test_value_launches_as_is() -> None:
@@ -118,9 +108,9 @@ def test_from_frame() -> None:
 
     frame = pd.DataFrame({"table": ["A", "A"], "field": ["Id", "x"], "automatic": [True, False]})
     f = OverridesForm.from_frame(frame, unified_tables=["Vendors"])
-    f.open_table("A")
+    f.value = {"override_field_map": {"A": {"name": "A", "selected": ["*"]}}}
     assert f.value["override_field_map"] == {"A": {"name": "A", "selected": ["*"]}}
-    assert list(f._unified) == ["Vendors"]
+    assert f.catalog == {"tables": [["A", ["Id", "x"], ["Id"]]], "unified": ["Vendors"]}
 
 
 @pytest.fixture(scope="module")
@@ -134,11 +124,12 @@ def test_from_api_uses_the_tenants_catalog_and_saved_map(sb: sandbox.Sandbox) ->
     source = sb.world.linked(tenant, sb.flow_id)[0]
     with hg.Hotglue(**sb.credentials) as client:
         f = OverridesForm.from_api(client, sb.flow_id, tenant)
-    assert len(f._tables.options) == len(sb.world.catalogs[source["tap"]]["streams"])
+    assert len(f.catalog["tables"]) == len(sb.world.catalogs[source["tap"]]["streams"])
     assert list(f.value["override_field_map"]) == list(source["fieldMap"])
     wanted = {k for k, v in source["config"]["selected_tables"].items() if v}
     assert set(f.value["override_selected_tables"]) == wanted
-    f._tables.set_state({"index": [0]})
+    first = f.catalog["tables"][0][0]
+    f.value = {"override_field_map": {first: {"name": first, "selected": ["*"]}}}
     results = hg.launch_jobs([tenant], flow_id=sb.flow_id, progress=False, **sb.credentials,
                              **f.value)  # fmt: skip
     job = sb.state.jobs_for(tenant)[-1]
