@@ -51,6 +51,7 @@ from ._models import (
     is_terminal,
 )
 from ._report import Summary, failures, plot_outcomes, retry_frame, summarize
+from ._results import last_run
 from ._tenants import read_tenants
 from ._version import __version__
 
@@ -96,6 +97,7 @@ __all__ = [
     "is_failed",
     "is_terminal",
     "job_history",
+    "last_run",
     "latest_jobs",
     "launch_jobs",
     "load_run",

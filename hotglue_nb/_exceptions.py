@@ -72,6 +72,11 @@ class HotglueError(Exception):
         # keyword-only constructors: pickle the state, not the call
         return _restore, (type(self), self.args, self.__dict__)
 
+    def _render_traceback_(self) -> list[str]:
+        """In IPython/Jupyter: the message, not a traceback through hotglue_nb's internals
+        (plain Python keeps its usual traceback)."""
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 def _restore(cls: type[HotglueError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     exc = cls.__new__(cls)
@@ -102,9 +107,36 @@ class LaunchInterrupted(HotglueError):
     """
 
     def __init__(self, results: Any, *, phase: str = "launch") -> None:
-        super().__init__(f"{phase} interrupted: see .results for what was sent")
+        super().__init__(_interrupted_message(results, phase))
         self.results = results
         self.phase = phase
+        from ._results import remember
+
+        remember(results)
+
+
+def _interrupted_message(results: Any, phase: str) -> str:
+    """What happened, where the partial results are, and how to go on."""
+    try:
+        counts = results["outcome"].value_counts().to_dict() if "outcome" in results else {}
+        run_ids = list(results["run_id"].dropna().unique()) if "run_id" in results else []
+        journal = results.attrs.get("journal")
+    except (AttributeError, TypeError, KeyError):
+        counts, run_ids, journal = {}, [], None
+    done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "nothing"
+    run = f" of run {run_ids[0]}" if len(run_ids) == 1 else ""
+    lines = [
+        f"{phase} interrupted{run}: {done}.",
+        "All rows (with every job id known): hg.last_run(), or this exception's .results.",
+    ]
+    if journal and phase == "launch":
+        lines.append(f"Journal: {journal}; to send the rest: "
+                     f"hg.launch_jobs(tenants, resume={str(journal)!r})")  # fmt: skip
+    elif journal:
+        lines.append(f"Journal: {journal}; hg.load_run({str(journal)!r}) rebuilds the run.")
+    if phase == "wait":
+        lines.append("To follow the jobs again: hg.wait_for_jobs(hg.last_run())")
+    return "\n".join(lines)
 
 
 class JournalError(HotglueError):

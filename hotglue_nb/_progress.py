@@ -18,7 +18,8 @@ from ._fanout import Event
 
 __all__ = ["Progress"]
 
-TABLE_INTERVAL = 1.0  # seconds between redraws of the live table
+TABLE_INTERVAL = 0.25  # seconds between redraws of the live table
+SHOWN = 5  # statuses shown on the bar itself (the live table has them all)
 
 
 class Progress:
@@ -32,6 +33,8 @@ class Progress:
 
     def __init__(self, progress: Any = True) -> None:
         self._make = (_tqdm() if progress is True else progress) if progress else None
+        self._jupyter = progress is True and _in_kernel()
+        self._bar_handle: Any = None  # Jupyter: the bar's output, replaced by text at the end
         self.bar: Any = None
         self.counts: Counter[str] = Counter()
         self._values: dict[int, str] = {}
@@ -43,8 +46,9 @@ class Progress:
     def phase(self, desc: str, total: int, *, table: bool = False) -> Progress:
         """Start a phase: counts restart, the bar is reset (or created)."""
         self.counts, self._values, self._done, self._recent = Counter(), {}, set(), []
+        self._desc, self._started = desc, time.monotonic()
         if self._make is not None and self.bar is None:
-            self.bar = self._make(total=total, desc=desc, unit="row")
+            self.bar = self._new_bar(total, desc)
         elif self.bar is not None:
             self.bar.reset(total=total)
             self.bar.set_description(desc)
@@ -82,9 +86,18 @@ class Progress:
                 break
         self._draw(len(self._done) - before)
 
+    def _new_bar(self, total: int, desc: str) -> Any:
+        if not self._jupyter:
+            return self._make(total=total, desc=desc, unit="row")  # type: ignore[misc]
+        from tqdm.notebook import tqdm as notebook_bar
+
+        bar = notebook_bar(total=total, desc=desc, unit="row", display=False)
+        self._bar_handle = _display(bar.container, display_id=True)
+        return bar
+
     def _draw(self, advance: int) -> None:
         if self.bar is not None:
-            self.bar.set_postfix(dict(sorted(self.counts.items())), refresh=False)
+            self.bar.set_postfix(_short(self.counts), refresh=False)
             self.bar.update(advance)
         if self._handle is not None and time.monotonic() - self._drawn >= TABLE_INTERVAL:
             self._draw_table()
@@ -101,6 +114,17 @@ class Progress:
             self._draw_table()
         if self.bar is not None:
             self.bar.close()
+        if self._bar_handle is not None:  # a saved notebook keeps text, not a dead widget
+            self._bar_handle.update(_html(self._summary()))
+            self.bar.container.close()
+
+    def _summary(self) -> str:
+        done = self.bar.n if self.bar is not None else len(self._done)
+        total = self.bar.total if self.bar is not None else done
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "nothing"
+        took = time.monotonic() - self._started
+        return (f"<div class='hg-progress-summary'><b>{self._desc}</b> {done}/{total} rows in "
+                f"{took:.1f} s &middot; {counts}</div>")  # fmt: skip
 
     def __enter__(self) -> Progress:
         return self
@@ -120,16 +144,39 @@ def _tqdm() -> Any:
     return tqdm
 
 
-def _display_handle() -> Any:
-    """A display handle when running in a Jupyter kernel, else None (scripts use the bar)."""
+def _short(counts: Counter[str]) -> dict[str, int]:
+    """The bar's postfix: a few statuses, short names (long text is cut at the edge)."""
+    top = sorted(counts.items(), key=lambda item: -item[1])[:SHOWN]
+    return {name.removeprefix("JOB_").lower(): n for name, n in sorted(top)}
+
+
+def _in_kernel() -> bool:
     if "ipykernel" not in sys.modules:
-        return None
+        return False
     try:
         from IPython import get_ipython
-        from IPython.display import display
     except ImportError:
-        return None
+        return False
     shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _display(obj: Any, **kwargs: Any) -> Any:
+    from IPython import display
+
+    show: Any = display.display
+    return show(obj, **kwargs)
+
+
+def _html(text: str) -> Any:
+    from IPython import display
+
+    html: Any = display.HTML
+    return html(text)
+
+
+def _display_handle() -> Any:
+    """A display handle when running in a Jupyter kernel, else None (scripts use the bar)."""
+    if not _in_kernel():
         return None
-    return display({"text/plain": "waiting for jobs..."}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    return _display({"text/plain": "waiting for jobs..."}, raw=True, display_id=True)

@@ -17,6 +17,8 @@ __all__ = [
     "WAIT_COLUMNS",
     "Outcome",
     "results_frame",
+    "last_run",
+    "remember",
     "warn_notices",
 ]
 
@@ -90,8 +92,26 @@ NOTICES: Final[dict[str, str]] = {
 }
 
 
+_LAST: list[pd.DataFrame] = []
+
+
+def remember(frame: Any) -> None:
+    """Keep the frame of the last run (finished or interrupted) for ``hg.last_run()``."""
+    if isinstance(frame, pd.DataFrame):
+        _LAST[:] = [frame]
+
+
+def last_run() -> pd.DataFrame | None:
+    """The results of the last ``launch_jobs`` / ``wait_for_jobs`` in this process, finished
+    or interrupted (and the partial frame of an interrupted fleet read): after a Ctrl-C they
+    are here even when the exception was never bound."""
+    return _LAST[0] if _LAST else None
+
+
 def warn_notices(frame: pd.DataFrame) -> pd.DataFrame:
-    """Warn (HotglueWarning) about what ``frame.attrs`` says went wrong on the side."""
+    """Warn (HotglueWarning) about what ``frame.attrs`` says went wrong on the side; keep the
+    frame for ``hg.last_run()``."""
+    remember(frame)
     for key, text in NOTICES.items():
         if frame.attrs.get(key):
             value = frame.attrs[key]

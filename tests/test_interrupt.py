@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -144,3 +146,24 @@ def test_async_launch_and_wait_cancelled(sb: sandbox.Sandbox) -> None:
     check_nothing_lost(sb, launch_exc.results, launch_tenants)
     check_nothing_lost(sb, wait_exc.results, wait_tenants)
     assert wait_exc.results.job_root.notna().all() and wait_exc.results.polls.sum() >= 1
+
+
+def test_an_interrupt_reads_well_and_its_results_stay_reachable(sb: sandbox.Sandbox) -> None:
+    tenants = fresh_tenants(sb, 20, 70)
+    journal = Path(tempfile.mkdtemp()) / "run.jsonl"
+    before = requests_seen(sb, "POST", "/jobs")
+    interrupt_when(lambda: requests_seen(sb, "POST", "/jobs") - before >= 4)
+    with pytest.raises(hg.LaunchInterrupted):  # never bound by the user below
+        hg.launch_jobs(tenants, flow_id=sb.flow_id, concurrency=2, progress=False,
+                       journal=journal, **sb.credentials)  # fmt: skip
+    partial = hg.last_run()
+    assert partial is not None and list(partial.tenant) == tenants
+    exc = hg.LaunchInterrupted(partial)
+    text = str(exc)
+    assert f"of run {partial.run_id.iloc[0]}" in text and "hg.last_run()" in text
+    assert f"resume='{journal}'" in text and "created" in text
+    rendered = exc._render_traceback_()  # what IPython shows instead of the traceback
+    assert len(rendered) == 1 and "LaunchInterrupted" in rendered[0]
+    auth = hg.AuthenticationError.__new__(hg.AuthenticationError)
+    Exception.__init__(auth, "401: check the API key")
+    assert len(auth._render_traceback_()) == 1

@@ -341,7 +341,7 @@ def test_launch_and_wait_share_one_progress_display() -> None:
     assert out.finished.all()
     assert len(bars) == 1
     text = sink.getvalue()
-    assert "launch" in text and "wait" in text and "JOB_COMPLETED=3" in text
+    assert "launch" in text and "wait" in text and "completed=3" in text
 
 
 def test_unknown_rows_are_looked_up_by_name() -> None:
@@ -377,4 +377,4 @@ def test_progress_counts_rows_even_when_a_tenant_is_in_two_flows() -> None:
         progress=lambda **kw: tqdm(file=sink, mininterval=0, miniters=1, **kw),
     )  # fmt: skip
     assert out.finished.all()
-    assert "4/4" in sink.getvalue() and "JOB_COMPLETED=4" in sink.getvalue()
+    assert "4/4" in sink.getvalue() and "completed=4" in sink.getvalue()
