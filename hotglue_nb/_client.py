@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import functools
 import json
+import os
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
@@ -26,7 +27,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MASK, Credentials, resolve_credentials
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENV_TRANSPORT,
+    MASK,
+    Credentials,
+    resolve_credentials,
+)
 from ._endpoints import ENDPOINTS, Endpoint, build_body, segment
 from ._exceptions import (
     APIConnectionError,
@@ -54,13 +62,18 @@ Sleep = Callable[[float], Awaitable[None]]
 class _Pool:
     """The connection pool, one httpx client per event loop: an httpx client belongs to the
     loop that first used it, and a client may be used from Jupyter's loop and from
-    hotglue_nb's loop thread alike."""
+    hotglue_nb's loop thread alike. A user's own ``http_client`` is used as given."""
 
-    def __init__(self, creds: Credentials, size: int, transport: Any) -> None:
+    def __init__(
+        self, creds: Credentials, size: int, transport: Any, given: httpx.AsyncClient | None
+    ) -> None:
         self.size = size
         self._settings = (creds.base_url, creds.api_key, transport)
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
         self._by_loop = weakref.WeakKeyDictionary()
+        self.given = given
+        self.prefix = creds.base_url if given is not None else ""  # the given one has none
+        self.headers = _headers(creds.api_key) if given is not None else None
 
     def resized(self, size: int) -> _Pool:
         pool = copy.copy(self)
@@ -68,6 +81,8 @@ class _Pool:
         return pool
 
     def get(self) -> httpx.AsyncClient:
+        if self.given is not None:
+            return self.given
         loop = asyncio.get_running_loop()
         http = self._by_loop.get(loop)
         if http is None or http.is_closed:
@@ -75,12 +90,14 @@ class _Pool:
         return http
 
     def _open(self) -> httpx.AsyncClient:
-        base_url, key, transport = self._settings
+        from ._transport import make_transport  # aiohttp loads on the first request
+
+        base_url, key, choice = self._settings
         return httpx.AsyncClient(
             base_url=base_url,
-            headers={"x-api-key": key, "user-agent": f"hotglue-nb/{__version__}"},
+            headers=_headers(key),
             limits=httpx.Limits(max_connections=self.size, max_keepalive_connections=self.size),
-            transport=transport,
+            transport=make_transport(choice, self.size),
         )
 
     async def aclose(self) -> None:
@@ -93,6 +110,10 @@ class _Pool:
         self._by_loop.clear()
 
 
+def _headers(key: str) -> dict[str, str]:
+    return {"x-api-key": key, "user-agent": f"hotglue-nb/{__version__}"}
+
+
 class AsyncHotglue:
     """Async client of the hotglue jobs API.
 
@@ -103,7 +124,10 @@ class AsyncHotglue:
     * **timeout** - seconds per request (httpx.Timeout accepted).
     * **max_connections** - size of the connection pool.
     * **max_retries** - extra tries of a GET after a transient failure (default 2).
-    * **transport** - an httpx transport (``httpx.MockTransport`` in tests).
+    * **transport** - ``"aiohttp"`` (default: httpx's API over aiohttp's faster pool),
+      ``"httpx"`` (plain httpx), or an httpx transport (``httpx.MockTransport`` in tests);
+      else ``HOTGLUE_TRANSPORT``.
+    * **http_client** - your own ``httpx.AsyncClient`` (used as given, on its event loop).
     * **sleep** - the coroutine used to wait between retries (inject a fake one in tests).
     """
 
@@ -116,13 +140,16 @@ class AsyncHotglue:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_connections: int = 100,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | str | None = None,
+        http_client: httpx.AsyncClient | None = None,
         sleep: Sleep | None = None,
     ) -> None:
         self.credentials: Credentials = resolve_credentials(api_key, env_id, base_url)
         self._timeout = _as_timeout(timeout)
         self.max_retries = _check_retries(max_retries)
-        self._pool = _Pool(self.credentials, max_connections, transport)
+        transport = transport or os.environ.get(ENV_TRANSPORT) or None
+        _check_transport(transport, http_client)
+        self._pool = _Pool(self.credentials, max_connections, transport, http_client)
         self._owns_pool = True
         self._pacer: Pacer | None = None
         self._sleep: Sleep = sleep or asyncio.sleep
@@ -289,9 +316,11 @@ class AsyncHotglue:
         key = self.credentials.api_key
         error: APIError | None = None
         try:
-            response = await self._pool.get().request(
-                method, path, params=params, json=json_body, timeout=self._timeout
-            )
+            pool = self._pool
+            response = await pool.get().request(
+                method, pool.prefix + path, params=params, json=json_body,
+                headers=pool.headers, timeout=self._timeout,
+            )  # fmt: skip
         except httpx.RequestError as exc:  # transport failures, and an undecodable body
             error = _transport_error(exc, method, path, tenant, key)
         if error is None and not 200 <= response.status_code < 300:  # a 3xx: nothing done
@@ -313,6 +342,17 @@ def _transport_error(
     text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
     text = text.replace(secret, MASK) if secret else text
     return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
+
+
+def _check_transport(transport: Any, http_client: Any) -> None:
+    if transport not in (None, "aiohttp", "httpx") and not isinstance(
+        transport, httpx.AsyncBaseTransport
+    ):
+        raise ConfigError(
+            f"transport= is 'aiohttp' (default), 'httpx' or an httpx transport, got {transport!r}."
+        )
+    if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        raise ConfigError(f"http_client= must be an httpx.AsyncClient, got {http_client!r}.")
 
 
 def _as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:

@@ -23,6 +23,7 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_ENV_ID",
+    "ENV_TRANSPORT",
     "Credentials",
     "resolve_credentials",
     "resolve_target",
@@ -31,6 +32,7 @@ __all__ = [
 ENV_API_KEY = "HOTGLUE_API_KEY"
 ENV_ENV_ID = "HOTGLUE_ENV_ID"
 ENV_BASE_URL = "HOTGLUE_BASE_URL"
+ENV_TRANSPORT = "HOTGLUE_TRANSPORT"  # "aiohttp" (default) or "httpx"
 
 DEFAULT_BASE_URL = "https://api.hotglue.com"
 DEFAULT_TIMEOUT = 30.0

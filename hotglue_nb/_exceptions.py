@@ -58,6 +58,8 @@ __all__ = [
 
 MASK = "********"
 AUTH_HINT = "check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env"
+# certainly never sent: the connection was never made (refused, DNS, TLS), or no
+# connection was free in time; the aiohttp transport maps its errors to these too
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 

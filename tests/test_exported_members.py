@@ -13,7 +13,7 @@ def test_all_is_sorted_and_public() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, hotglue_nb; "
-        "heavy = ('ipywidgets', 'anywidget', 'starlette', 'uvicorn'); "
+        "heavy = ('ipywidgets', 'anywidget', 'starlette', 'uvicorn', 'aiohttp'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

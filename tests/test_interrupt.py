@@ -18,10 +18,12 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+pytestmark = pytest.mark.usefixtures("both_transports")  # aiohttp and httpx alike
+
 TENANTS = 120
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one per test: each transport's run starts from a server with no jobs
 def sb() -> Iterator[sandbox.Sandbox]:
     world = sandbox.demo_world(0, tenants=TENANTS)
     with sandbox.serve(world, faults={"latency": 0.03}) as sb:

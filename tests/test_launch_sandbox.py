@@ -17,6 +17,8 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+pytestmark = pytest.mark.usefixtures("both_transports")  # aiohttp and httpx alike
+
 ODD_IDS = ["a/b", "x?y", "h#sh", "100%", "acme corp", "café-ü", "東京", "..x", "%2F"]
 
 
@@ -99,6 +101,7 @@ def test_bad_key_fails_fast_whatever_the_size() -> None:
 
 SCRIPT = """
 import sys, json, pandas as pd, hotglue_nb as hg
+
 base, key, env, flow, journal, tenants = sys.argv[1:7]
 hg.launch_jobs(pd.DataFrame({"tenant": json.loads(open(tenants).read())}), flow_id=flow,
                api_key=key, env_id=env, base_url=base, journal=journal, concurrency=8,

@@ -21,6 +21,8 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+pytestmark = pytest.mark.usefixtures("both_transports")  # aiohttp and httpx alike
+
 WORLD = sandbox.demo_world(0, tenants=60)
 OK = [t for t, info in WORLD.tenants.items() if not info["failures"]]
 
@@ -417,6 +419,7 @@ def test_a_journal_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 
 FULL_DISK = """
 import json, resource, signal, sys, warnings, pandas as pd, hotglue_nb as hg
+
 base, key, env, flow, journal, tenants, limit = sys.argv[1:8]
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes beyond the limit fail with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))

@@ -1,0 +1,116 @@
+"""The default transport: httpx's interface, aiohttp's connection pool underneath.
+
+httpx stays the client's API (its requests, responses, timeouts and errors; MockTransport in
+tests); aiohttp moves the bytes, at a fraction of httpcore's CPU per request once many are in
+flight. ``AsyncHotglue(transport="httpx")`` selects plain httpx.
+
+Failures keep the meaning the launch engine relies on (see ``_exceptions._NOT_SENT``):
+
+* not sent — ``httpx.ConnectError`` (refused, DNS, TLS handshake or certificate),
+  ``httpx.ConnectTimeout`` (connect timeout), ``httpx.PoolTimeout`` (no free connection
+  within the pool timeout);
+* maybe sent — ``httpx.ReadTimeout`` (no answer within the read timeout),
+  ``httpx.RemoteProtocolError`` (the connection closed or reset after the request was
+  written, or a malformed answer), ``httpx.ReadError`` (any other error once connected).
+
+aiohttp has no write timeout (bodies here are small); proxies come from ``HTTP(S)_PROXY`` /
+``NO_PROXY`` as with httpx's ``trust_env``; TLS uses the system's certificates (httpx uses
+certifi's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport", "make_transport"]
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends through one ``aiohttp.ClientSession`` (one event loop)."""
+
+    def __init__(self, max_connections: int = 100, *, trust_env: bool = True) -> None:
+        self._size = max_connections
+        self._trust_env = trust_env
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def _open(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        if self._session is None or self._session.closed or self._slots is None:
+            connector = aiohttp.TCPConnector(limit=self._size, limit_per_host=self._size)
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=self._trust_env, auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )  # fmt: skip
+            self._slots = asyncio.Semaphore(self._size)
+        return self._session, self._slots
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session, slots = self._open()
+        timeouts = request.extensions.get("timeout") or {}
+        try:
+            async with asyncio.timeout(timeouts.get("pool")):
+                await slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection within the pool timeout") from None
+        try:
+            return await self._send(session, request, timeouts)
+        finally:
+            slots.release()
+
+    async def _send(
+        self, session: aiohttp.ClientSession, request: httpx.Request, timeouts: dict[str, Any]
+    ) -> httpx.Response:
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=timeouts.get("connect"), sock_read=timeouts.get("read")
+        )
+        try:
+            async with session.request(
+                request.method, str(request.url), headers=list(request.headers.multi_items()),
+                data=request.content or None, allow_redirects=False, timeout=timeout,
+            ) as answer:  # fmt: skip
+                content = await answer.read()
+        except aiohttp.ClientError as exc:
+            raise _httpx_error(exc, request) from exc
+        except TimeoutError as exc:  # asyncio's, from a socket read
+            raise httpx.ReadTimeout(str(exc) or "read timeout", request=request) from exc
+        return httpx.Response(
+            answer.status, headers=list(answer.raw_headers), content=content, request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )  # fmt: skip
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+    """aiohttp's error as the httpx error that says whether the request may have been sent."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(text, request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # DNS, refused, TLS: never connected
+        return httpx.ConnectError(text, request=request)
+    if isinstance(exc, aiohttp.SocketTimeoutError | aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(text, request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(text, request=request)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(text, request=request)
+    return httpx.ReadError(text, request=request)
+
+
+def make_transport(choice: Any, max_connections: int) -> httpx.AsyncBaseTransport | None:
+    """The transport for ``AsyncHotglue(transport=...)``: "aiohttp" (default), "httpx" (None:
+    httpx's own pool) or a ready httpx transport (``httpx.MockTransport`` in tests)."""
+    if choice is None or choice == "aiohttp":
+        return AiohttpTransport(max_connections)
+    if choice == "httpx":
+        return None
+    if isinstance(choice, httpx.AsyncBaseTransport):
+        return choice
+    raise TypeError(choice)
