@@ -49,38 +49,49 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session, self._slots
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session, slots = self._open()
+        headers = list(request.headers.multi_items())
         timeouts = request.extensions.get("timeout") or {}
+        status, raw_headers, content = await self.fetch(
+            request.method, str(request.url), headers, request.content or None, timeouts,
+            request=request,
+        )  # fmt: skip
+        return httpx.Response(
+            status, headers=raw_headers, content=content, request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )  # fmt: skip
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        body: bytes | None,
+        timeouts: dict[str, Any],
+        *,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """One exchange without httpx objects (the client's hot path): status, raw headers,
+        body; failures raised as the httpx errors listed above."""
+        session, slots = self._open()
         try:
             async with asyncio.timeout(timeouts.get("pool")):
                 await slots.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("no free connection within the pool timeout") from None
-        try:
-            return await self._send(session, request, timeouts)
-        finally:
-            slots.release()
-
-    async def _send(
-        self, session: aiohttp.ClientSession, request: httpx.Request, timeouts: dict[str, Any]
-    ) -> httpx.Response:
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=timeouts.get("connect"), sock_read=timeouts.get("read")
         )
         try:
             async with session.request(
-                request.method, str(request.url), headers=list(request.headers.multi_items()),
-                data=request.content or None, allow_redirects=False, timeout=timeout,
-            ) as answer:  # fmt: skip
-                content = await answer.read()
+                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout
+            ) as answer:
+                return answer.status, list(answer.raw_headers), await answer.read()
         except aiohttp.ClientError as exc:
             raise _httpx_error(exc, request) from exc
         except TimeoutError as exc:  # asyncio's, from a socket read
             raise httpx.ReadTimeout(str(exc) or "read timeout", request=request) from exc
-        return httpx.Response(
-            answer.status, headers=list(answer.raw_headers), content=content, request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )  # fmt: skip
+        finally:
+            slots.release()
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -88,7 +99,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
-def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request | None) -> httpx.TransportError:
     """aiohttp's error as the httpx error that says whether the request may have been sent."""
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):

@@ -143,7 +143,10 @@ def secret_world(tmp_path: Path) -> Iterator[tuple[sandbox.Sandbox, str]]:
 
 
 def test_13_no_artefact_of_a_run_holds_the_key(
-    secret_world: tuple[sandbox.Sandbox, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    secret_world: tuple[sandbox.Sandbox, str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    both_transports: str,
 ) -> None:
     sb, key = secret_world
     journal = tmp_path / "run.jsonl"
@@ -166,7 +169,8 @@ def test_13_no_artefact_of_a_run_holds_the_key(
     client.close()
     cli = _cli_run(sb, key, tmp_path)
     artefacts += [cli.stdout, cli.stderr, (tmp_path / "cli.csv").read_text()]
-    assert "httpx" in caplog.text  # the DEBUG logs were captured, and hold no key
+    if both_transports == "httpx":
+        assert "httpcore" in caplog.text  # the DEBUG logs were captured, and hold no key
     leaks = [i for i, text in enumerate(artefacts) if key in text]
     assert leaks == []
 
@@ -517,7 +521,11 @@ def test_07_ctrl_c_of_the_cli_writes_the_partial_results(tmp_path: Path) -> None
         assert code == 130 and f"written to {out}" in stderr, stderr[-2000:]
         waited = hg.read_results(out)
         assert len(waited) == 50 and waited.polls.sum() >= 1
-        assert list(waited.job_root.fillna("")) == list(partial.job_root.fillna(""))
+        had = partial.job_root.notna()
+        assert list(waited.job_root[had]) == list(partial.job_root[had])
+        # a row in flight at the first Ctrl-C may have made a job: wait finds it by name
+        for row in waited[~had & waited.job_root.notna()].itertuples():
+            assert [j["s3_root"] for j in sb.state.jobs_for(row.tenant)] == [row.job_root]
 
 
 # --- 9, 14. what a spreadsheet does to text ------------------------------------------------------
