@@ -14,13 +14,15 @@ Failures keep the meaning the launch engine relies on (see ``_exceptions._NOT_SE
   written, or a malformed answer), ``httpx.ReadError`` (any other error once connected).
 
 aiohttp has no write timeout (bodies here are small); proxies come from ``HTTP(S)_PROXY`` /
-``NO_PROXY`` as with httpx's ``trust_env``; TLS uses the system's certificates (httpx uses
-certifi's).
+``NO_PROXY``, read once when the pool opens, as with httpx's ``trust_env`` (no ~/.netrc login
+for the API host: the API key is the only credential sent); TLS uses the system's
+certificates (httpx uses certifi's).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -36,17 +38,39 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._size = max_connections
         self._trust_env = trust_env
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop
         self._slots: asyncio.Semaphore | None = None
+        self._proxies = _Proxies(False)
 
     def _open(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         if self._session is None or self._session.closed or self._slots is None:
             connector = aiohttp.TCPConnector(limit=self._size, limit_per_host=self._size)
+            # trust_env stays off in aiohttp: it would read ~/.netrc and the proxy settings in
+            # a worker thread on every request (two thread hand-offs each); _Proxies reads the
+            # environment once, when the pool opens, as httpx does.
             self._session = aiohttp.ClientSession(
-                connector=connector, trust_env=self._trust_env, auto_decompress=False,
+                connector=connector, trust_env=False, auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
             )  # fmt: skip
+            self._proxies = _Proxies(self._trust_env)
             self._slots = asyncio.Semaphore(self._size)
+            self._loop = asyncio.get_running_loop()
         return self._session, self._slots
+
+    def __del__(self) -> None:
+        # A client left open (usual in a notebook) must not make aiohttp print "Unclosed
+        # client session" when it is collected: its own loop closes the session; the task
+        # keeps the session alive until then. A closed loop has nothing left to close.
+        session = self._session
+        if session is None or session.closed:
+            return
+        loop = self._loop
+        if loop.is_closed():  # its sockets went with it; _close() only marks it closed
+            if session.connector is not None:
+                session.connector._close()
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(lambda: loop.create_task(session.close()))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         headers = list(request.headers.multi_items())
@@ -81,10 +105,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=timeouts.get("connect"), sock_read=timeouts.get("read")
         )
+        proxy, proxy_auth = self._proxies.get(url)
         try:
             async with session.request(
-                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout
-            ) as answer:
+                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout,
+                proxy=proxy, proxy_auth=proxy_auth,
+            ) as answer:  # fmt: skip
                 return answer.status, list(answer.raw_headers), await answer.read()
         except aiohttp.ClientError as exc:
             raise _httpx_error(exc, request) from exc
@@ -97,6 +123,34 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class _Proxies:
+    """The proxy for each origin, from ``HTTP(S)_PROXY`` / ``NO_PROXY`` read once (aiohttp's
+    own reading of them, user:password in the proxy URL or ~/.netrc for the proxy host)."""
+
+    def __init__(self, trust_env: bool) -> None:
+        self._env = aiohttp.helpers.proxies_from_env() if trust_env else {}
+        self._by_origin: dict[str, tuple[str | None, aiohttp.BasicAuth | None]] = {}
+
+    def get(self, url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        if not self._env:
+            return None, None
+        end = url.find("/", url.find("://") + 3)
+        origin = url if end < 0 else url[:end]
+        found = self._by_origin.get(origin)
+        if found is None:
+            found = self._by_origin[origin] = self._lookup(origin)
+        return found
+
+    def _lookup(self, origin: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        import urllib.request
+
+        scheme, _, host = origin.partition("://")
+        info = self._env.get(scheme)
+        if info is None or urllib.request.proxy_bypass(host.rpartition("@")[2]):
+            return None, None
+        return str(info.proxy), info.proxy_auth
 
 
 def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request | None) -> httpx.TransportError:

@@ -250,3 +250,31 @@ def test_a_users_own_httpx_client_is_used_as_given() -> None:
                 return tenants
 
         assert asyncio.run(go()) == sb.tenants
+
+
+LEFT_OPEN = """
+import asyncio, gc, sys
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+with sandbox.serve() as sb:
+    c = hg.AsyncHotglue(**sb.credentials)  # never closed, as in a notebook
+    hg.launch_jobs(sb.tenants[:3], flow_id=sb.flow_id, client=c, progress=False)
+    del c
+    gc.collect()
+    hg.check_tenants(sb.tenants[:2], flow_id=sb.flow_id, **sb.credentials)
+    d = hg.AsyncHotglue(**sb.credentials)
+    asyncio.run(d.list_tenants())  # its loop is gone when it is collected
+    del d
+    gc.collect()
+print("done")
+"""
+
+
+def test_a_client_left_open_is_closed_quietly_when_collected() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-c", LEFT_OPEN],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr[-3000:]
+    assert "Unclosed" not in run.stderr, run.stderr[-3000:]
