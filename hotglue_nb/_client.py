@@ -240,10 +240,12 @@ class AsyncHotglue:
         """
         ep = ENDPOINTS["run_job"]
         payload = build_body(body, ep.body)
-        answer = await self._call(ep, flow_id, tenant, json_body=payload)
-        if answer.status_code == 202:
-            return QueuedJob.from_api(answer.json_dict())
-        return Job.from_api(answer.json_dict())
+        return _started(await self._call(ep, flow_id, tenant, json_body=payload))
+
+    async def _post_job(self, path: str, tenant: str, payload: bytes) -> Job | QueuedJob:
+        """``run_job`` for a row planned ahead: its POST path and JSON body made once (the
+        launch's hot path; the plan validated both)."""
+        return _started(await self._request("POST", path, tenant, None, payload))
 
     async def get_job_status(self, flow_id: str, tenant: str, job_root: str) -> Job:
         """Poll one job: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``."""
@@ -308,10 +310,16 @@ class AsyncHotglue:
         """Send one call; a GET is tried again after a transient failure."""
         assert set(params or ()) <= set(ep.query), f"{ep.name}: query {params} not in the table"
         path = ep.url(env_id=self.env_id, flow_id=flow_id, tenant=tenant)
-        tries = 1 + (self.max_retries if ep.method == "GET" else 0)
+        return await self._request(ep.method, path, tenant, params, json_body)
+
+    async def _request(
+        self, method: str, path: str, tenant: str | None, params: dict[str, str] | None,
+        body: _Body,
+    ) -> _Answer:  # fmt: skip
+        tries = 1 + (self.max_retries if method == "GET" else 0)
         for attempt in range(1, tries + 1):
             try:
-                return await self._send(ep.method, path, tenant, params, json_body)
+                return await self._send(method, path, tenant, params, body)
             except HotglueError as exc:
                 if attempt == tries or not get_is_retryable(exc):
                     raise
@@ -323,19 +331,20 @@ class AsyncHotglue:
         method: str,
         path: str,
         params: dict[str, str] | None,
-        json_body: dict[str, Any] | None,
+        json_body: _Body,
     ) -> Any:
         """The HTTP exchange. On the default transport it goes straight to aiohttp: httpx's
         request, URL and header objects cost several times aiohttp's own CPU per request."""
         pool = self._pool
         fast = pool.fast()
+        body = _encode(json_body)
         if fast is None:
+            headers = pool.headers if body is None else {**(pool.headers or {}), **_JSON}
             return await pool.get().request(
-                method, pool.prefix + path, params=params, json=json_body,
-                headers=pool.headers, timeout=self._timeout,
+                method, pool.prefix + path, params=params, content=body, headers=headers,
+                timeout=self._timeout,
             )  # fmt: skip
         url = self.base_url + path + ("?" + urlencode(params) if params else "")
-        body = None if json_body is None else json.dumps(json_body).encode()
         headers = self._fast_headers if body is not None else self._fast_headers_get
         status, raw, content = await fast.fetch(method, url, headers, body, self._timeouts)
         if 200 <= status < 300:
@@ -349,7 +358,7 @@ class AsyncHotglue:
         path: str,
         tenant: str | None,
         params: dict[str, str] | None,
-        json_body: dict[str, Any] | None,
+        json_body: _Body,
     ) -> _Answer:
         """One request; transport failures and error statuses become HotglueErrors."""
         if self._pacer is not None:
@@ -367,6 +376,23 @@ class AsyncHotglue:
         if self._pacer is not None:
             self._pacer.speed_up()
         return _Answer(response, method, path, tenant)
+
+
+_Body = dict[str, Any] | bytes | None
+_JSON = {"content-type": "application/json"}
+
+
+def _encode(body: _Body) -> bytes | None:
+    """A JSON body as bytes, as httpx's ``json=`` writes it (compact, UTF-8)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _started(answer: _Answer) -> Job | QueuedJob:
+    if answer.status_code == 202:
+        return QueuedJob.from_api(answer.json_dict())
+    return Job.from_api(answer.json_dict())
 
 
 class _Light:

@@ -67,12 +67,16 @@ class Journal:
     def is_empty(self) -> bool:
         return self._file.seek(0, os.SEEK_END) == 0
 
-    async def durable(self, record: dict[str, Any]) -> None:
-        """Write ``record`` and return once it is on disk (JournalError if it cannot be)."""
+    async def durable(self, record: dict[str, Any], raw: dict[str, str] | None = None) -> None:
+        """Write ``record`` and return once it is on disk (JournalError if it cannot be).
+
+        ``raw`` adds fields whose values are JSON text already (a row's request body,
+        serialised once per row), written as they are.
+        """
         if self.error is not None:
             raise self.error
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue(record, future)
+        self._queue(record, future, raw)
         await future
 
     def later(self, record: dict[str, Any]) -> None:
@@ -93,8 +97,17 @@ class Journal:
         """Release the journal without flushing (a run that never started)."""
         self._file.close()
 
-    def _queue(self, record: dict[str, Any], future: asyncio.Future[None] | None) -> None:
-        line = (json.dumps(record, default=str) + "\n").encode("utf-8")
+    def _queue(
+        self,
+        record: dict[str, Any],
+        future: asyncio.Future[None] | None,
+        raw: dict[str, str] | None = None,
+    ) -> None:
+        text = json.dumps(record, default=str)
+        if raw:
+            extra = "".join(f", {json.dumps(name)}: {value}" for name, value in raw.items())
+            text = text[:-1] + extra + "}"
+        line = (text + "\n").encode("utf-8")
         self._pending.append((line, future))
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())

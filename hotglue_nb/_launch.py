@@ -362,9 +362,8 @@ async def _attempt(run: LaunchRun, row: _Row) -> dict[str, Any] | float:
     row.attempts += 1
     await _intent(run, plan, row.attempts)
     try:
-        answer = await run.client(plan.env_id, paced=False).run_job(
-            plan.flow_id, plan.tenant, **plan.body
-        )
+        client = run.client(plan.env_id, paced=False)
+        answer = await client._post_job(plan.path, plan.tenant, plan.payload)
         if isinstance(answer, Job) and not answer.job_root:
             raise _without_root(plan)
     except HotglueError as exc:
@@ -379,8 +378,8 @@ async def _intent(run: LaunchRun, plan: RowPlan, attempt: int) -> None:
         await run.journal.durable({
             "kind": "intent", "row": plan.key, "label": str(plan.label), "tenant": plan.tenant,
             "flow_id": plan.flow_id, "env_id": plan.env_id, "job_name": plan.job_name,
-            "request": plan.body, "attempt": attempt, "at": _now_iso(),
-        })  # fmt: skip
+            "attempt": attempt, "at": _now_iso(),
+        }, raw={"request": plan.request_json})  # fmt: skip
     run.sent[plan.row] = attempt
     run.doubt.add(plan.row)
 

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -36,25 +36,45 @@ MAX_LISTED_PROBLEMS = 50
 
 @dataclass(frozen=True, slots=True)
 class RowPlan:
-    """One row to launch: where, what body, under which unique job name."""
+    """One row to launch: where, what body, under which unique job name.
+
+    The body is kept only as its JSON text, serialised once: it is what is POSTed, journaled
+    and shown in the ``request`` column (and no dict per row is held for 100,000 rows).
+    """
 
     row: int
     label: Hashable
     tenant: str
     flow_id: str
     env_id: str
-    body: dict[str, Any]
-
-    @property
-    def job_name(self) -> str:
-        return str(self.body["job_name"])
-
+    request_json: str
+    job_name: str
     path: str  # the POST path, ids already percent-encoded
     key: int  # the row's number in its run (its journal records, its job name)
 
+    @classmethod
+    def make(
+        cls, where: tuple[int, Hashable, int], ids: tuple[str, str, str], body: dict[str, Any],
+        path: str,
+    ) -> RowPlan:  # fmt: skip
+        """``where`` is (position, label, key); ``ids`` (tenant, flow_id, env_id)."""
+        row, label, key = where
+        try:
+            text = json.dumps(body, sort_keys=True, default=str, allow_nan=False)
+        except ValueError:
+            raise ConfigError(
+                "a value is NaN or Infinity, which JSON cannot carry; use a number or text"
+            ) from None
+        return cls(row, label, *ids, text, str(body["job_name"]), path, key)
+
     @property
-    def request_json(self) -> str:
-        return json.dumps(self.body, sort_keys=True, default=str)
+    def body(self) -> dict[str, Any]:
+        """The body as a dict (read back from its JSON: for the rare reads that need it)."""
+        return cast(dict[str, Any], json.loads(self.request_json))
+
+    @property
+    def payload(self) -> bytes:
+        return self.request_json.encode()
 
 
 @dataclass
@@ -181,13 +201,16 @@ def _plan_one(
         except ConfigError as exc:
             problems.append(f"column {col!r}: {exc}")
     body["job_name"] = job_name_for(body.get("job_name"), run_id, key)
-    if problems:
-        plan.problems[row] = problems
-        plan.skipped[row] = (ids["tenant"] or "", ids["flow_id"] or "", ids["env_id"] or "")
-        return
-    path = f"/{encoded['env_id']}/{encoded['flow_id']}/{encoded['tenant']}/jobs"
-    tenant, flow, env = ids["tenant"], ids["flow_id"], ids["env_id"]
-    plan.rows.append(RowPlan(row, plan.labels[row], tenant, flow, env, body, path, key))
+    if not problems:
+        path = f"/{encoded['env_id']}/{encoded['flow_id']}/{encoded['tenant']}/jobs"
+        names = (ids["tenant"], ids["flow_id"], ids["env_id"])
+        try:
+            plan.rows.append(RowPlan.make((row, plan.labels[row], key), names, body, path))
+            return
+        except ConfigError as exc:
+            problems.append(f"the request body: {exc}")
+    plan.problems[row] = problems
+    plan.skipped[row] = (ids["tenant"] or "", ids["flow_id"] or "", ids["env_id"] or "")
 
 
 def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | None]:

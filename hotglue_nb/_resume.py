@@ -95,7 +95,7 @@ def recorded_plan(plan: RowPlan, intent: dict[str, Any]) -> RowPlan:
     """The row as its last intent sent it: same tenant, flow, env, job name and body."""
     ids = {"env_id": intent["env_id"], "flow_id": intent["flow_id"], "tenant": intent["tenant"]}
     path = ENDPOINTS["run_job"].url(**ids)
-    body = dict(intent["request"])
-    return RowPlan(
-        plan.row, plan.label, ids["tenant"], ids["flow_id"], ids["env_id"], body, path, plan.key
+    where = (plan.row, plan.label, plan.key)
+    return RowPlan.make(
+        where, (ids["tenant"], ids["flow_id"], ids["env_id"]), intent["request"], path
     )

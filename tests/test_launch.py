@@ -94,6 +94,29 @@ def test_on_invalid_skip_launches_the_rest() -> None:
     assert len(api.posts) == 2
 
 
+def test_a_body_json_cannot_carry_is_an_invalid_row() -> None:
+    api = FakeAPI()
+    df = pd.DataFrame({"tenant": ["a", "b"], "state": ['{"n": NaN}', '{"n": 1}']})
+    out = launch(api, df, on_invalid="skip")
+    assert list(out.outcome) == ["skipped", "created"]
+    assert "NaN or Infinity" in out.error.iloc[0] and [t for t, _ in api.posts] == ["b"]
+
+
+def test_the_body_sent_is_the_request_column_byte_for_byte() -> None:
+    sent: list[bytes] = []
+    api = FakeAPI()
+
+    async def spy(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        assert request.headers["content-type"] == "application/json"
+        return await api.handle(request)
+
+    client = hg.AsyncHotglue(api_key=KEY, env_id=ENV, transport=httpx.MockTransport(spy))
+    df = frame(2, environment_variables=['{"Ä": "é"}', None])
+    out = launch(api, df, client=client, tap="hubspot")
+    assert sorted(sent) == sorted(r.encode() for r in out.request)
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [
