@@ -191,6 +191,20 @@ def test_dry_run_sends_nothing_and_shows_path_and_body() -> None:
     assert json.loads(out.request.iloc[0])["tap"] == "hubspot"
 
 
+def test_a_dry_run_keeps_every_row_at_its_label_with_invalid_rows_between() -> None:
+    df = pd.DataFrame(
+        {"tenant": ["a", "", "c", None, "e"], "override_start_date": [None, None, "x", None, None]},
+        index=pd.Index(["r1", "r2", "r3", "r4", "r5"], name="row"),
+    )
+    out = launch(FakeAPI(), df, dry_run=True, on_invalid="skip")
+    assert list(out.index) == ["r1", "r2", "r3", "r4", "r5"] and out.index.name == "row"
+    assert list(out.tenant) == ["a", "", "c", "", "e"]
+    assert out.message.notna().tolist() == [True, False, False, False, True]
+    assert out.error.notna().tolist() == [False, True, True, True, False]
+    assert out.dtypes["tenant"] == "string" and out.dtypes["attempts"] == "Int64"
+    assert out.request["r5"] is not pd.NA and json.loads(out.request["r5"])["job_name"]
+
+
 def test_dry_run_needs_no_key() -> None:
     out = hg.launch_jobs(["a"], flow_id=FLOW, env_id=ENV, dry_run=True, progress=False)
     assert list(out.outcome) == ["skipped"]
