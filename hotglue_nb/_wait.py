@@ -1,9 +1,11 @@
 """wait_for_jobs: from a results frame to the same frame with final statuses.
 
 Each row with a job is one item on the fan-out engine; its operation polls once and asks to
-run again after a delay that grows x1.5 per poll (capped), so a 3-minute job costs about
-ten polls at the defaults. Rate limit, Retry-After and the 429 back-off apply as for the
-launch; a refused key stops the run; an interrupt returns every row with its last status.
+run again when the job is predicted to end (``_eta``: learnt from the run's own jobs and the
+stage reached), in hops of at most ``max_poll_interval``; a job that tells nothing to predict
+from is polled after a delay growing x1.5 per poll. Rate limit, Retry-After and the 429
+back-off apply as for the launch; a refused key stops the run; an interrupt returns every row
+with its last status.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ._client import AsyncHotglue
+from ._eta import Eta
 from ._exceptions import APIStatusError, ConfigError, HotglueError, LaunchInterrupted
 from ._fanout import Event, Step, fan_out
 from ._journal import Journal, read_journal, wait_journal_path
@@ -76,6 +80,7 @@ class WaitRun:
     clients: RunClients | None
     pacer: Pacer
     journal_path: Path | None
+    eta: Eta
     abort_reason: str | None = None
     rng: random.Random = field(default_factory=random.Random)
 
@@ -94,7 +99,13 @@ def prepare_wait(results: pd.DataFrame, config: WaitConfig) -> WaitRun:
         clients = RunClients(connection, config, pacer)
     run_ids = list(results["run_id"].dropna().unique()) if "run_id" in results else []
     path = wait_journal_path(config.journal, results.attrs.get("journal"), run_ids)
-    return WaitRun(config, results, follows, clients, pacer, path)
+    return WaitRun(config, results, follows, clients, pacer, path, Eta(_epoch_shift(config)))
+
+
+def _epoch_shift(config: WaitConfig) -> float:
+    """Seconds from the wait's clock to epoch time: the default monotonic clock is read
+    against the wall clock; an injected clock (tests' fake time) is taken as epoch-based."""
+    return time.time() - time.monotonic() if config.clock is time.monotonic else 0.0
 
 
 async def execute_wait(
@@ -130,13 +141,15 @@ async def _poll_op(run: WaitRun, item: Follow) -> Step:
     previous = item.status
     assert run.clients is not None
     try:
-        job = await _fetch(item, run.clients.get(item.env_id))
+        job = await _fetch(item, run.clients.get(item.env_id), run.eta)
     except HotglueError as exc:
         return _poll_failed(run, item, exc)
     item.errors, item.error = 0, None
     if job is not None:
         item.job, item.status = job, job.status
         item.job_root = item.job_root or job.job_root
+        run.eta.observe(item.job_root or item.job_name or str(item.row), item.tenant, job,
+                        run.config.clock())  # fmt: skip
     elif item.outcome == "unknown":
         item.misses += 1
         if item.misses >= UNKNOWN_LOOKUPS:
@@ -149,12 +162,23 @@ async def _poll_op(run: WaitRun, item: Follow) -> Step:
     item.polls += 1
     item.done = item.finished
     event = Event(item.row, item.tenant, item.status, item.done)
-    delay = None if item.done else poll_delay(item.polls, *_intervals(run))
+    delay = None if item.done else _next_poll(run, item)
     return Step(event if item.status != previous or item.done else None, again=delay)
 
 
-def _intervals(run: WaitRun) -> tuple[float, float]:
-    return run.config.poll_interval, run.config.max_poll_interval
+def _next_poll(run: WaitRun, item: Follow) -> float:
+    """When the job is predicted to end, from what the run has seen; while part of that is
+    a guess, never later than the back-off (short jobs must not wait on a longer job's
+    length)."""
+    base, cap = run.config.poll_interval, run.config.max_poll_interval
+    backoff = poll_delay(item.polls, base, cap)
+    predicted = None
+    if item.job is not None:
+        predicted = run.eta.delay(item.tenant, item.job, run.config.clock(), cap)
+    if predicted is None:
+        return backoff
+    delay, seen = predicted
+    return delay if seen else min(backoff, delay)
 
 
 def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
@@ -170,11 +194,13 @@ def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
     return Step(again=backoff_delay(item.errors, retry_after, run.rng))
 
 
-async def _fetch(item: Follow, client: AsyncHotglue) -> Job | None:
+async def _fetch(item: Follow, client: AsyncHotglue, eta: Eta) -> Job | None:
     """The job's current state; a queued (or unknown) row's job is found by its name."""
     if item.job_root:
         return await client.get_job_status(item.flow_id, item.tenant, item.job_root)
-    return find_job(await client.list_jobs(item.flow_id, item.tenant), item.job_name or "")
+    jobs = await client.list_jobs(item.flow_id, item.tenant)
+    eta.learn_history(item.tenant, jobs)
+    return find_job(jobs, item.job_name or "")
 
 
 def follows_from(results: pd.DataFrame) -> list[Follow]:

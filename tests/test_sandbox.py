@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +223,8 @@ def test_queue_if_active_job_queues_then_starts_when_the_active_one_ends() -> No
     jobs = sb.state.jobs_for(tenant)
     assert [j["job_name"].split(":")[0] for j in jobs[1:]] == ["queued"]
     end_of_first = max(sb.status(tenant, first["s3_root"])["status_timestamp"].values())
-    assert jobs[1]["start_time"] == sandbox._jobs.iso(end_of_first / 1000)
+    started = datetime.fromisoformat(jobs[1]["start_time"]).timestamp()
+    assert abs(started - end_of_first / 1000) < 0.001  # status_timestamp is in whole ms
 
 
 def test_queue_flag_without_a_clash_just_runs() -> None:
@@ -263,7 +265,7 @@ def test_lifecycle_to_completion() -> None:
     assert last["processed_rows"] == sum(last["metrics"]["recordCount"].values()) > 0
     assert "successfully completed" in last["message"]
     duration = last["status_timestamp"]["JOB_COMPLETED"] - last["status_timestamp"]["JOB_CREATED"]
-    assert 150_000 <= duration <= 200_000  # about three minutes at time_scale=1
+    assert 90_000 <= duration <= 310_000  # three minutes at time_scale=1, x 0.6-1.6 per tenant
 
 
 def test_discover_stage_when_enabled() -> None:

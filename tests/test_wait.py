@@ -34,12 +34,18 @@ class Recording(httpx.AsyncBaseTransport):
         self.rig = rig
         self.inner = httpx.ASGITransport(app=rig.app)
         self.seen: list[tuple[str, str, float]] = []
+        self.ends: dict[str, float] = {}  # job root -> when a poll first saw it over
         self.intercept: Any = lambda request, number: None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.seen.append((request.method, request.url.path, self.rig.clock()))
         answer = self.intercept(request, len(self.seen))
-        return answer or await self.inner.handle_async_request(request)
+        response = answer or await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/jobs/status") and response.status_code == 200:
+            body = json.loads(await response.aread())
+            if body.get("status") in ("JOB_COMPLETED",) or "FAILED" in body.get("status", ""):
+                self.ends.setdefault(body["s3_root"], self.rig.clock())
+        return response
 
 
 class Rig:
@@ -102,11 +108,16 @@ def test_wait_to_the_end_with_failed_stages() -> None:
 FAILING_BY_STAGE = {v["stage"]: t for t, v in reversed(list(FAILING.items()))}
 
 
-def test_polls_per_job_are_bounded() -> None:
+def test_the_end_of_a_job_is_noticed_within_seconds_in_few_polls() -> None:
     rig = Rig()
-    out = rig.wait(rig.launch(OK[:20]))
-    assert out.duration_s.min() > 170  # about three minutes per job
-    assert out.polls.max() <= 11  # quoted in the README: <= 11 polls for a 3-minute job
+    out = rig.wait(rig.launch(OK[:80]))  # 3-minute jobs x 0.6-1.6, launched together
+    assert out.finished.all() and out.duration_s.min() < 130 < 250 < out.duration_s.max()
+    ends = zip(out.job_root, out.last_updated, strict=True)
+    late = pd.Series([rig.transport.ends[root] - ended.timestamp() for root, ended in ends])
+    three = (out.duration_s >= 150).to_numpy() & (out.duration_s <= 210).to_numpy()
+    assert three.sum() >= 15
+    assert late[three].median() <= 5 and late[three].quantile(0.9) <= 15  # x1.5 back-off: 16, 27
+    assert out.polls[three].max() <= 12 and out.polls.max() <= 15
 
 
 def test_timeout_leaves_rows_unfinished_without_raising() -> None:

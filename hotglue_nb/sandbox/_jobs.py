@@ -3,7 +3,9 @@
 A job's whole timeline is fixed when it is created; its status at any moment is read off the
 timeline, so a fake clock moves every job forward without background tasks. Stage durations
 are at ``time_scale=1`` (a job of about three minutes, like a real Salesforce read [C]); the
-default scale makes a job finish in a few seconds.
+default scale makes a job finish in a few seconds. Durations are mixed as in a real fleet:
+each tenant has its size (0.6-1.6x, fixed by seed, tenant and flow), each job and each of
+its stages a little noise (+-10 %, +-15 %) [I: the spread is ours].
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ._history import past_jobs
+from ._history import past_jobs, roll
 from ._world import World, short_id
 
 __all__ = ["DEFAULT_TIME_SCALE", "JobStore", "SandboxJob"]
@@ -197,9 +199,12 @@ class JobStore:
             and not (status.startswith("ETL") and body.get("streaming_job"))
         ]
         timeline, t = [], start
+        scale = self.time_scale * self._size(fields)
+        noise = random.Random(f"{self.seed}:{fields['job_id']}:{start}")
+        scale *= noise.uniform(0.9, 1.1)
         for status, secs in stages:
             timeline.append((status, t))
-            t += secs * self.time_scale
+            t += secs * scale * noise.uniform(0.85, 1.15)
             if failure and status == f"{failure['stage']}_STARTED":
                 timeline.append((f"{failure['stage']}_FAILED", t))
                 return SandboxJob(fields, timeline, {}, failure["message"])
@@ -210,6 +215,10 @@ class JobStore:
             "successfully completed."
         )
         return SandboxJob(fields, timeline, records, message)
+
+    def _size(self, fields: dict[str, Any]) -> float:
+        """How long this tenant's jobs take, relative to the three-minute job."""
+        return 0.6 + roll(self.seed, fields["tenant"], fields["flow_id"], "size")
 
     def _records(self, job_id: str, source: dict[str, Any], body: dict[str, Any]) -> dict[str, int]:
         field_map = body.get("override_field_map") or source.get("fieldMap") or {}
