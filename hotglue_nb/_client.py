@@ -36,7 +36,7 @@ from ._config import (
     Credentials,
     resolve_credentials,
 )
-from ._endpoints import ENDPOINTS, Endpoint, build_body, segment
+from ._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, run_endpoint, segment
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -232,14 +232,18 @@ class AsyncHotglue:
             await self._pool.aclose()
 
     async def run_job(self, /, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
-        """Start a job: ``POST /{env_id}/{flow_id}/{tenant}/jobs``.
+        """Start a job: ``POST /{env_id}/{flow_id}/{tenant}/jobs``, or, when the body names a
+        ``connector_id``, a two-way (V2) job: ``POST /v2/{env_id}/{flow_id}/{tenant}/jobs``
+        with ``job_type='read'`` or ``'write'`` (a write job's records go in ``state``).
 
-        Body fields are keyword arguments checked against the documented fields. Returns a
-        Job (200), or a QueuedJob (202) when it waits behind a running job. Not idempotent:
-        this method never retries.
+        Body fields are keyword arguments checked against the documented fields of that
+        version. Returns a Job (200), or a QueuedJob (202) when it waits behind a running
+        job. Not idempotent: this method never retries.
         """
-        ep = ENDPOINTS["run_job"]
+        ep = ENDPOINTS[run_endpoint(body)]
         payload = build_body(body, ep.body)
+        if "job_type" in payload:
+            payload["job_type"] = payload["job_type"].strip().lower()
         return _started(await self._call(ep, flow_id, tenant, json_body=payload))
 
     async def _post_job(self, path: str, tenant: str, payload: bytes) -> Job | QueuedJob:
@@ -251,24 +255,27 @@ class AsyncHotglue:
         """Poll one job: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``."""
         if not isinstance(job_root, str) or not job_root.strip():
             raise ConfigError(f"job_root must be the job's s3_root string, got {job_root!r}.")
-        ep = ENDPOINTS["get_job_status"]
+        ep = ENDPOINTS["get_job_status_v2" if is_v2_root(job_root) else "get_job_status"]
         answer = await self._call(ep, flow_id, tenant, params={"job_root": job_root})
         return Job.from_api(answer.json_dict())
 
-    async def list_jobs(self, flow_id: str, tenant: str) -> list[Job]:
-        """All jobs of a tenant in a flow: ``GET /{env_id}/{flow_id}/{tenant}/jobs``."""
-        answer = await self._call(ENDPOINTS["list_jobs"], flow_id, tenant)
+    async def list_jobs(self, flow_id: str, tenant: str, *, v2: bool = False) -> list[Job]:
+        """All jobs of a tenant in a flow: ``GET /{env_id}/{flow_id}/{tenant}/jobs`` (with
+        ``v2=True``, a two-way flow's: ``GET /v2/...``)."""
+        ep = ENDPOINTS["list_jobs_v2" if v2 else "list_jobs"]
+        answer = await self._call(ep, flow_id, tenant)
         return [Job.from_api(item) for item in answer.json_list() if isinstance(item, dict)]
 
-    async def latest_job(self, flow_id: str, tenant: str) -> Job | None:
+    async def latest_job(self, flow_id: str, tenant: str, *, v2: bool = False) -> Job | None:
         """The tenant's last job in a flow, or None before its first:
-        ``GET /{env_id}/{flow_id}/{tenant}/jobs/latest``.
+        ``GET /{env_id}/{flow_id}/{tenant}/jobs/latest`` (``v2=True``: ``GET /v2/...``).
 
         How hotglue answers when there is no job yet is not documented [I]: an empty body,
         ``null``, ``{}`` or a 404 that says no job was found are all read as None.
         """
         try:
-            answer = await self._call(ENDPOINTS["latest_job"], flow_id, tenant)
+            ep = ENDPOINTS["latest_job_v2" if v2 else "latest_job"]
+            answer = await self._call(ep, flow_id, tenant)
         except NotFoundError as exc:
             if "no job" in exc.api_message.lower():
                 return None
@@ -280,6 +287,16 @@ class AsyncHotglue:
         """Tenant ids of the environment: ``GET /tenants/{env_id}``."""
         answer = await self._call(ENDPOINTS["list_tenants"])
         return [str(item) for item in answer.json_list()]
+
+    async def linked_connectors(
+        self, flow_id: str, tenant: str, *, catalog: bool = False, connector_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A two-way flow's linked connectors with their ``fieldMap`` (and ``catalog`` when
+        asked): ``GET /v2/{env_id}/{flow_id}/{tenant}/linkedConnectors``."""
+        params = {"catalog": "true" if catalog else None, "connector_id": connector_id}
+        kept = {k: v for k, v in params.items() if v is not None}
+        answer = await self._call(ENDPOINTS["linked_connectors"], flow_id, tenant, params=kept)
+        return [item for item in answer.json_list() if isinstance(item, dict)]
 
     async def linked_sources(
         self,
@@ -538,3 +555,4 @@ class Hotglue:
     latest_job = _blocking(AsyncHotglue.latest_job)
     list_tenants = _blocking(AsyncHotglue.list_tenants)
     linked_sources = _blocking(AsyncHotglue.linked_sources)
+    linked_connectors = _blocking(AsyncHotglue.linked_connectors)

@@ -21,11 +21,16 @@ from ._exceptions import ConfigError
 __all__ = [
     "BODY_FIELDS",
     "ENDPOINTS",
+    "JOB_TYPES",
+    "V2_BODY_FIELDS",
     "BodyOptions",
+    "V2BodyOptions",
     "Endpoint",
     "FieldKind",
     "build_body",
     "coerce_field",
+    "is_v2_root",
+    "run_endpoint",
     "segment",
     "to_iso_datetime",
     "unknown_field_message",
@@ -58,6 +63,28 @@ class BodyOptions(TypedDict, total=False):
     environment_variables: Object
 
 
+class V2BodyOptions(TypedDict, total=False):
+    """The documented V2 (two-way) launch body [C]: V1's without ``tap``, plus the connector,
+    the job type and ``override_connector_config``. ``state`` carries a write job's records."""
+
+    connector_id: String
+    job_type: String  # "read" | "write" (see run_endpoint)
+    state: Object
+    job_name: String
+    override_start_date: DateTime
+    override_end_date: DateTime
+    reset_source_state: Boolean
+    streaming_job: Boolean
+    override_selected_tables: Object
+    override_field_map: Object
+    override_source_config: Object
+    override_target_config: Object
+    override_connector_config: Object
+    ignore_parallel_jobs: Boolean
+    queue_if_active_job: Boolean  # V1 only in the docs; whether V2 accepts it is unknown [I]
+    environment_variables: Object
+
+
 def _kinds(options: type) -> dict[str, FieldKind]:
     hints = get_type_hints(options, include_extras=True)
     return {name: get_args(hint)[1] for name, hint in hints.items()}
@@ -65,6 +92,9 @@ def _kinds(options: type) -> dict[str, FieldKind]:
 
 #: Every request-body field of the documented V1 launch call and its JSON type.
 BODY_FIELDS: dict[str, FieldKind] = _kinds(BodyOptions)
+#: The same for a V2 (two-way) job [C].
+V2_BODY_FIELDS: dict[str, FieldKind] = _kinds(V2BodyOptions)
+JOB_TYPES = ("read", "write")
 
 
 @dataclass(frozen=True)
@@ -101,6 +131,23 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("list_jobs", "GET", (*_TENANT, "jobs"), marker="C-code"),
         Endpoint("latest_job", "GET", (*_TENANT, "jobs", "latest"), marker="C-code"),
         Endpoint("list_tenants", "GET", ("tenants", "{env_id}"), marker="C-code"),
+        Endpoint("run_job_v2", "POST", ("v2", *_TENANT, "jobs"), body=V2_BODY_FIELDS),
+        Endpoint(
+            "get_job_status_v2",
+            "GET",
+            ("v2", *_TENANT, "jobs", "status"),
+            query=("job_root",),
+            marker="C-code",
+        ),  # fmt: skip
+        Endpoint("list_jobs_v2", "GET", ("v2", *_TENANT, "jobs"), marker="C-code"),
+        Endpoint("latest_job_v2", "GET", ("v2", *_TENANT, "jobs", "latest"), marker="C-code"),
+        Endpoint(
+            "linked_connectors",
+            "GET",
+            ("v2", *_TENANT, "linkedConnectors"),
+            query=("catalog", "connector_id"),
+            marker="C-code",
+        ),  # fmt: skip
         Endpoint(
             "linked_sources",
             "GET",
@@ -127,6 +174,38 @@ def segment(value: object, what: str) -> str:
     return quote(text, safe="")
 
 
+def run_endpoint(fields: Mapping[str, Any]) -> str:
+    """The one rule for V1 or V2: a body with a ``connector_id`` starts a two-way (V2) job.
+
+    Returns the endpoint's name; refuses a mix of the two with the fix in the message.
+    """
+    connector = fields.get("connector_id")
+    if connector is None:
+        if fields.get("job_type") is not None:
+            raise ConfigError(
+                "job_type is for two-way (V2) flows: add connector_id='<the linked "
+                "connector>' to start a V2 job, or drop job_type for a V1 flow."
+            )
+        return "run_job"
+    if fields.get("tap") is not None:
+        raise ConfigError(
+            "tap is for V1 flows; a V2 job names its connector with connector_id: drop tap."
+        )
+    job_type = fields.get("job_type")
+    if not isinstance(job_type, str) or job_type.strip().lower() not in JOB_TYPES:
+        raise ConfigError(
+            f"A V2 job (connector_id={connector!r}) needs job_type='read' or 'write', "
+            f"got {job_type!r}."
+        )
+    return "run_job_v2"
+
+
+def is_v2_root(job_root: str) -> bool:
+    """A V2 job's s3_root has its type after ``/jobs/`` (``.../jobs/read/2025/...`` [C]; that
+    every V2 root has it is inferred from the examples [I])."""
+    return "/jobs/read/" in job_root or "/jobs/write/" in job_root
+
+
 def build_body(
     fields: Mapping[str, Any], kinds: Mapping[str, FieldKind] = BODY_FIELDS
 ) -> dict[str, Any]:
@@ -145,6 +224,9 @@ def build_body(
 
 
 def unknown_field_message(name: str, kinds: Mapping[str, FieldKind] = BODY_FIELDS) -> str:
+    if name in V2_BODY_FIELDS and name not in kinds:
+        return (f"{name} is a field of two-way (V2) jobs: add connector_id='<the linked "
+                "connector>' and job_type='read' or 'write'.")  # fmt: skip
     close = difflib.get_close_matches(name, list(kinds), n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return f"Unknown request-body field {name!r}.{hint} Valid fields: {', '.join(kinds)}."

@@ -67,6 +67,8 @@ class Job:
     message: str | None = None
     last_updated: str | None = None
     processed_rows: int | None = None
+    connector_id: str | None = None  # two-way (V2) jobs
+    job_type: str | None = None  # V2: "read" / "write" (docs also show READ / WRITE [C])
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -88,11 +90,14 @@ class Job:
         values = {name: data.get(name) for name in _JOB_FIELDS}
         if values["flow_id"] is None:
             values["flow_id"] = data.get("flow")
-        for key in ("job_id", "env_id", "flow_id", "tenant", "started_by", "s3_root"):
+        for key in ("job_id", "env_id", "flow_id", "tenant", "started_by", "s3_root",
+                    "connector_id"):  # fmt: skip
             if values[key] is not None:
                 values[key] = str(values[key])
         if not isinstance(values["state"], dict):
             values["state"] = None
+        if isinstance(values["job_type"], str):
+            values["job_type"] = values["job_type"].lower()
         rows = values["processed_rows"]
         values["processed_rows"] = rows if isinstance(rows, int) else None
         return cls(**values, raw=dict(data))

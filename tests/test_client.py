@@ -589,8 +589,10 @@ def test_the_endpoint_table_is_the_single_source() -> None:
     assert ENDPOINTS["run_job"].body is hg.BODY_FIELDS
     assert set(BodyOptions.__annotations__) == set(hg.BODY_FIELDS)
     assert set(hg.BODY_FIELDS) <= set(LaunchOptions.__annotations__)
-    for name, endpoint in ENDPOINTS.items():
-        assert callable(getattr(hg.AsyncHotglue, name)) and callable(getattr(hg.Hotglue, name))
+    for name, endpoint in ENDPOINTS.items():  # a V2 endpoint is served by its V1 method
+        method = name.removesuffix("_v2")
+        assert callable(getattr(hg.AsyncHotglue, method)) and callable(getattr(hg.Hotglue, method))
         assert endpoint.method in ("GET", "POST")
+        assert endpoint.path[0] == "v2" or not name.endswith("_v2")
     url = ENDPOINTS["get_job_status"].url(env_id="e", flow_id="f/1", tenant="a b")
     assert url == "/e/f%2F1/a%20b/jobs/status"

@@ -31,7 +31,15 @@ What follows hotglue's documentation [C] and what is inferred [I]:
   a records drop, slow jobs, a disconnected source) read off the world data; ``jobs/latest``
   with no job is a 404 "No jobs found"; linked sources carry ``disconnected``, ``error`` and
   ``isReconnecting`` ([C-code] field names, the widget reads them).
-* Not emulated: V2 (two-way) flows, schedules, linked targets, discover endpoints.
+* V2 (two-way) flows: ``POST /v2/{env}/{flow}/{tenant}/jobs`` with ``connector_id`` and
+  ``job_type`` [C]; status, list and latest under ``/v2`` and ``linkedConnectors`` with its
+  catalog [C-code]; the job shows ``job_type`` as READ / WRITE and its ``s3_root`` has
+  ``/jobs/read/`` or ``/jobs/write/`` [C example]. [I]: the 400 texts for a missing
+  connector or job type, an unlinked connector is a 400, a V1 flow under ``/v2`` (or the
+  reverse) is a 404, and a write's ``exportSummary`` / ``exportDetails`` rules (a record
+  whose ``email`` is not an address fails; some tenants' connectors refuse every 4th record;
+  see ``_jobs.write_summary``).
+* Not emulated: schedules, linked targets, discover endpoints.
 
 Time: a job's timeline is fixed when it starts and read off an injectable ``clock``
 (seconds since the epoch); ``time_scale`` shrinks the ~3-minute real lifecycle (default:

@@ -44,6 +44,13 @@ BODY_TYPES: dict[str, str] = {
     "queue_if_active_job": "boolean",
     "environment_variables": "object",
 }
+#: the V2 (two-way) body [C]: V1's without ``tap``, plus the connector and job type
+V2_BODY_TYPES: dict[str, str] = {
+    **{k: v for k, v in BODY_TYPES.items() if k != "tap"},
+    "connector_id": "string",
+    "job_type": "string",
+    "override_connector_config": "object",
+}
 QUEUED = {
     "message": "Job has been queued. It will run when available",
     "reason": "There is a job currently running",
@@ -149,7 +156,7 @@ async def _handle(
         raise ApiError(401, "UnauthorizedError", "Invalid x-api-key")
     if route.handler is None:
         raise ApiError(404, "NotFoundError", f"No route for {request.method} {route.path}")
-    _check_ids(state.world, route.ids)
+    _check_ids(state.world, route.ids, two_way=route.path.startswith("/v2/"))
     number = state.next_number(tenant, request.method)
     if request.method == "POST" or faults.on_get:
         _pre_faults(state, tenant, number, request.method)
@@ -213,17 +220,20 @@ def _match(method: str, segments: list[str]) -> Match:
     return Match(None, {}, "/" + "/".join(segments))
 
 
-def _check_ids(world: World, ids: dict[str, str]) -> None:
+def _check_ids(world: World, ids: dict[str, str], *, two_way: bool = False) -> None:
+    """Env, flow (of the path's version: a V1 flow under /v2 or the reverse is not found
+    [I]) and a tenant that linked it."""
     if "env" in ids and ids["env"] != world.env_id:
         raise ApiError(404, "NotFoundError", f"Environment {ids['env']!r} not found")
     if "tenant" not in ids:
         return
     flow_id, tenant = ids["flow"], ids["tenant"]
-    if flow_id not in world.flow_ids:
+    if flow_id not in (world.v2_flow_ids if two_way else world.flow_ids):
         raise ApiError(404, "NotFoundError", f"Flow {flow_id!r} not found")
     if tenant not in world.tenants:
         raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} not found")
-    if world.linked(tenant, flow_id) is None:
+    linked = world.connectors(tenant, flow_id) if two_way else world.linked(tenant, flow_id)
+    if linked is None:
         raise ApiError(404, "NotFoundError", f"Tenant {tenant!r} has not linked flow {flow_id!r}")
 
 
@@ -259,6 +269,47 @@ async def _post_job(
         )
     job = store.create(flow_id, tenant, body)
     return await _post_faults(state, tenant, number, job.view(store.now()))
+
+
+async def _post_job_v2(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    """``POST /v2/.../jobs`` [C]; the 400 texts for a missing connector or job type are
+    ours (a 400 is documented, its body is not [I])."""
+    body = _validate_body(await request.body(), V2_BODY_TYPES)
+    linked = [c["connector_id"] for c in state.world.connectors(tenant, flow_id) or []]
+    connector, job_type = body.get("connector_id"), body.get("job_type")
+    if not connector:
+        raise ApiError(400, "BadRequestError", "connector_id is required for a V2 job")
+    if connector not in linked:
+        message = f"Connector {connector!r} is not linked for tenant {tenant!r} (linked: {linked})"
+        raise ApiError(400, "BadRequestError", message)
+    if not isinstance(job_type, str) or job_type.lower() not in ("read", "write"):
+        raise ApiError(400, "BadRequestError", "job_type must be 'read' or 'write'")
+    body["job_type"] = job_type.lower()
+    if state.store.is_busy(flow_id, tenant) and not body.get("ignore_parallel_jobs"):
+        running = f"There is a job currently running for tenant {tenant!r} in flow {flow_id!r}."
+        raise ApiError(400, "BadRequestError", running)  # as V1's refusal [I]
+    job = state.store.create(flow_id, tenant, body)
+    return await _post_faults(state, tenant, number, job.view(state.store.now()))
+
+
+async def _get_connectors(
+    state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
+) -> Response:
+    """``GET /v2/.../linkedConnectors?catalog=&connector_id=`` [C-code]."""
+    query = request.query_params
+    out = []
+    for connector in state.world.connectors(tenant, flow_id) or []:
+        if query.get("connector_id") and connector["connector_id"] != query["connector_id"]:
+            continue
+        hidden = ("config", "discover_on_job", "reject_every")
+        item = {k: v for k, v in connector.items() if k not in hidden}
+        item["tenant_id"] = tenant
+        if query.get("catalog") == "true":
+            item["catalog"] = state.world.catalogs.get(connector["connector_id"], {"streams": []})
+        out.append(item)
+    return _json(out)
 
 
 async def _post_faults(
@@ -357,6 +408,11 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", (*_TENANT, "jobs", "latest"), _get_latest),
     ("GET", (*_TENANT, "linkedSources"), _get_sources),
     ("PATCH", (*_TENANT, "linkedSources"), _patch_sources),
+    ("POST", ("v2", *_TENANT, "jobs"), _post_job_v2),
+    ("GET", ("v2", *_TENANT, "jobs"), _get_jobs),
+    ("GET", ("v2", *_TENANT, "jobs", "status"), _get_status),
+    ("GET", ("v2", *_TENANT, "jobs", "latest"), _get_latest),
+    ("GET", ("v2", *_TENANT, "linkedConnectors"), _get_connectors),
 ]
 
 
@@ -372,13 +428,13 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _validate_body(raw: bytes) -> dict[str, Any]:
+def _validate_body(raw: bytes, types: dict[str, str] = BODY_TYPES) -> dict[str, Any]:
     body = _parse_json(raw)
     nested = body.pop("job", None)  # hotglue's widget nests job_name under "job" [C-code]
     if isinstance(nested, dict) and "job_name" in nested and "job_name" not in body:
         body["job_name"] = nested["job_name"]
     for name, value in body.items():
-        kind = BODY_TYPES.get(name)
+        kind = types.get(name)
         if kind is None:  # the real API may ignore unknown fields; the sandbox is strict [I]
             raise ApiError(400, "BadRequestError", f"Unknown field {name!r} in the request body")
         if value is not None and not _valid(kind, value):

@@ -11,6 +11,7 @@ its stages a little noise (+-10 %, +-15 %) [I: the spread is ours].
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class SandboxJob:
     timeline: list[tuple[str, float]]
     records: dict[str, int]
     final_message: str
+    written: dict[str, Any] | None = None  # a write job's exportSummary / exportDetails
 
     @property
     def end(self) -> float:
@@ -88,7 +90,10 @@ class SandboxJob:
             "status_timestamp": {s: int(t * 1000) for s, t in reached},
             "message": self.final_message if done else _STAGE_MESSAGES.get(status, status),
             "error": self.final_message if status.endswith("_FAILED") else None,
-            "metrics": {"recordCount": dict(self.records) if synced else {}},
+            "metrics": {
+                "recordCount": dict(self.records) if synced else {},
+                **((self.written or {}) if status == "JOB_COMPLETED" else {}),
+            },  # fmt: skip
             "processed_rows": rows,
         }
 
@@ -164,8 +169,13 @@ class JobStore:
     ) -> SandboxJob:
         start = self.now() if at is None else at
         job_id = self._new_job_id()
-        source = self._source(flow_id, tenant, body.get("tap"))
-        tap = source["tap"]
+        connector = body.get("connector_id")
+        if connector is not None:  # a two-way (V2) job
+            source = self._connector(flow_id, tenant, connector)
+        else:
+            source = self._source(flow_id, tenant, body.get("tap"))
+        tap = source.get("tap") or str(connector)
+        kind = str(body["job_type"]) if connector is not None else None
         fields = {
             "job_id": job_id,
             "env_id": self.world.env_id,
@@ -173,7 +183,7 @@ class JobStore:
             "job_name": self._job_name(body, flow_id, tap, start),
             "tenant": tenant,
             "started_by": tenant,
-            "s3_root": s3_root(tenant, flow_id, start, job_id),
+            "s3_root": s3_root(tenant, flow_id, start, job_id, kind),
             "start_time": iso(start),
             "state": body.get("state") or {},
             "tap": tap,
@@ -183,6 +193,9 @@ class JobStore:
             "task_type": "STANDARD",
             **{key: body.get(key) for key in BODY_ECHO},
         }
+        if kind is not None:  # V2 jobs name their connector, not a tap and target [C]
+            fields.update(connector_id=connector, job_type=kind.upper(), tap=None, target=None)
+            fields["override_connector_config"] = body.get("override_connector_config")
         job = self._plan(fields, source, body, start)
         self.jobs.setdefault((flow_id, tenant), []).append(job)
         return job
@@ -209,6 +222,9 @@ class JobStore:
                 timeline.append((f"{failure['stage']}_FAILED", t))
                 return SandboxJob(fields, timeline, {}, failure["message"])
         timeline.append(("JOB_COMPLETED", t))
+        if fields.get("job_type") == "WRITE":
+            counts, summary = write_summary(body.get("state"), source.get("reject_every", 0))
+            return SandboxJob(fields, timeline, counts, _done(fields), summary)
         records = self._records(fields["job_id"], source, body)
         message = (
             f"Export for Job {fields['job_id']} for tenant {fields['tenant']} "
@@ -227,6 +243,12 @@ class JobStore:
             digest = hashlib.blake2b(f"{job_id}:{stream}".encode(), digest_size=4).digest()
             out[stream] = int.from_bytes(digest, "big") % 5000
         return out
+
+    def _connector(self, flow_id: str, tenant: str, connector_id: str) -> dict[str, Any]:
+        for connector in self.world.connectors(tenant, flow_id) or []:
+            if connector["connector_id"] == connector_id:
+                return connector
+        return {"connector_id": connector_id, "fieldMap": {}}
 
     def _source(self, flow_id: str, tenant: str, tap: str | None) -> dict[str, Any]:
         sources = self.world.linked(tenant, flow_id) or []
@@ -259,13 +281,60 @@ def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat()
 
 
-def s3_root(tenant: str, flow_id: str, t: float, job_id: str) -> str:
-    """``{tenant}/flows/{flow}/jobs/{YYYY}/{MM}/{W}/{DD}/{HH}/{job_id}`` (W: week of month,
-    Monday-started weeks; the pattern is inferred from four real examples [I])."""
+def s3_root(tenant: str, flow_id: str, t: float, job_id: str, kind: str | None = None) -> str:
+    """``{tenant}/flows/{flow}/jobs[/{read|write}]/{YYYY}/{MM}/{W}/{DD}/{HH}/{job_id}`` (W:
+    week of month, Monday-started weeks; the pattern is inferred from four real examples
+    [I]; a V2 job's type after ``jobs`` follows a documented read job's root [C])."""
     moment = datetime.fromtimestamp(t, UTC)
     first_weekday = moment.replace(day=1).weekday()
     week = (moment.day + first_weekday - 1) // 7 + 1
+    jobs = "jobs" if kind is None else f"jobs/{kind.lower()}"
     return (
-        f"{tenant}/flows/{flow_id}/jobs/{moment:%Y}/{moment:%m}/{week}/"
+        f"{tenant}/flows/{flow_id}/{jobs}/{moment:%Y}/{moment:%m}/{week}/"
         f"{moment:%d}/{moment:%H}/{job_id}"
+    )
+
+
+def write_summary(state: Any, reject_every: int) -> tuple[dict[str, int], dict[str, Any]]:
+    """A write job's outcome per object [I: the rules are ours]: a record whose ``email`` is
+    not an address fails, as does every ``reject_every``-th record; one with an ``id`` updates
+    an existing record; a repeat of an earlier record of the batch is ``existing``; others are
+    ``success``. ``exportDetails`` lists ``{hash, success}`` per record in order, the hash
+    being SHA-256 of the record's JSON with sorted keys (hotglue does not document it [I])."""
+    counts: dict[str, int] = {}
+    summary: dict[str, Any] = {"exportSummary": {}, "exportDetails": {}}
+    for stream, records in (state or {}).items():
+        rows = records if isinstance(records, list) else []
+        tally = {"success": 0, "fail": 0, "existing": 0, "updated": 0}
+        details, seen = [], set()
+        for number, record in enumerate(rows, start=1):
+            digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+            outcome = _write_outcome(record, number, reject_every, digest in seen)
+            seen.add(digest)
+            tally[outcome] += 1
+            details.append({"hash": digest, "success": outcome != "fail"})
+        counts[stream] = len(rows)
+        summary["exportSummary"][stream] = tally
+        summary["exportDetails"][stream] = details
+    return counts, summary
+
+
+def _write_outcome(record: Any, number: int, reject_every: int, repeated: bool) -> str:
+    if not isinstance(record, dict):
+        return "fail"
+    email = record.get("email", "@")
+    if (
+        not isinstance(email, str)
+        or "@" not in email
+        or (reject_every and number % reject_every == 0)
+    ):
+        return "fail"
+    if repeated:
+        return "existing"
+    return "updated" if record.get("id") not in (None, "") else "success"
+
+
+def _done(fields: dict[str, Any]) -> str:
+    return (
+        f"Export for Job {fields['job_id']} for tenant {fields['tenant']} successfully completed."
     )

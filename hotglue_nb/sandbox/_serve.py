@@ -55,6 +55,20 @@ class Sandbox:
         return self.world.flow_ids
 
     @property
+    def v2_flow_id(self) -> str | None:
+        """The first two-way (V2) flow, if the world has one (the demo world does)."""
+        return self.world.v2_flow_ids[0] if self.world.v2_flows else None
+
+    def connected_tenants(self, flow_id: str | None = None) -> dict[str, str]:
+        """Tenants that linked a connector in a two-way flow -> their connector_id."""
+        flow = flow_id or self.v2_flow_id or ""
+        return {
+            tenant: linked[0]["connector_id"]
+            for tenant in self.world.tenants
+            if (linked := self.world.connectors(tenant, flow))
+        }
+
+    @property
     def tenants(self) -> list[str]:
         return list(self.world.tenants)
 

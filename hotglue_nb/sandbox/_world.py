@@ -51,6 +51,16 @@ class World:
     tenants: dict[str, dict[str, Any]]
     catalogs: dict[str, dict[str, Any]]
     unified_objects: list[str] = field(default_factory=lambda: list(UNIFIED_OBJECTS))
+    v2_flows: list[dict[str, Any]] = field(default_factory=list)  # two-way flows
+
+    @property
+    def v2_flow_ids(self) -> list[str]:
+        return [flow["id"] for flow in self.v2_flows]
+
+    def connectors(self, tenant: str, flow_id: str) -> list[dict[str, Any]] | None:
+        """The tenant's linked connectors in a two-way flow, or None when not linked."""
+        info = self.tenants.get(tenant)
+        return None if info is None else info.get("connectors", {}).get(flow_id)
 
     @property
     def flow_ids(self) -> list[str]:
@@ -92,13 +102,31 @@ def demo_world(seed: int = 0, *, tenants: int = 240) -> World:
     catalogs = {tap: _catalog(random.Random(f"{seed}:{tap}"), tap) for tap in _STREAM_COUNTS}
     ids = _tenant_ids(rng, tenants)
     world_tenants = {tid: _tenant(rng, i, flows, catalogs) for i, tid in enumerate(ids)}
+    v2 = random.Random(f"{seed}:v2")  # its own generator: the V1 world stays as it was
+    two_way = {**_flow(v2, "Two-way CRM", ["salesforce", "hubspot"]), "version": 2}
+    two_way["connectors"] = two_way.pop("taps")
+    for index, info in enumerate(world_tenants.values()):
+        if index % 2 == 0:
+            info["connectors"] = {two_way["id"]: [_connector(v2, index, two_way, catalogs)]}
     return World(
         api_key=f"sandbox-key-{seed}",
         env_id="sandbox.hotglue.example",
         flows=flows,
         tenants=world_tenants,
         catalogs=catalogs,
+        v2_flows=[two_way],
     )
+
+
+def _connector(
+    rng: random.Random, index: int, flow: dict[str, Any], catalogs: dict[str, Any]
+) -> dict[str, Any]:
+    """A linked connector of a two-way flow: a source's fields plus how its writes go [I]:
+    every ``reject_every``-th record of a write is refused by the target (0: none)."""
+    connector_id = flow["connectors"][(index // 2) % 2]
+    source = _source(rng, connector_id, catalogs[connector_id])
+    source.pop("tap")
+    return {"connector_id": connector_id, **source, "reject_every": 4 if index % 6 == 4 else 0}
 
 
 def short_id(rng: random.Random, size: int) -> str:

@@ -1,0 +1,182 @@
+"""Two-way (V2) flows: the client's routing rule and errors (MockTransport), and the client
+against the sandbox's /v2 endpoints over real sockets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+
+ENV, FLOW = "env.example", "flowV2"
+ROOT_V2 = "t1/flows/flowV2/jobs/read/2025/02/5/28/13/tdqmb9"
+ROOT_V1 = "t1/flows/flowV2/jobs/2025/02/5/28/13/x"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path.endswith("/linkedConnectors"):
+            return httpx.Response(200, json=[{"connector_id": "salesforce", "fieldMap": {}}])
+        if request.method == "GET" and request.url.path.endswith("/jobs"):
+            return httpx.Response(200, json=[])
+        job = {"job_id": "j1", "s3_root": ROOT_V2, "status": "JOB_CREATED",
+               "connector_id": "salesforce", "job_type": "READ"}  # fmt: skip
+        return httpx.Response(200, json=job)
+
+
+def client(recorder: Recorder) -> hg.Hotglue:
+    return hg.Hotglue(api_key="k", env_id=ENV, transport=httpx.MockTransport(recorder))
+
+
+def test_a_connector_id_makes_a_v2_job_and_the_reads_follow() -> None:
+    rec = Recorder()
+    with client(rec) as c:
+        job = c.run_job(FLOW, "t1", connector_id="salesforce", job_type="READ",
+                        override_connector_config={"sandbox": True})  # fmt: skip
+        c.get_job_status(FLOW, "t1", ROOT_V2)
+        c.get_job_status(FLOW, "t1", ROOT_V1)
+        c.list_jobs(FLOW, "t1", v2=True)
+        c.latest_job(FLOW, "t1", v2=True)
+        connectors = c.linked_connectors(FLOW, "t1", catalog=True, connector_id="salesforce")
+    assert isinstance(job, hg.Job) and job.connector_id == "salesforce" and job.job_type == "read"
+    lines = [(r.method, r.url.path, dict(r.url.params)) for r in rec.requests]
+    assert lines == [
+        ("POST", f"/v2/{ENV}/{FLOW}/t1/jobs", {}),
+        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs/status", {"job_root": ROOT_V2}),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs/status", {"job_root": ROOT_V1}),
+        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs", {}),
+        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs/latest", {}),
+        ("GET", f"/v2/{ENV}/{FLOW}/t1/linkedConnectors",
+         {"catalog": "true", "connector_id": "salesforce"}),
+    ]  # fmt: skip
+    sent = json.loads(rec.requests[0].content)
+    assert sent == {"connector_id": "salesforce", "job_type": "read",
+                    "override_connector_config": {"sandbox": True}}  # fmt: skip
+    assert connectors == [{"connector_id": "salesforce", "fieldMap": {}}]
+
+
+@pytest.mark.parametrize(
+    ("body", "fix"),
+    [
+        ({"connector_id": "sf", "job_type": "read", "tap": "salesforce"}, "drop tap"),
+        ({"job_type": "write"}, "add connector_id="),
+        ({"connector_id": "sf"}, "needs job_type='read' or 'write'"),
+        ({"connector_id": "sf", "job_type": "delete"}, "needs job_type='read' or 'write'"),
+        ({"override_connector_config": {"a": 1}}, "add connector_id="),
+        ({"connector_id": "sf", "job_type": "read", "bogus": 1}, "Unknown request-body field"),
+    ],
+    ids=[
+        "tap-with-connector",
+        "type-without-connector",
+        "no-type",
+        "bad-type",
+        "v2-field-on-v1",
+        "unknown",
+    ],  # fmt: skip
+)
+def test_a_mix_of_v1_and_v2_is_refused_before_sending(body: dict[str, Any], fix: str) -> None:
+    rec = Recorder()
+    with client(rec) as c, pytest.raises(hg.ConfigError, match=fix.replace("(", r"\(")):
+        c.run_job(FLOW, "t1", **body)
+    assert rec.requests == []
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[sandbox.Sandbox]:
+    clock = sandbox.FakeClock()
+    with sandbox.serve(clock=clock, time_scale=1.0) as running:
+        running.clock = clock  # type: ignore[attr-defined]
+        yield running
+
+
+def connected(sb: sandbox.Sandbox, index: int, *, rejecting: bool = False) -> tuple[str, str]:
+    pairs = [
+        (tenant, connector)
+        for tenant, connector in sb.connected_tenants().items()
+        if bool(sb.world.connectors(tenant, str(sb.v2_flow_id))[0]["reject_every"]) == rejecting
+    ]
+    return pairs[index]
+
+
+def test_a_v2_read_job_on_the_sandbox_runs_to_its_end(sb: sandbox.Sandbox) -> None:
+    tenant, connector = connected(sb, 0)
+    flow = str(sb.v2_flow_id)
+    with hg.Hotglue(**sb.credentials) as c:
+        job = c.run_job(flow, tenant, connector_id=connector, job_type="read", job_name="two")
+        assert isinstance(job, hg.Job)
+        assert job.connector_id == connector and job.job_type == "read"
+        assert "/jobs/read/" in str(job.job_root) and job.raw["tap"] is None
+        sb.clock.advance(3600)  # type: ignore[attr-defined]
+        done = c.get_job_status(flow, tenant, str(job.job_root))
+        assert done.status == "JOB_COMPLETED" and done.raw["metrics"]["recordCount"]
+        assert [j.job_root for j in c.list_jobs(flow, tenant, v2=True)] == [job.job_root]
+        assert c.latest_job(flow, tenant, v2=True) == done
+        with pytest.raises(hg.NotFoundError):
+            c.list_jobs(flow, tenant)  # a two-way flow is not found under the V1 paths
+        linked = c.linked_connectors(flow, tenant, catalog=True)
+        assert linked[0]["connector_id"] == connector and linked[0]["catalog"]["streams"]
+        assert "reject_every" not in linked[0] and linked[0]["fieldMap"]
+
+
+def test_a_write_jobs_export_summary_reflects_the_records_sent(sb: sandbox.Sandbox) -> None:
+    flow = str(sb.v2_flow_id)
+    records = [{"email": "a@x.io", "name": "A"}, {"email": "not-an-address"},
+               {"id": "7", "email": "b@x.io"}, {"email": "a@x.io", "name": "A"}]  # fmt: skip
+    summaries = {}
+    with hg.Hotglue(**sb.credentials) as c:
+        for rejecting in (False, True):
+            tenant, connector = connected(sb, 1, rejecting=rejecting)
+            job = c.run_job(flow, tenant, connector_id=connector, job_type="write",
+                            state={"Contact": records})  # fmt: skip
+            assert "/jobs/write/" in str(job.job_root)  # type: ignore[union-attr]
+            sb.clock.advance(3600)  # type: ignore[attr-defined]
+            done = c.get_job_status(flow, tenant, str(job.job_root))  # type: ignore[union-attr]
+            assert done.status == "JOB_COMPLETED" and done.job_type == "write"
+            summaries[rejecting] = done.raw["metrics"]
+    plain = summaries[False]
+    assert plain["exportSummary"] == {
+        "Contact": {"success": 1, "fail": 1, "existing": 1, "updated": 1}
+    }
+    assert [d["success"] for d in plain["exportDetails"]["Contact"]] == [True, False, True, True]
+    assert plain["recordCount"] == {"Contact": 4}
+    # this tenant's connector refuses every 4th record as well
+    assert summaries[True]["exportSummary"]["Contact"]["fail"] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "text"),
+    [
+        ({"job_type": "read"}, 400, "connector_id is required"),
+        ({"connector_id": "nope", "job_type": "read"}, 400, "is not linked"),
+        ({"connector_id": "CONNECTOR", "job_type": "delete"}, 400, "'read' or 'write'"),
+        ({"connector_id": "CONNECTOR", "job_type": "read", "tap": "x"}, 400, "Unknown field"),
+    ],
+    ids=["no-connector", "unlinked", "bad-type", "tap"],
+)
+def test_the_sandbox_refuses_a_bad_v2_body(
+    sb: sandbox.Sandbox, body: dict[str, Any], status: int, text: str
+) -> None:
+    tenant, connector = connected(sb, 2)
+    body = {k: connector if v == "CONNECTOR" else v for k, v in body.items()}
+    url = f"{sb.base_url}/v2/{sb.env_id}/{sb.v2_flow_id}/{tenant}/jobs"
+    answer = httpx.post(url, json=body, headers={"x-api-key": sb.api_key})
+    assert answer.status_code == status and text in answer.json()["Message"]
+
+
+def test_v1_flows_are_not_found_under_v2_and_the_v1_world_is_unchanged() -> None:
+    world = sandbox.demo_world(0)
+    assert world.v2_flows and world.v2_flow_ids[0] not in world.flow_ids
+    assert len(world.flows) == 3 and all(f.get("version", 1) == 1 for f in world.flows)
+    with sandbox.serve(world) as sb:
+        url = f"{sb.base_url}/v2/{sb.env_id}/{sb.flow_id}/{sb.tenants[0]}/jobs"
+        answer = httpx.get(url, headers={"x-api-key": sb.api_key})
+        assert answer.status_code == 404
