@@ -22,6 +22,7 @@ __all__ = [
     "BODY_FIELDS",
     "ENDPOINTS",
     "JOB_TYPES",
+    "LAUNCH_FIELDS",
     "V2_BODY_FIELDS",
     "BodyOptions",
     "V2BodyOptions",
@@ -95,6 +96,8 @@ BODY_FIELDS: dict[str, FieldKind] = _kinds(BodyOptions)
 #: The same for a V2 (two-way) job [C].
 V2_BODY_FIELDS: dict[str, FieldKind] = _kinds(V2BodyOptions)
 JOB_TYPES = ("read", "write")
+#: every field a launch row may carry, V1 or V2 (a row's own version is checked per row)
+LAUNCH_FIELDS: dict[str, FieldKind] = {**BODY_FIELDS, **V2_BODY_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,19 @@ def run_endpoint(fields: Mapping[str, Any]) -> str:
             f"got {job_type!r}."
         )
     return "run_job_v2"
+
+
+def version_problems(body: dict[str, Any]) -> tuple[str, list[str]]:
+    """A launch row's endpoint (``run_endpoint``'s rule) and what in its body does not fit
+    that version; ``job_type`` comes back lower-cased."""
+    try:
+        name = run_endpoint(body)
+    except ConfigError as exc:
+        return "run_job", [str(exc)]
+    if "job_type" in body:
+        body["job_type"] = str(body["job_type"]).strip().lower()
+    kinds = ENDPOINTS[name].body
+    return name, [unknown_field_message(k, kinds) for k in body if k not in kinds]
 
 
 def is_v2_root(job_root: str) -> bool:

@@ -72,6 +72,7 @@ class Read:
     data: Any = None
     error: str | None = None
     status: int | None = None
+    connector_id: str | None = None  # a two-way (V2) flow: its connector's link and jobs
 
 
 @dataclass
@@ -162,12 +163,18 @@ async def read_latest(client: AsyncHotglue, read: Read) -> Job | None:
 
 
 async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
-    """The tenant's link (or None when the flow is not linked [I: a 404]) and last job."""
+    """The tenant's link (or None when the flow is not linked [I: a 404]) and last job; for
+    a two-way flow, its connector's link (``disconnected`` / ``error`` as on sources [I])."""
+    v2 = read.connector_id is not None
     try:
-        sources = await client.linked_sources(read.flow_id, read.tenant)
+        if v2:
+            links = await client.linked_connectors(
+                read.flow_id, read.tenant, connector_id=read.connector_id)  # fmt: skip
+        else:
+            links = await client.linked_sources(read.flow_id, read.tenant)
     except NotFoundError:
         return {"sources": None, "latest": None}
-    return {"sources": sources, "latest": await client.latest_job(read.flow_id, read.tenant)}
+    return {"sources": links, "latest": await client.latest_job(read.flow_id, read.tenant, v2=v2)}
 
 
 # --- frames ---------------------------------------------------------------------------------

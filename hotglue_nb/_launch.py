@@ -239,7 +239,8 @@ async def _preflight(run: LaunchRun, pending: list[RowPlan], on_event: OnEvent) 
     from ._fleet import Read, read_health
     from ._health import now_utc, preflight_reasons
 
-    reads = [Read(plan.row, plan.tenant, plan.flow_id) for plan in pending]
+    reads = [Read(plan.row, plan.tenant, plan.flow_id, connector_id=plan.connector_id)
+             for plan in pending]  # fmt: skip
 
     async def check(read: Read) -> Step:
         try:
@@ -424,7 +425,7 @@ async def _check(
         await run.config.sleep(wait)
     client = run.client(plan.env_id, max_retries=RECONCILE_RETRIES if paced else 0, paced=paced)
     try:
-        jobs = await client.list_jobs(plan.flow_id, plan.tenant)
+        jobs = await client.list_jobs(plan.flow_id, plan.tenant, v2=plan.v2)
     except HotglueError as exc:
         return "unknown", None, f"could not list the tenant's jobs to check: {exc}"
     return verdict(jobs, plan.job_name, queue_flag=bool(plan.body.get("queue_if_active_job")))
@@ -454,6 +455,8 @@ def _created(
 
 def _result(run: LaunchRun, plan: RowPlan, outcome: str, **fields: Any) -> dict[str, Any]:
     out = base_result(run.run_id, plan.tenant, plan.flow_id, plan.env_id)
+    if plan.connector_id is not None:
+        out.update(connector_id=plan.connector_id, job_type=plan.job_type)
     out.update(outcome=outcome, request=plan.request_json, attempts=fields.pop("attempts", 0))
     out.update(fields)
     return out
@@ -549,14 +552,14 @@ def _dry_run_frame(run: LaunchRun, on_event: OnEvent) -> pd.DataFrame:
     return columns_frame(data, run.frame.index)
 
 
-_DRY_COLUMNS = ("tenant", "flow_id", "env_id", "outcome", "message", "error", "request",
-                "job_name", "attempts", "run_id")  # fmt: skip
+_DRY_COLUMNS = ("tenant", "flow_id", "env_id", "connector_id", "job_type", "outcome", "message",
+                "error", "request", "job_name", "attempts", "run_id")  # fmt: skip
 
 
 def _dry_result(run: LaunchRun, plan: RowPlan) -> dict[str, Any]:
     return {
         "tenant": plan.tenant, "flow_id": plan.flow_id, "env_id": plan.env_id,
-        "outcome": "skipped", "message": f"dry run: would POST {plan.path}",
-        "request": plan.request_json, "job_name": plan.job_name, "attempts": 0,
-        "run_id": run.run_id,
+        "connector_id": plan.connector_id, "job_type": plan.job_type, "outcome": "skipped",
+        "message": f"dry run: would POST {plan.path}", "request": plan.request_json,
+        "job_name": plan.job_name, "attempts": 0, "run_id": run.run_id,
     }  # fmt: skip

@@ -59,8 +59,12 @@ class WaitOptions(TypedDict, total=False):
 
 
 class LaunchOptions(BodyOptions, total=False):
-    """Options of ``launch_jobs``; any request-body field is also a default for every row."""
+    """Options of ``launch_jobs``; any request-body field is also a default for every row
+    (a row with a ``connector_id`` is a two-way (V2) job, see ``V2BodyOptions``)."""
 
+    connector_id: str
+    job_type: str
+    override_connector_config: Any
     flow_id: str
     env_id: str
     api_key: str

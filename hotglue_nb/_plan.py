@@ -15,7 +15,13 @@ from typing import Any, cast
 
 import pandas as pd
 
-from ._endpoints import BODY_FIELDS, coerce_field, segment, unknown_field_message
+from ._endpoints import (
+    LAUNCH_FIELDS,
+    coerce_field,
+    segment,
+    unknown_field_message,
+    version_problems,
+)
 from ._exceptions import ConfigError
 
 __all__ = [
@@ -49,8 +55,10 @@ class RowPlan:
     env_id: str
     request_json: str
     job_name: str
-    path: str  # the POST path, ids already percent-encoded
+    path: str  # the POST path, ids already percent-encoded (/v2/... for a two-way job)
     key: int  # the row's number in its run (its journal records, its job name)
+    connector_id: str | None = None  # two-way (V2) jobs only
+    job_type: str | None = None
 
     @classmethod
     def make(
@@ -65,7 +73,16 @@ class RowPlan:
             raise ConfigError(
                 "a value is NaN or Infinity, which JSON cannot carry; use a number or text"
             ) from None
-        return cls(row, label, *ids, text, str(body["job_name"]), path, key)
+        name, connector, kind = (
+            str(body["job_name"]),
+            body.get("connector_id"),
+            body.get("job_type"),
+        )
+        return cls(row, label, *ids, text, name, path, key, connector, kind)
+
+    @property
+    def v2(self) -> bool:
+        return self.connector_id is not None
 
     @property
     def body(self) -> dict[str, Any]:
@@ -135,9 +152,9 @@ def row_of_job_name(name: str | None) -> tuple[str, int] | None:
 def coerce_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword body defaults -> their JSON values (blank ones dropped); unknown names refused."""
     for name in defaults:
-        if name not in BODY_FIELDS:
+        if name not in LAUNCH_FIELDS:
             raise ConfigError(unknown_field_message(name))
-    return {k: coerce_field(k, BODY_FIELDS[k], v) for k, v in defaults.items() if not is_blank(v)}
+    return {k: coerce_field(k, LAUNCH_FIELDS[k], v) for k, v in defaults.items() if not is_blank(v)}
 
 
 def plan_rows(
@@ -154,7 +171,7 @@ def plan_rows(
     ``keys`` are the rows' numbers in their run (by default their positions).
     """
     base = coerce_defaults(defaults)
-    body_cols = [str(c) for c in frame.columns if c in BODY_FIELDS]
+    body_cols = [str(c) for c in frame.columns if c in LAUNCH_FIELDS]
     suspicious = _suspicious_columns(frame.columns)
     if suspicious:
         raise ConfigError("; ".join(suspicious) + ".")
@@ -197,12 +214,15 @@ def _plan_one(
         if is_blank(value):
             continue
         try:
-            body[col] = coerce_field(col, BODY_FIELDS[col], value)
+            body[col] = coerce_field(col, LAUNCH_FIELDS[col], value)
         except ConfigError as exc:
             problems.append(f"column {col!r}: {exc}")
     body["job_name"] = job_name_for(body.get("job_name"), run_id, key)
+    endpoint, misfits = version_problems(body)
+    problems.extend(misfits)
     if not problems:
         path = f"/{encoded['env_id']}/{encoded['flow_id']}/{encoded['tenant']}/jobs"
+        path = "/v2" + path if endpoint == "run_job_v2" else path
         names = (ids["tenant"], ids["flow_id"], ids["env_id"])
         try:
             plan.rows.append(RowPlan.make((row, plan.labels[row], key), names, body, path))
@@ -235,7 +255,7 @@ def _id_value(value: Any, default: str | None, col: str) -> tuple[str, str | Non
 
 
 def _suspicious_columns(columns: Iterable[Hashable]) -> list[str]:
-    known = set(BODY_FIELDS) | set(ID_COLUMNS)
+    known = set(LAUNCH_FIELDS) | set(ID_COLUMNS)
     out = []
     for col in columns:
         if not isinstance(col, str) or col in known:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._endpoints import BODY_FIELDS
+from ._endpoints import LAUNCH_FIELDS
 from ._exceptions import ConfigError
 
 __all__ = ["Summary", "failures", "plot_outcomes", "retry_frame", "summarize"]
@@ -189,7 +189,7 @@ def _request_body(text: Any) -> dict[str, Any]:
     base = str(name).split("~", 1)[0] if name else None
     if base and base != "hotglue-nb":
         body["job_name"] = base
-    return {k: v for k, v in body.items() if k in BODY_FIELDS}
+    return {k: v for k, v in body.items() if k in LAUNCH_FIELDS}
 
 
 def plot_outcomes(results: pd.DataFrame) -> Any:

@@ -31,6 +31,8 @@ RESULT_COLUMNS: Final[dict[str, str]] = {
     "tenant": "string",
     "flow_id": "string",
     "env_id": "string",
+    "connector_id": "string",  # two-way (V2) rows only
+    "job_type": "string",  # V2: read / write
     "outcome": "string",
     "http_status": "Int64",
     "job_id": "string",

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ._config import ENV_BASE_URL, ENV_ENV_ID
-from ._endpoints import ENDPOINTS
+from ._endpoints import ENDPOINTS, run_endpoint
 from ._exceptions import ConfigError
 from ._journal import JournalState
 from ._options import Connection, LaunchConfig
@@ -94,7 +94,7 @@ def row_keys(frame: pd.DataFrame, state: JournalState) -> tuple[list[int], list[
 def recorded_plan(plan: RowPlan, intent: dict[str, Any]) -> RowPlan:
     """The row as its last intent sent it: same tenant, flow, env, job name and body."""
     ids = {"env_id": intent["env_id"], "flow_id": intent["flow_id"], "tenant": intent["tenant"]}
-    path = ENDPOINTS["run_job"].url(**ids)
+    path = ENDPOINTS[run_endpoint(intent["request"])].url(**ids)
     where = (plan.row, plan.label, plan.key)
     return RowPlan.make(
         where, (ids["tenant"], ids["flow_id"], ids["env_id"]), intent["request"], path

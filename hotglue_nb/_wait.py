@@ -59,6 +59,7 @@ class Follow:
     job_name: str | None
     outcome: str = "created"
     sent_name: str | None = None  # the job name sent: it carries the row's number in its run
+    v2: bool = False  # a two-way job: its name is looked up in the /v2 job list
     status: str | None = None
     job: Job | None = None
     polls: int = 0
@@ -198,7 +199,7 @@ async def _fetch(item: Follow, client: AsyncHotglue, eta: Eta) -> Job | None:
     """The job's current state; a queued (or unknown) row's job is found by its name."""
     if item.job_root:
         return await client.get_job_status(item.flow_id, item.tenant, item.job_root)
-    jobs = await client.list_jobs(item.flow_id, item.tenant)
+    jobs = await client.list_jobs(item.flow_id, item.tenant, v2=item.v2)
     eta.learn_history(item.tenant, jobs)
     return find_job(jobs, item.job_name or "")
 
@@ -213,7 +214,8 @@ def follows_from(results: pd.DataFrame) -> list[Follow]:
         name = _text(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
         if outcome == "created" and root or outcome in ("queued", "unknown") and name:
             ids = str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"])
-            out.append(Follow(row, *ids, root, name, str(outcome), _sent_name(rec)))
+            v2 = _text(rec.get("connector_id")) is not None
+            out.append(Follow(row, *ids, root, name, str(outcome), _sent_name(rec), v2=v2))
     return out
 
 

@@ -180,3 +180,96 @@ def test_v1_flows_are_not_found_under_v2_and_the_v1_world_is_unchanged() -> None
         url = f"{sb.base_url}/v2/{sb.env_id}/{sb.flow_id}/{sb.tenants[0]}/jobs"
         answer = httpx.get(url, headers={"x-api-key": sb.api_key})
         assert answer.status_code == 404
+
+
+# --- launching from a frame -----------------------------------------------------------------
+
+
+def mixed_frame(world: sandbox.World, v1: list[str], v2: int, job_type: str = "read") -> Any:
+    import pandas as pd
+
+    flow = world.v2_flow_ids[0]
+    pairs = [(t, world.connectors(t, flow)[0]["connector_id"])  # type: ignore[index]
+             for t in world.tenants if world.connectors(t, flow)][:v2]  # fmt: skip
+    rows = [{"tenant": t} for t in v1]
+    rows += [{"tenant": t, "flow_id": flow, "connector_id": c, "job_type": job_type}
+             for t, c in pairs]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_one_frame_launches_v1_and_v2_rows_and_waits_for_both() -> None:
+    from .test_wait import OK, Rig
+
+    rig = Rig()
+    frame = mixed_frame(rig.state.world, OK[:3], 4, job_type="READ")
+    out = rig.launch(frame)
+    assert (out.outcome == "created").all(), out[["tenant", "outcome", "error"]]
+    v2 = out.connector_id.notna()
+    assert v2.sum() == 4 and (out.job_type[v2] == "read").all() and out.job_type[~v2].isna().all()
+    assert out.job_root[v2].str.contains("/jobs/read/").all()
+    assert not out.job_root[~v2].str.contains("/jobs/read/").any()
+    posts = [path for method, path, _ in rig.transport.seen if method == "POST"]
+    assert sum(p.startswith("/v2/") for p in posts) == 4 and len(posts) == 7
+    done = rig.wait(out)
+    assert done.finished.all() and (done.status == "JOB_COMPLETED").all()
+    assert (done.connector_id.fillna("-") == out.connector_id.fillna("-")).all()
+
+
+def test_a_lost_v2_answer_is_reconciled_in_the_v2_job_list() -> None:
+    world = sandbox.demo_world(0)
+    frame = mixed_frame(world, [], 3)
+    lost = {tenant: {"lose_answer": 1.0} for tenant in frame.tenant}
+    with sandbox.serve(world, faults={"*": {}, **lost}) as sb:
+        out = hg.launch_jobs(frame, flow_id=sb.flow_id, progress=False, reconcile_delay=0.05,
+                             **sb.credentials)  # fmt: skip
+        assert (out.outcome == "created").all(), out[["outcome", "error", "message"]]
+        assert out.job_root.str.contains("/jobs/read/").all()
+        for tenant in frame.tenant:  # found by name in the /v2 list, never sent twice
+            assert len(sb.state.store.list(str(sb.v2_flow_id), tenant)) == 1
+
+
+def test_v2_rows_that_mix_versions_are_invalid_rows_with_the_fix() -> None:
+    import pandas as pd
+
+    world = sandbox.demo_world(0)
+    frame = mixed_frame(world, [], 2)
+    frame.loc[0, "tap"] = "salesforce"  # a V1 field on a V2 row
+    extra = pd.DataFrame([{"tenant": "x", "job_type": "write"}])  # a type without connector
+    both = pd.concat([frame, extra], ignore_index=True)
+    out = hg.launch_jobs(both, flow_id="f", env_id=world.env_id, dry_run=True, on_invalid="skip",
+                         progress=False)  # fmt: skip
+    assert "drop tap" in out.error[0] and "add connector_id=" in out.error[2]
+    assert (
+        out.message[1]
+        == f"dry run: would POST /v2/{world.env_id}/{frame.flow_id[1]}/{frame.tenant[1]}/jobs"
+    )
+    assert json.loads(out.request[1])["job_type"] == "read"
+
+
+def test_retry_frame_keeps_the_connector_and_job_type() -> None:
+    from .test_wait import Rig
+
+    rig = Rig()
+    frame = mixed_frame(rig.state.world, [], 2)
+    frame.loc[1, "connector_id"] = "not-linked"  # refused by the API: a rejected row
+    out = rig.launch(frame)
+    assert list(out.outcome) == ["created", "rejected"] and out.http_status[1] == 400
+    again = hg.retry_frame(out)
+    assert list(again.connector_id) == ["not-linked"] and list(again.job_type) == ["read"]
+    fixed = again.assign(connector_id=frame.connector_id[0], tenant=frame.tenant[0])
+    rerun = rig.launch(fixed, ignore_parallel_jobs=True)
+    assert (rerun.outcome == "created").all() and rerun.job_root.str.contains("/jobs/read/").all()
+
+
+def test_a_resumed_v2_row_is_sent_again_exactly_as_recorded() -> None:
+    from hotglue_nb._plan import RowPlan
+    from hotglue_nb._resume import recorded_plan
+
+    old = RowPlan.make((0, 0, 0), ("t", "f", "e"), {"job_name": "x~0"}, "/e/f/t/jobs")
+    request = {"connector_id": "salesforce", "job_type": "write", "job_name": "x~0",
+               "state": {"Contact": [{"email": "a@x.io"}]}}  # fmt: skip
+    intent = {"env_id": "e", "flow_id": "f2", "tenant": "t", "request": request}
+    plan = recorded_plan(old, intent)
+    assert plan.path == "/v2/e/f2/t/jobs" and plan.v2
+    assert (plan.connector_id, plan.job_type) == ("salesforce", "write")
+    assert json.loads(plan.request_json) == request
