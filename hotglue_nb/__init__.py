@@ -14,7 +14,14 @@ import importlib
 from types import ModuleType
 
 from . import aio as aio
-from ._api import check_tenants, job_history, latest_jobs, launch_jobs, wait_for_jobs
+from ._api import (
+    check_tenants,
+    job_history,
+    latest_jobs,
+    launch_jobs,
+    wait_for_jobs,
+    write_records,
+)
 from ._client import AsyncHotglue, Hotglue
 from ._config import DEFAULT_BASE_URL, Credentials
 from ._endpoints import BODY_FIELDS
@@ -54,6 +61,7 @@ from ._report import Summary, failures, plot_outcomes, retry_frame, summarize
 from ._results import last_run
 from ._tenants import read_tenants
 from ._version import __version__
+from ._write import failed_records
 
 __all__ = [
     "APIConnectionError",
@@ -91,6 +99,7 @@ __all__ = [
     "check_tenants",
     "compare",
     "export_results",
+    "failed_records",
     "failure_signatures",
     "failures",
     "fleet_health",
@@ -108,6 +117,7 @@ __all__ = [
     "retry_frame",
     "summarize",
     "wait_for_jobs",
+    "write_records",
 ]
 
 _LAZY_MODULES = ("sandbox", "widgets")

@@ -19,8 +19,11 @@ from ._progress import Progress
 from ._results import warn_notices
 from ._runner import run_sync
 from ._wait import execute_wait, prepare_wait
+from ._write import DEFAULT_MAX_BYTES, with_batches, write_frame
 
-__all__ = ["check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs"]
+__all__ = [
+    "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
+]  # fmt: skip
 
 T = TypeVar("T")
 Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
@@ -55,6 +58,36 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
         if display.wait:
             results = _wait(results, waiting, progress, display.nest_asyncio)
     return warn_notices(results)
+
+
+def write_records(
+    records: pd.DataFrame,
+    *,
+    object: str,
+    tenant: str | None = None,
+    batch_size: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    **options: Unpack[LaunchOptions],
+) -> pd.DataFrame:
+    """Write the rows of ``records`` through a two-way (V2) flow's connector: one write job
+    per batch, ``state={object: [records]}``.
+
+    ``tenant`` / ``connector_id`` say where; leave them out to use the records' own
+    ``tenant`` / ``connector_id`` columns (many tenants at once). A batch holds at most
+    ``batch_size`` records (default: as many as fit) and ``max_bytes`` of JSON (default 1 MB).
+    Values go as JSON faithfully: ints stay ints, missing values are null, timestamps ISO-8601.
+    Every ``launch_jobs`` option applies (``flow_id`` is required; ``wait=True`` follows the
+    jobs; ``journal`` / ``resume``: each batch is sent once, as any row);
+    ``ignore_parallel_jobs`` defaults to True here, so a tenant's batches run side by side.
+    Returns one row per batch: the launch's columns, ``object``, ``batch``, ``first_row``,
+    ``records``, and after waiting ``success`` / ``fail`` / ``existing`` / ``updated``
+    (``hg.failed_records`` gives the refused records back).
+    """
+    connector_id = options.pop("connector_id", None)  # a LaunchOptions key, used here
+    options.setdefault("ignore_parallel_jobs", True)  # a tenant's batches run side by side
+    frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object,
+                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
+    return with_batches(launch_jobs(frame, **options), frame)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:

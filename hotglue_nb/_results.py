@@ -56,6 +56,8 @@ WAIT_COLUMNS: Final[dict[str, str]] = {
     "duration_s": "Float64",
     "last_updated": "datetime64[ns, UTC]",
     "polls": "Int64",
+    "export_summary": "string",  # write jobs: JSON {object: {success, fail, existing, updated}}
+    "export_failures": "string",  # write jobs: JSON {object: [positions in the batch sent]}
 }
 
 

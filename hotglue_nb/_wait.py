@@ -247,6 +247,7 @@ def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]
         "processed_rows": job.processed_rows if job else None,
         "last_updated": job.last_updated if job else None,
         "duration_s": _duration(job),
+        **_export(job),
     }
     if job is not None:
         out.update(status=job.status, message=job.message, job_root=item.job_root)
@@ -257,6 +258,29 @@ def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]
     if error and not finished:
         out["error"] = error
     return out
+
+
+def _export(job: Job | None) -> dict[str, str | None]:
+    """A write job's outcome per object [C: ``metrics.exportSummary``], and the positions of
+    the records that failed, read off ``exportDetails`` (one ``{hash, success}`` per record,
+    taken to be in the order sent [I])."""
+    metrics = job.raw.get("metrics") if job is not None else None
+    summary = metrics.get("exportSummary") if isinstance(metrics, dict) else None
+    if not isinstance(summary, dict) or not summary:
+        return {"export_summary": None, "export_failures": None}
+    details = metrics.get("exportDetails") if isinstance(metrics, dict) else None
+    failures = {
+        stream: [
+            n for n, d in enumerate(items) if isinstance(d, dict) and d.get("success") is False
+        ]
+        for stream, items in (details if isinstance(details, dict) else {}).items()
+        if isinstance(items, list)
+    }
+    return {"export_summary": json.dumps(summary), "export_failures": json.dumps(failures)}
+
+
+def _failed(detail: Any) -> bool:
+    return isinstance(detail, dict) and detail.get("success") is False
 
 
 def _duration(job: Job | None) -> float | None:

@@ -18,8 +18,11 @@ from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wai
 from ._progress import Progress
 from ._results import warn_notices
 from ._wait import execute_wait, prepare_wait
+from ._write import DEFAULT_MAX_BYTES, with_batches, write_frame
 
-__all__ = ["check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs"]
+__all__ = [
+    "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
+]  # fmt: skip
 
 
 async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
@@ -31,6 +34,23 @@ async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.Data
         if display.wait:
             results = await _wait(results, waiting, progress)
     return warn_notices(results)
+
+
+async def write_records(
+    records: pd.DataFrame,
+    *,
+    object: str,
+    tenant: str | None = None,
+    batch_size: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    **options: Unpack[LaunchOptions],
+) -> pd.DataFrame:
+    """Async twin of ``hg.write_records`` (same arguments)."""
+    connector_id = options.pop("connector_id", None)  # a LaunchOptions key, used here
+    options.setdefault("ignore_parallel_jobs", True)  # a tenant's batches run side by side
+    frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object,
+                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
+    return with_batches(await launch_jobs(frame, **options), frame)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:

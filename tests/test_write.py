@@ -1,0 +1,149 @@
+"""write_records: a DataFrame of records to V2 write jobs in batches, and the refused ones back."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+from hotglue_nb._write import batches, record_values
+
+from .test_wait import Rig
+
+
+def test_values_go_as_json_faithfully() -> None:
+    frame = pd.DataFrame({
+        "n": pd.array([1, None, 2**53 + 1], dtype="Int64"),
+        "x": [1.5, float("nan"), np.float32(2.0)],
+        "at": pd.to_datetime(["2024-01-02 03:04:05", None, "2024-06-01"], utc=True,
+                             format="ISO8601"),
+        "naive": [pd.Timestamp("2024-01-02"), pd.NaT, pd.Timestamp("2024-01-03 10:00")],
+        "day": [date(2024, 1, 2), None, date(2024, 1, 3)],
+        "ok": [True, False, None],
+        "s": pd.array(["a", None, "c"], dtype="string"),
+        "big": np.array([10, 20, 30], dtype=np.int64),
+    })  # fmt: skip
+    values = record_values(frame)
+    assert values[0] == {"n": 1, "x": 1.5, "at": "2024-01-02T03:04:05+00:00",
+                         "naive": "2024-01-02T00:00:00", "day": "2024-01-02", "ok": True,
+                         "s": "a", "big": 10}  # fmt: skip
+    assert values[1] == dict.fromkeys(["n", "x", "at", "naive", "day", "s"], None) | {
+        "ok": False, "big": 20}  # fmt: skip
+    assert values[2]["n"] == 2**53 + 1 and type(values[2]["n"]) is int
+    assert type(values[2]["big"]) is int and values[2]["x"] == 2.0
+    assert json.loads(json.dumps(values)) == values
+
+
+def test_batches_follow_the_count_and_the_byte_limit() -> None:
+    values = [{"v": "x" * 90} for _ in range(10)]  # ~101 bytes of JSON each
+    assert list(batches(values, 4, 10**6)) == [(0, 4), (4, 8), (8, 10)]
+    assert list(batches(values, None, 10**6)) == [(0, 10)]
+    by_bytes = list(batches(values, None, 350))
+    assert by_bytes == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    for start, end in by_bytes:  # each batch's JSON list stays under the limit
+        assert len(json.dumps(values[start:end], separators=(",", ":"))) <= 350
+    with pytest.raises(hg.ConfigError, match="raise max_bytes"):
+        list(batches([{"v": "x" * 5000}], None, 1024))
+
+
+def people(n: int, bad: set[int]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "email": [f"p{i}@x.io" if i not in bad else "no-address" for i in range(n)],
+        "name": [f"Person {i}" for i in range(n)],
+        "score": pd.array([i if i % 3 else None for i in range(n)], dtype="Int64"),
+    }, index=pd.Index([f"r{i}" for i in range(n)], name="rid"))  # fmt: skip
+
+
+def connected(rig: Rig, rejecting: bool) -> tuple[str, str, str]:
+    world = rig.state.world
+    flow = world.v2_flow_ids[0]
+    for tenant in world.tenants:
+        linked = world.connectors(tenant, flow)
+        if linked and bool(linked[0]["reject_every"]) == rejecting:
+            return flow, tenant, linked[0]["connector_id"]
+    raise AssertionError("no such tenant")
+
+
+def write(rig: Rig, records: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+    return hg.write_records(records, object="Contact", client=rig.client, progress=False,
+                            clock=rig.clock, sleep=rig.sleep, reconcile_delay=0, **kw)  # fmt: skip
+
+
+def test_a_frame_of_records_is_written_in_batches_and_the_refused_ones_come_back() -> None:
+    rig = Rig()
+    flow, tenant, connector = connected(rig, rejecting=False)
+    records = people(10, bad={2, 7})
+    out = write(rig, records, flow_id=flow, tenant=tenant, connector_id=connector, batch_size=4,
+                wait=True)  # fmt: skip
+    assert list(out.batch) == [0, 1, 2] and list(out.records) == [4, 4, 2]
+    assert list(out.first_row) == [0, 4, 8] and (out.outcome == "created").all()
+    assert (out.job_type == "write").all() and out.job_root.str.contains("/jobs/write/").all()
+    assert len(set(out.job_name)) == 3 and out.finished.all()
+    assert list(out.fail) == [1, 1, 0] and int(out.success.sum()) == 8
+    sent = [json.loads(r)["state"]["Contact"] for r in out.request]
+    assert sent[0][0] == {"email": "p0@x.io", "name": "Person 0", "score": None}
+    assert sent[0][1]["score"] == 1 and type(sent[0][1]["score"]) is int
+    refused = hg.failed_records(out, records)
+    assert list(refused.index) == ["r2", "r7"] and list(refused.batch) == [0, 1]
+    assert refused.drop(columns="batch").equals(records.loc[["r2", "r7"]])
+    rebuilt = hg.failed_records(out)
+    assert list(rebuilt.email) == ["no-address", "no-address"] and list(rebuilt.batch) == [0, 1]
+    fixed = refused.drop(columns="batch").assign(email=["p2@x.io", "p7@x.io"])
+    again = write(rig, fixed, flow_id=flow, tenant=tenant, connector_id=connector, wait=True)
+    assert list(again.success) == [2] and list(again.fail) == [0]
+    assert hg.failed_records(again, fixed).empty
+
+
+def test_many_tenants_from_the_records_own_columns() -> None:
+    rig = Rig()
+    flow, ok, ok_connector = connected(rig, rejecting=False)
+    _, strict, strict_connector = connected(rig, rejecting=True)  # refuses every 4th record
+    records = people(12, bad={0})
+    records["tenant"] = [ok, strict] * 6
+    records["connector_id"] = [ok_connector, strict_connector] * 6
+    out = write(rig, records, flow_id=flow, batch_size=4, wait=True)
+    assert sorted(out.tenant.value_counts().tolist()) == [2, 2] and out.finished.all()
+    refused = hg.failed_records(out, records)
+    # ok tenant: r0 (no address); strict tenant: its 4th record (r7), none else bad
+    assert list(refused.index) == ["r0", "r7"]
+    assert set(refused.tenant) == {ok, strict}
+
+
+def test_each_batch_is_one_job_even_when_answers_are_lost() -> None:
+    world = sandbox.demo_world(0)
+    flow = world.v2_flow_ids[0]
+    tenant = next(t for t in world.tenants if world.connectors(t, flow))
+    connector = world.connectors(tenant, flow)[0]["connector_id"]  # type: ignore[index]
+    with sandbox.serve(world, faults={"*": {}, tenant: {"lose_answer": 1.0}}) as sb:
+        out = hg.write_records(people(6, set()), object="Contact", flow_id=flow, tenant=tenant,
+                               connector_id=connector, batch_size=2, progress=False,
+                               reconcile_delay=0.05, ignore_parallel_jobs=True,
+                               **sb.credentials)  # fmt: skip
+        assert (out.outcome == "created").all() and len(out) == 3
+        assert len(sb.state.store.list(flow, tenant)) == 3  # never twice per batch
+
+
+@pytest.mark.parametrize(
+    ("kw", "fix"),
+    [
+        ({"tenant": None}, "tenant='...'"),
+        ({"connector_id": None}, "connector_id='...'"),
+        ({"object": ""}, "object= names"),
+        ({"batch_size": 0}, "batch_size must be"),
+        ({"max_bytes": 10}, "max_bytes must be"),
+    ],
+)
+def test_mistakes_are_named_before_anything_is_sent(kw: dict[str, Any], fix: str) -> None:
+    args: dict[str, Any] = {"tenant": "t", "connector_id": "c", "object": "Contact"} | kw
+    with pytest.raises(hg.ConfigError, match=fix.replace("(", r"\(")):
+        hg.write_records(people(2, set()), flow_id="f", env_id="e", dry_run=True,
+                         progress=False, **args)  # fmt: skip
+    with pytest.raises(hg.ConfigError, match="must be a DataFrame"):
+        hg.write_records([{"a": 1}], object="Contact", tenant="t", connector_id="c",  # type: ignore[arg-type]
+                         flow_id="f", env_id="e", dry_run=True, progress=False)  # fmt: skip
