@@ -81,21 +81,34 @@ class OverridesForm(anywidget.AnyWidget):
 
     @classmethod
     def from_api(
-        cls, client: Hotglue, flow_id: str, tenant: str, *, tap: str | None = None
-    ) -> OverridesForm:
+        cls, client: Hotglue, flow_id: str, tenant: str, *, tap: str | None = None,
+        connector_id: str | None = None,
+    ) -> OverridesForm:  # fmt: skip
         """From the tenant's linked source (``catalog=true``), prefilled with its saved
-        fieldMap and unified-schema selection."""
+        fieldMap and unified-schema selection; with ``connector_id``, from a two-way flow's
+        linked connector (``linkedConnectors``)."""
         if isinstance(client, AsyncHotglue):
             raise ConfigError("from_api needs a Hotglue client; with AsyncHotglue use "
                               "await OverridesForm.afrom_api(...).")  # fmt: skip
+        if connector_id is not None:
+            _no_tap(tap)
+            links = client.linked_connectors(flow_id, tenant, catalog=True,
+                                             connector_id=connector_id)  # fmt: skip
+            return cls._from_source(_pick_connector(links, tenant, connector_id))
         sources = client.linked_sources(flow_id, tenant, catalog=True, tap=tap, config=True)
         return cls._from_source(_pick_source(sources, tenant, tap))
 
     @classmethod
     async def afrom_api(
-        cls, client: AsyncHotglue, flow_id: str, tenant: str, *, tap: str | None = None
-    ) -> OverridesForm:
+        cls, client: AsyncHotglue, flow_id: str, tenant: str, *, tap: str | None = None,
+        connector_id: str | None = None,
+    ) -> OverridesForm:  # fmt: skip
         """Async twin of ``from_api``."""
+        if connector_id is not None:
+            _no_tap(tap)
+            links = await client.linked_connectors(flow_id, tenant, catalog=True,
+                                                   connector_id=connector_id)  # fmt: skip
+            return cls._from_source(_pick_connector(links, tenant, connector_id))
         sources = await client.linked_sources(flow_id, tenant, catalog=True, tap=tap, config=True)
         return cls._from_source(_pick_source(sources, tenant, tap))
 
@@ -184,6 +197,20 @@ def _unified(value: Any) -> tuple[list[str], dict[str, bool]]:
     if isinstance(value, Mapping):
         return list(value), {k: True for k, v in value.items() if v}
     return list(value), {}
+
+
+def _no_tap(tap: str | None) -> None:
+    if tap is not None:
+        raise ConfigError("tap is for V1 flows; a two-way flow's form reads its connector: "
+                          "pass connector_id= only.")  # fmt: skip
+
+
+def _pick_connector(links: list[dict[str, Any]], tenant: str, connector_id: str) -> dict[str, Any]:
+    for link in links:
+        if link.get("connector_id") == connector_id:
+            return link
+    raise ConfigError(f"Tenant {tenant!r} has no linked connector {connector_id!r} in this "
+                      "flow (client.linked_connectors(flow_id, tenant) lists them).")  # fmt: skip
 
 
 def _pick_source(sources: list[dict[str, Any]], tenant: str, tap: str | None) -> dict[str, Any]:

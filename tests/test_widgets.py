@@ -137,6 +137,25 @@ def test_from_api_uses_the_tenants_catalog_and_saved_map(sb: sandbox.Sandbox) ->
     assert results.outcome.iloc[0] == "created"
 
 
+def test_from_api_on_a_two_way_flow_reads_the_connector(sb: sandbox.Sandbox) -> None:
+    flow = str(sb.v2_flow_id)
+    tenant, connector = next(iter(sb.connected_tenants().items()))
+    linked = sb.world.connectors(tenant, flow)[0]  # type: ignore[index]
+    with hg.Hotglue(**sb.credentials) as client:
+        f = OverridesForm.from_api(client, flow, tenant, connector_id=connector)
+        with pytest.raises(hg.ConfigError, match="no linked connector 'zendesk'"):
+            OverridesForm.from_api(client, flow, tenant, connector_id="zendesk")
+        with pytest.raises(hg.ConfigError, match="pass connector_id= only"):
+            OverridesForm.from_api(client, flow, tenant, connector_id=connector, tap="x")
+    assert len(f.catalog["tables"]) == len(sb.world.catalogs[connector]["streams"])
+    assert list(f.value["override_field_map"]) == list(linked["fieldMap"])
+    results = hg.launch_jobs([tenant], flow_id=flow, connector_id=connector, job_type="read",
+                             progress=False, **sb.credentials, **f.value)  # fmt: skip
+    assert results.outcome.iloc[0] == "created"
+    job = sb.state.store.list(flow, tenant)[-1].fields
+    assert job["override_field_map"] == f.value["override_field_map"]
+
+
 def test_from_api_errors(sb: sandbox.Sandbox) -> None:
     with hg.Hotglue(**sb.credentials) as client:
         with pytest.raises(hg.ConfigError, match="no linked source 'zendesk'"):
