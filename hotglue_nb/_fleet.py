@@ -44,7 +44,7 @@ HISTORY_COLUMNS: dict[str, str] = {
     "failed_stage": "string", "start_time": "datetime64[ns, UTC]",
     "last_updated": "datetime64[ns, UTC]", "duration_s": "Float64", "processed_rows": "Int64",
     "records": "object", "message": "string", "error": "string", "scheduled_job": "boolean",
-    "sync_type": "string", "tap": "string",
+    "sync_type": "string", "tap": "string", "connector_id": "string", "job_type": "string",
 }  # fmt: skip
 
 
@@ -60,6 +60,7 @@ class ReadOptions(TypedDict, total=False):
     progress: Any
     clock: Clock
     sleep: Sleep
+    connector_id: str  # a two-way (V2) flow: read through this connector (or a column)
 
 
 @dataclass
@@ -84,6 +85,7 @@ class ReadRun:
     clients: RunClients
     pacer: Pacer
     refused: HotglueError | None = None  # the key was refused: every other read would be too
+    connector_id: str | None = None  # the connector_id option (two-way flows)
 
 
 def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]) -> ReadRun:
@@ -92,25 +94,38 @@ def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]
 
     if not isinstance(flow_id, str) or not flow_id.strip():
         raise ConfigError(f"flow_id must be the flow's id, got {flow_id!r}.")
-    config, _ = wait_config({k: v for k, v in options.items() if k != "progress"})
+    skipped = ("progress", "connector_id")
+    config, _ = wait_config({k: v for k, v in options.items() if k not in skipped})
     pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
     clients = RunClients(config.connection, config, pacer)
-    reads = None if tenants is None else _reads(_tenant_list(tenants), flow_id)
-    return ReadRun(kind, config, flow_id, reads, clients, pacer)
+    connector = options.get("connector_id")
+    reads = None if tenants is None else _reads(*_tenant_list(tenants, connector), flow_id)
+    run = ReadRun(kind, config, flow_id, reads, clients, pacer)
+    run.connector_id = connector
+    return run
 
 
-def _tenant_list(tenants: Any) -> list[str]:
+def _tenant_list(tenants: Any, connector: str | None) -> tuple[list[str], list[str | None]]:
+    """The tenants, and per tenant the connector of a two-way flow (a ``connector_id``
+    column beats the option; None: a V1 flow)."""
+    connectors: list[str | None] = []
     if isinstance(tenants, pd.DataFrame):
         if "tenant" not in tenants:
             raise ConfigError("The tenants frame has no 'tenant' column.")
+        if "connector_id" in tenants:
+            connectors = [None if pd.isna(c) else str(c) for c in tenants["connector_id"]]
         tenants = tenants["tenant"]
     if isinstance(tenants, str) or not isinstance(tenants, Iterable):
         raise ConfigError("tenants must be a list of ids, a Series or a frame with 'tenant'.")
-    return [str(t) for t in tenants]
+    ids = [str(t) for t in tenants]
+    return ids, [c or connector for c in connectors] if connectors else [connector] * len(ids)
 
 
-def _reads(tenants: list[str], flow_id: str) -> list[Read]:
-    return [Read(row, tenant, flow_id) for row, tenant in enumerate(tenants)]
+def _reads(tenants: list[str], connectors: list[str | None], flow_id: str) -> list[Read]:
+    pairs = enumerate(zip(tenants, connectors, strict=True))
+    return [
+        Read(row, tenant, flow_id, connector_id=connector) for row, (tenant, connector) in pairs
+    ]
 
 
 Operation = Callable[[AsyncHotglue, Read], Coroutine[Any, Any, Any]]
@@ -126,7 +141,8 @@ async def execute_reads(
     is not data); an interrupt raises LaunchInterrupted with the frame of what was read."""
     try:
         if run.reads is None:
-            run.reads = _reads(await run.clients.root.list_tenants(), run.flow_id)
+            tenants = await run.clients.root.list_tenants()
+            run.reads = _reads(tenants, [run.connector_id] * len(tenants), run.flow_id)
         report = await fan_out(
             run.reads, partial(_read_op, run, operation), concurrency=run.config.concurrency,
             on_event=on_event, stop=lambda: run.refused is not None, pacer=run.pacer,
@@ -155,11 +171,15 @@ async def _read_op(run: ReadRun, operation: Operation, read: Read) -> Step:
 
 
 async def read_history(client: AsyncHotglue, read: Read) -> list[Job]:
-    return await client.list_jobs(read.flow_id, read.tenant)
+    """The tenant's jobs in the flow (a two-way flow's: those of its connector)."""
+    if read.connector_id is None:
+        return await client.list_jobs(read.flow_id, read.tenant)
+    jobs = await client.list_jobs(read.flow_id, read.tenant, v2=True)
+    return [job for job in jobs if job.connector_id in (None, read.connector_id)]
 
 
 async def read_latest(client: AsyncHotglue, read: Read) -> Job | None:
-    return await client.latest_job(read.flow_id, read.tenant)
+    return await client.latest_job(read.flow_id, read.tenant, v2=read.connector_id is not None)
 
 
 async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
@@ -199,6 +219,7 @@ def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
         "processed_rows": job.processed_rows, "records": records or None,
         "message": job.message, "error": raw.get("error"),
         "scheduled_job": job.scheduled_job, "sync_type": raw.get("sync_type"), "tap": job.tap,
+        "connector_id": job.connector_id, "job_type": job.job_type,
     }  # fmt: skip
 
 

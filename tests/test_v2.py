@@ -273,3 +273,35 @@ def test_a_resumed_v2_row_is_sent_again_exactly_as_recorded() -> None:
     assert plan.path == "/v2/e/f2/t/jobs" and plan.v2
     assert (plan.connector_id, plan.job_type) == ("salesforce", "write")
     assert json.loads(plan.request_json) == request
+
+
+# --- the fleet view on a two-way flow -------------------------------------------------------
+
+
+def test_history_latest_and_the_pre_launch_check_on_a_two_way_flow() -> None:
+    import pandas as pd
+
+    world = sandbox.demo_world(0)
+    flow = world.v2_flow_ids[0]
+    linked = {t: world.connectors(t, flow)[0] for t in world.tenants if world.connectors(t, flow)}
+    broken = next(t for t, c in linked.items() if c["disconnected"])
+    healthy = [t for t, c in linked.items() if not c["disconnected"]][:3]
+    chosen = [*healthy, broken]
+    frame = pd.DataFrame(
+        {"tenant": chosen, "connector_id": [linked[t]["connector_id"] for t in chosen]}
+    )
+    with sandbox.serve(world) as sb:
+        hg.launch_jobs(frame.iloc[:2], flow_id=flow, job_type="read", progress=False,
+                       **sb.credentials)  # fmt: skip
+        history = hg.job_history(flow, frame, progress=False, **sb.credentials)
+        latest = hg.latest_jobs(flow, frame, progress=False, **sb.credentials)
+        check = hg.check_tenants(frame, flow, progress=False, **sb.credentials)
+        v1_way = hg.job_history(flow, healthy[:1], progress=False, **sb.credentials)
+    assert sorted(history.tenant) == sorted(healthy[:2])
+    assert (history.job_type == "read").all() and history.connector_id.notna().all()
+    assert latest.set_index("tenant").job_type[healthy[0]] == "read"
+    ready = check.set_index("tenant").ready
+    assert ready[healthy[2]] and not ready[broken]
+    assert "disconnected" in check.set_index("tenant").reason[broken]
+    assert "running" in check.set_index("tenant").reason[healthy[0]]  # its read job runs
+    assert v1_way.empty or v1_way.status.isna().all()  # V1 paths do not know a two-way flow

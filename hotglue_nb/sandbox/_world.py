@@ -126,6 +126,8 @@ def _connector(
     connector_id = flow["connectors"][(index // 2) % 2]
     source = _source(rng, connector_id, catalogs[connector_id])
     source.pop("tap")
+    if index % 10 == 6:  # a broken link, for the fleet view's pre-launch check
+        source.update(disconnected=True, error="invalid_grant: the refresh token has expired")
     return {"connector_id": connector_id, **source, "reject_every": 4 if index % 6 == 4 else 0}
 
 
