@@ -305,3 +305,47 @@ def test_history_latest_and_the_pre_launch_check_on_a_two_way_flow() -> None:
     assert "disconnected" in check.set_index("tenant").reason[broken]
     assert "running" in check.set_index("tenant").reason[healthy[0]]  # its read job runs
     assert v1_way.empty or v1_way.status.isna().all()  # V1 paths do not know a two-way flow
+
+
+# --- the CLI, exports and resume with V2 rows -------------------------------------------------
+
+
+def test_the_cli_launches_and_follows_v2_rows_from_a_spreadsheet(tmp_path: Any) -> None:
+    from .test_cli import cli, creds
+
+    world = sandbox.demo_world(0)
+    frame = mixed_frame(world, ["t-0009"], 3)  # one V1 row, three V2 rows
+    file = tmp_path / "tenants.csv"
+    frame.to_csv(file, index=False)
+    out = tmp_path / "results.csv"
+    with sandbox.serve(world) as sb:
+        first = world.flow_ids[0]
+        launched = cli("launch", str(file), "--flow", first, "--out", str(out), env=creds(sb))
+        assert launched.returncode == 0, launched.stderr
+        waited = cli("wait", str(out), "--out", str(out), "--poll-interval", "0.2", env=creds(sb))
+        assert waited.returncode == 0, waited.stderr
+    results = hg.read_results(out)
+    assert (results.outcome == "created").all() and results.finished.all()
+    v2 = results.connector_id.notna()
+    assert v2.sum() == 3 and (results.job_type[v2] == "read").all()
+    assert results.job_root[v2].str.contains("/jobs/read/").all()
+    assert hg.summarize(results).outcomes.loc["created", "count"] == 4
+
+
+def test_a_resumed_run_checks_its_v2_rows_in_the_v2_job_list(tmp_path: Any) -> None:
+    world = sandbox.demo_world(0)
+    frame = mixed_frame(world, [], 3)
+    doubtful = frame.tenant[1]
+    journal = tmp_path / "run.jsonl"
+    faults = {"*": {}, doubtful: {"lose_answer": 1.0, "odd_list": 1.0}}
+    with sandbox.serve(world, faults=faults) as sb:
+        first = hg.launch_jobs(frame, flow_id=world.flow_ids[0], progress=False, journal=journal,
+                               reconcile_delay=0.05, max_attempts=1, **sb.credentials)  # fmt: skip
+        assert list(first.outcome) == ["created", "unknown", "created"]
+        sb.state.faults = sandbox.FaultPlan.build({})
+        again = hg.launch_jobs(frame, resume=journal, progress=False, reconcile_delay=0.05,
+                               api_key=sb.api_key, base_url=sb.base_url)  # fmt: skip
+        assert list(again.outcome) == ["created"] * 3
+        assert again.job_root.str.contains("/jobs/read/").all()
+        flow = str(sb.v2_flow_id)
+        assert [len(sb.state.store.list(flow, t)) for t in frame.tenant] == [1, 1, 1]

@@ -147,3 +147,25 @@ def test_mistakes_are_named_before_anything_is_sent(kw: dict[str, Any], fix: str
     with pytest.raises(hg.ConfigError, match="must be a DataFrame"):
         hg.write_records([{"a": 1}], object="Contact", tenant="t", connector_id="c",  # type: ignore[arg-type]
                          flow_id="f", env_id="e", dry_run=True, progress=False)  # fmt: skip
+
+
+def test_a_write_is_resumable_and_no_batch_is_sent_twice(tmp_path: Any) -> None:
+    world = sandbox.demo_world(0)
+    flow = world.v2_flow_ids[0]
+    tenant = next(t for t in world.tenants if world.connectors(t, flow))
+    connector = world.connectors(tenant, flow)[0]["connector_id"]  # type: ignore[index]
+    journal = tmp_path / "write.jsonl"
+    records = people(6, set())
+    args: dict[str, Any] = {"object": "Contact", "tenant": tenant, "connector_id": connector,
+                            "batch_size": 2, "progress": False}  # fmt: skip
+    args["reconcile_delay"] = 0.05
+    faults = {"*": {}, tenant: {"lose_answer": 1.0, "odd_list": 1.0}}
+    with sandbox.serve(world, faults=faults) as sb:
+        first = hg.write_records(records, flow_id=flow, journal=journal, max_attempts=1, **args,
+                                 **sb.credentials)  # fmt: skip
+        assert set(first.outcome) == {"unknown"}  # sent, but nothing proves what happened
+        sb.state.faults = sandbox.FaultPlan.build({})
+        again = hg.write_records(records, resume=journal, api_key=sb.api_key,
+                                 base_url=sb.base_url, **args)  # fmt: skip
+        assert list(again.outcome) == ["created"] * 3 and list(again.batch) == [0, 1, 2]
+        assert len(sb.state.store.list(flow, tenant)) == 3  # found by name, not sent again
