@@ -240,6 +240,7 @@ class AsyncHotglue:
         version. Returns a Job (200), or a QueuedJob (202) when it waits behind a running
         job. Not idempotent: this method never retries.
         """
+        body = {k: v for k, v in body.items() if v is not None}  # None: the field is not sent
         ep = ENDPOINTS[run_endpoint(body)]
         payload = build_body(body, ep.body)
         if "job_type" in payload:

@@ -183,6 +183,9 @@ def run_endpoint(fields: Mapping[str, Any]) -> str:
     Returns the endpoint's name; refuses a mix of the two with the fix in the message.
     """
     connector = fields.get("connector_id")
+    if isinstance(connector, str) and not connector.strip():
+        raise ConfigError("connector_id is empty: name the linked connector, or leave it out "
+                          "for a V1 flow.")  # fmt: skip
     if connector is None:
         if fields.get("job_type") is not None:
             raise ConfigError(

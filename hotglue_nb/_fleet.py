@@ -179,7 +179,11 @@ async def read_history(client: AsyncHotglue, read: Read) -> list[Job]:
 
 
 async def read_latest(client: AsyncHotglue, read: Read) -> Job | None:
-    return await client.latest_job(read.flow_id, read.tenant, v2=read.connector_id is not None)
+    """The tenant's last job (a two-way flow's: the last of its connector's jobs)."""
+    if read.connector_id is None:
+        return await client.latest_job(read.flow_id, read.tenant)
+    jobs = await read_history(client, read)
+    return max(jobs, key=lambda job: str(job.start_time or ""), default=None)
 
 
 async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
@@ -194,7 +198,7 @@ async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
             links = await client.linked_sources(read.flow_id, read.tenant)
     except NotFoundError:
         return {"sources": None, "latest": None}
-    return {"sources": links, "latest": await client.latest_job(read.flow_id, read.tenant, v2=v2)}
+    return {"sources": links, "latest": await read_latest(client, read)}
 
 
 # --- frames ---------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from typing import Any, cast
 import pandas as pd
 
 from ._endpoints import (
+    BODY_FIELDS,
     LAUNCH_FIELDS,
+    V2_BODY_FIELDS,
     coerce_field,
     segment,
     unknown_field_message,
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 ID_COLUMNS = ("tenant", "flow_id", "env_id")
+V2_ONLY = set(V2_BODY_FIELDS) - set(BODY_FIELDS)  # connector_id, job_type, ...
 MAX_LISTED_PROBLEMS = 50
 
 
@@ -209,14 +212,20 @@ def _plan_one(
         else:
             encoded[col] = segment(value, col)
     body = dict(base)
+    cells = set()
     for col in body_cols:
         value = to_python(record[col])
         if is_blank(value):
             continue
+        cells.add(col)
         try:
             body[col] = coerce_field(col, LAUNCH_FIELDS[col], value)
         except ConfigError as exc:
             problems.append(f"column {col!r}: {exc}")
+    # one set of defaults serves a mixed frame: V2-only ones go to V2 rows, tap to V1 rows
+    unused = V2_ONLY if body.get("connector_id") is None else {"tap"}
+    for name in unused - cells:
+        body.pop(name, None)
     body["job_name"] = job_name_for(body.get("job_name"), run_id, key)
     endpoint, misfits = version_problems(body)
     problems.extend(misfits)

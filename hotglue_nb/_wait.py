@@ -304,7 +304,11 @@ def merge_wait(
     frame = pd.DataFrame.from_records(records, columns=[*RESULT_COLUMNS, *WAIT_COLUMNS])
     frame.index = results.index
     frame.attrs.update(results.attrs)
-    return apply_dtypes(frame, {**RESULT_COLUMNS, **WAIT_COLUMNS})
+    frame = apply_dtypes(frame, {**RESULT_COLUMNS, **WAIT_COLUMNS})
+    for name in results.columns:  # columns of the caller's own (a write's batches) stay
+        if name not in frame:
+            frame[name] = results[name].array
+    return frame
 
 
 async def _journal_statuses(run: WaitRun, out: pd.DataFrame) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, HotglueWarning
 from ._plan import to_python
 
 __all__ = ["DEFAULT_MAX_BYTES", "failed_records", "record_values", "write_frame"]
@@ -24,6 +27,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "failed_records", "record_values", "write_frame"
 #: a batch's JSON stays under this many bytes unless told otherwise. hotglue publishes no
 #: limit [I]; AWS API Gateway caps a request at 10 MB and Lambda at 6 MB, so 1 MB is well under.
 DEFAULT_MAX_BYTES = 1_000_000
+BODY_ROOM = 1_024  # bytes of a write request that are not records
 #: ``first_row``: the batch's first record, counted within its tenant's (and connector's) records
 BATCH_COLUMNS = {"object": "string", "batch": "Int64", "first_row": "Int64", "records": "Int64"}
 COUNTS = ("success", "fail", "existing", "updated")
@@ -31,23 +35,49 @@ COUNTS = ("success", "fail", "existing", "updated")
 
 def record_values(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows as JSON records, typed faithfully: ints stay ints, a missing value (None, NaN,
-    NA, NaT) is null, timestamps and dates are ISO-8601, numpy scalars become Python ones."""
+    NA, NaT) is null, timestamps and dates are ISO-8601, durations ISO-8601 too, Decimals
+    exact (as text), numpy scalars and arrays Python ones; lists and dicts are converted
+    inside. What JSON cannot carry (bytes, infinity, other objects) is refused with its row
+    and column named."""
     columns = [str(c) for c in frame.columns]
-    values = [[_cell(v) for v in frame[c].tolist()] for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        raise ConfigError(f"The records have columns named alike {twice}: rename them.")
+    values = []
+    for name, column in zip(columns, frame.columns, strict=True):
+        cells = frame[column].tolist()
+        values.append([_cell(v, name, n) for n, v in enumerate(cells)])
     return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, column: str, row: int) -> Any:
+    if isinstance(value, str | bool | int) and not isinstance(value, np.integer):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _cell(v, column, row) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_cell(v, column, row) for v in list(value)]
     if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, datetime | date):  # pd.Timestamp too
         return value.isoformat()
+    if isinstance(value, timedelta | np.timedelta64):
+        return pd.Timedelta(value).isoformat()
+    if isinstance(value, Decimal):
+        return None if value.is_nan() else str(value)
     value = to_python(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise ConfigError(f"Record {row}, column {column!r}: infinity cannot go as JSON.")
+        return value
+    if isinstance(value, str | bool | int):
+        return value
+    raise ConfigError(
+        f"Record {row}, column {column!r}: a {type(value).__name__} cannot go as JSON; "
+        "convert the column (e.g. to text) first."
+    )
 
 
 def write_frame(
@@ -63,10 +93,11 @@ def write_frame(
     ``state`` and where the batch lies in ``records``). With ``tenant=None`` the records'
     own ``tenant`` (and ``connector_id``) columns say where each record goes."""
     _check(records, tenant, connector_id, object_name, batch_size, max_bytes)
+    object_name = object_name.strip()
     rows: list[dict[str, Any]] = []
+    own = [c for c in ("tenant", "connector_id") if c in records]
     for (who, connector), positions in _groups(records, tenant, connector_id):
-        part = records.iloc[positions].drop(columns=["tenant", "connector_id"], errors="ignore")
-        values = record_values(part)
+        values = record_values(records.iloc[positions].drop(columns=own))
         for start, end in batches(values, batch_size, max_bytes):
             rows.append({
                 "tenant": who, "connector_id": connector, "job_type": "write",
@@ -82,32 +113,35 @@ def _groups(
 ) -> Iterator[tuple[tuple[str, str], list[int]]]:
     """(tenant, connector) -> positions of its records, in the records' order."""
     who = records["tenant"].tolist() if tenant is None else [tenant] * len(records)
-    has_own = connector_id is None and "connector_id" in records
-    via = records["connector_id"].tolist() if has_own else [connector_id] * len(records)
-    groups: dict[tuple[str, str], list[int]] = {}
+    via = (
+        records["connector_id"].tolist() if connector_id is None else [connector_id] * len(records)
+    )
+    groups: dict[tuple[Any, Any], list[int]] = {}
     for position, key in enumerate(zip(who, via, strict=True)):
-        if any(v is None or pd.isna(v) or str(v).strip() == "" for v in key):
+        if any(v is None or v is pd.NA or v != v or str(v).strip() == "" for v in key):
             raise ConfigError(
                 f"Record at position {position} has no tenant or connector_id: give "
                 "tenant= and connector_id=, or fill the records' own columns."
             )
-        groups.setdefault((str(key[0]), str(key[1])), []).append(position)
-    yield from groups.items()
+        groups.setdefault(tuple(to_python(v) for v in key), []).append(position)
+    yield from groups.items()  # ids as given: the launch checks them as for any row
 
 
 def batches(
     values: list[dict[str, Any]], batch_size: int | None, max_bytes: int
 ) -> Iterator[tuple[int, int]]:
     """[start, end) of each batch: at most ``batch_size`` records and ``max_bytes`` of JSON."""
+    room = max_bytes - BODY_ROOM  # the request's other fields (job name, connector, ...)
     start, size, limit = 0, 2, batch_size or len(values) or 1  # 2: the list's brackets
     for end, record in enumerate(values):
-        length = len(json.dumps(record, ensure_ascii=False, allow_nan=False).encode()) + 1
-        if length + 2 > max_bytes:
+        length = len(json.dumps(record, sort_keys=True).encode()) + 2  # as the plan writes it
+        if length + 2 > room:
             raise ConfigError(
-                f"The record at position {end} alone is {length:,} bytes of JSON, over "
-                f"max_bytes={max_bytes:,}: raise max_bytes or trim the record."
+                f"The record at position {end} alone is {length:,} bytes of JSON, too many "
+                f"for max_bytes={max_bytes:,} (which also holds the rest of the request): "
+                "raise max_bytes or trim the record."
             )
-        if end > start and (end - start >= limit or size + length > max_bytes):
+        if end > start and (end - start >= limit or size + length > room):
             yield start, end
             start, size = end, 2
         size += length
@@ -121,17 +155,21 @@ def _check(
 ) -> None:  # fmt: skip
     if not isinstance(records, pd.DataFrame):
         raise ConfigError(f"records must be a DataFrame, got {type(records).__name__}.")
-    if tenant is None and "tenant" not in records:
-        raise ConfigError("Say where the records go: tenant='...', or a 'tenant' column.")
-    if connector_id is None and "connector_id" not in records:
-        raise ConfigError("Say which connector writes: connector_id='...' (a linked connector "
-                          "of the two-way flow), or a 'connector_id' column.")  # fmt: skip
+    for name, given in (("tenant", tenant), ("connector_id", connector_id)):
+        if given is None and name not in records:
+            raise ConfigError(f"Say where the records go: {name}='...', or a {name!r} column.")
+        if given is not None and name in records:  # which one? and never drop a field
+            raise ConfigError(f"The records have a {name!r} column and {name}= was given: "
+                              f"drop {name}= to use the column, or rename the column.")  # fmt: skip
     if not isinstance(object_name, str) or not object_name.strip():
         raise ConfigError("object= names the unified-schema object written, e.g. 'Contact'.")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+    bad_size = isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    if batch_size is not None and bad_size:
         raise ConfigError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}.")
-    if not isinstance(max_bytes, int) or max_bytes < 1024:
-        raise ConfigError(f"max_bytes must be a whole number >= 1024, got {max_bytes!r}.")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 4 * BODY_ROOM:
+        raise ConfigError(
+            f"max_bytes must be a whole number >= {4 * BODY_ROOM}, got {max_bytes!r}."
+        )
 
 
 def with_batches(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,38 +193,78 @@ def _counts(text: Any, object_name: Any) -> dict[str, Any]:
 
 
 def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The records the target refused, from ``write_records(..., wait=True)``'s results.
+    """The records that were not written, from ``write_records``' results (waited for).
 
-    With ``records`` (the frame given to ``write_records``) the rows come back as they were,
-    with their own index labels; without it, they are rebuilt from the requests sent (JSON
-    values). Either way a ``batch`` column says which job carried each one.
+    A record is in when the target refused it (``exportDetails``), or when its whole batch
+    was not written: refused or not sent (``outcome``), or its job failed. A ``reason`` column
+    says which, ``batch`` which job carried it. Batches whose fate is not known yet (not
+    waited for, still running, or a job that reports failures without saying which) are left
+    out with a HotglueWarning. With ``records`` (the frame given to ``write_records``) the
+    rows come back as they were, with their own index labels; without it, they are rebuilt
+    from the requests sent (JSON values).
     """
-    if not {"export_failures", "request", "first_row", "object"} <= set(results.columns):
-        raise ConfigError("failed_records needs the results of write_records(..., wait=True).")
-    found: list[tuple[tuple[str, str], int]] = []  # (tenant, connector), offset in its records
+    needed = {"request", "first_row", "object", "batch", "tenant", "connector_id", "outcome"}
+    if not needed <= set(results.columns):
+        raise ConfigError("failed_records needs the results of write_records.")
+    found: list[tuple[tuple[str, str], int, Any, str]] = []  # group, offset, batch, reason
     rebuilt: list[dict[str, Any]] = []
-    batch_of: list[Any] = []
-    for row in results.to_dict("records"):
-        failed = _failed_positions(row["export_failures"], row["object"])
-        sent = json.loads(str(row["request"]))["state"][row["object"]] if failed else []
+    unknown: list[Any] = []
+    for row in cast(list[dict[str, Any]], results.to_dict("records")):
+        sent = json.loads(str(row["request"]))["state"][row["object"]]
+        picked = _not_written(row, len(sent))
+        if picked is None:
+            unknown.append(row["batch"])
+            continue
         key = (str(row["tenant"]), str(row["connector_id"]))
-        found += [(key, int(row["first_row"]) + n) for n in failed]
-        rebuilt += [sent[n] for n in failed]
-        batch_of += [row["batch"]] * len(failed)
+        found += [(key, int(row["first_row"]) + n, row["batch"], why) for n, why in picked]
+        rebuilt += [sent[n] for n, _ in picked]
+    if unknown:
+        warnings.warn(f"batches {unknown} are left out: what became of their records is not "
+                      "known yet (wait_for_jobs, or a job without exportDetails)",
+                      HotglueWarning, stacklevel=2)  # fmt: skip
     if records is None:
         out = pd.DataFrame(rebuilt)
+    elif not found:
+        out = records.iloc[[]].copy()
     else:
-        groups = dict(_groups(records, *_single(results)))
-        out = records.iloc[[groups[key][offset] for key, offset in found]].copy()
-    out["batch"] = pd.array(batch_of, dtype="Int64")
+        groups = {
+            (str(k[0]), str(k[1])): v for k, v in _groups(records, *_single(results, records))
+        }
+        out = records.iloc[[groups[key][offset] for key, offset, _, _ in found]].copy()
+    out["batch"] = pd.array([f[2] for f in found], dtype="Int64")
+    out["reason"] = pd.array([f[3] for f in found], dtype="string")
     return out
 
 
-def _single(results: pd.DataFrame) -> tuple[str | None, str | None]:
-    """The tenant and connector every batch shares (None: each record says its own)."""
-    tenants, connectors = results["tenant"].unique(), results["connector_id"].unique()
-    return (str(tenants[0]) if len(tenants) == 1 else None,
-            str(connectors[0]) if len(connectors) == 1 else None)  # fmt: skip
+def _not_written(row: dict[str, Any], count: int) -> list[tuple[int, str]] | None:
+    """(position, reason) of a batch's records not written; None when not known yet."""
+    outcome = row["outcome"]
+    if outcome not in ("created", "queued"):
+        why = f"batch {outcome}: {row.get('error') or row.get('message') or ''}".rstrip(": ")
+        return [(n, why) for n in range(count)]
+    status = row.get("status")
+    if isinstance(status, str) and "FAILED" in status:
+        return [(n, f"job {status}: {row.get('message') or ''}".rstrip(": ")) for n in range(count)]
+    if row.get("finished") is not True:
+        return None
+    failed = _failed_positions(row.get("export_failures"), row["object"])
+    reported = _counts(row.get("export_summary"), row["object"]).get("fail", 0)
+    if reported > len(failed):
+        return None  # failures counted but not located
+    return [(n, "refused by the target") for n in failed]
+
+
+def _single(results: pd.DataFrame, records: pd.DataFrame) -> tuple[str | None, str | None]:
+    """How write_records grouped: by the records' own columns when they have them (it
+    refuses both), else the one tenant / connector every batch names."""
+
+    def only(name: str) -> str | None:
+        if name in records:
+            return None
+        values = results[name].unique()
+        return str(values[0]) if len(values) else ""
+
+    return only("tenant"), only("connector_id")
 
 
 def _failed_positions(text: Any, object_name: Any) -> list[int]:

@@ -349,3 +349,46 @@ def test_a_resumed_run_checks_its_v2_rows_in_the_v2_job_list(tmp_path: Any) -> N
         assert again.job_root.str.contains("/jobs/read/").all()
         flow = str(sb.v2_flow_id)
         assert [len(sb.state.store.list(flow, t)) for t in frame.tenant] == [1, 1, 1]
+
+
+def test_defaults_serve_a_mixed_frame_v2_ones_on_v2_rows_and_tap_on_v1_rows() -> None:
+    import pandas as pd
+
+    world = sandbox.demo_world(0)
+    frame = mixed_frame(world, ["t-0009"], 2).drop(columns="job_type")
+    out = hg.launch_jobs(frame, flow_id=world.flow_ids[0], env_id=world.env_id, dry_run=True,
+                         job_type="read", tap="salesforce", progress=False)  # fmt: skip
+    bodies = [json.loads(r) for r in out.request]
+    assert "job_type" not in bodies[0] and bodies[0]["tap"] == "salesforce"
+    assert all(b["job_type"] == "read" and "tap" not in b for b in bodies[1:])
+    assert out.error.isna().all() and isinstance(out, pd.DataFrame)
+
+
+def test_an_empty_connector_id_is_refused_and_none_means_not_sent() -> None:
+    rec = Recorder()
+    with client(rec) as c:
+        with pytest.raises(hg.ConfigError, match="connector_id is empty"):
+            c.run_job(FLOW, "t1", connector_id=" ", job_type="read")
+        c.run_job(FLOW, "t1", connector_id=None, job_type=None, tap="x")
+    assert [r.url.path for r in rec.requests] == [f"/{ENV}/{FLOW}/t1/jobs"]
+
+
+def test_latest_and_check_are_per_connector() -> None:
+    world = sandbox.demo_world(0)
+    flow = world.v2_flow_ids[0]
+    tenant = next(t for t in world.tenants if world.connectors(t, flow))
+    linked = world.connectors(tenant, flow)
+    assert linked is not None
+    other = "hubspot" if linked[0]["connector_id"] == "salesforce" else "salesforce"
+    linked.append({**linked[0], "connector_id": other, "disconnected": False, "error": None})
+    with sandbox.serve(world) as sb:
+        hg.launch_jobs([tenant], flow_id=flow, connector_id=linked[0]["connector_id"],
+                       job_type="read", progress=False, **sb.credentials)  # fmt: skip
+        quiet = hg.latest_jobs(flow, [tenant], connector_id=other, progress=False,
+                               **sb.credentials)  # fmt: skip
+        busy = hg.latest_jobs(flow, [tenant], connector_id=linked[0]["connector_id"],
+                              progress=False, **sb.credentials)  # fmt: skip
+        check = hg.check_tenants([tenant], flow, connector_id=other, progress=False,
+                                 **sb.credentials)  # fmt: skip
+    assert quiet.status.isna().all() and busy.job_type.iloc[0] == "read"
+    assert "running" not in str(check.reason.iloc[0])  # the other connector's job runs

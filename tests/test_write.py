@@ -12,7 +12,7 @@ import pytest
 
 import hotglue_nb as hg
 from hotglue_nb import sandbox
-from hotglue_nb._write import batches, record_values
+from hotglue_nb._write import BODY_ROOM, batches, record_values
 
 from .test_wait import Rig
 
@@ -44,12 +44,12 @@ def test_batches_follow_the_count_and_the_byte_limit() -> None:
     values = [{"v": "x" * 90} for _ in range(10)]  # ~101 bytes of JSON each
     assert list(batches(values, 4, 10**6)) == [(0, 4), (4, 8), (8, 10)]
     assert list(batches(values, None, 10**6)) == [(0, 10)]
-    by_bytes = list(batches(values, None, 350))
+    by_bytes = list(batches(values, None, BODY_ROOM + 350))
     assert by_bytes == [(0, 3), (3, 6), (6, 9), (9, 10)]
     for start, end in by_bytes:  # each batch's JSON list stays under the limit
-        assert len(json.dumps(values[start:end], separators=(",", ":"))) <= 350
+        assert len(json.dumps(values[start:end], sort_keys=True)) <= 350
     with pytest.raises(hg.ConfigError, match="raise max_bytes"):
-        list(batches([{"v": "x" * 5000}], None, 1024))
+        list(batches([{"v": "x" * 5000}], None, 4096))
 
 
 def people(n: int, bad: set[int]) -> pd.DataFrame:
@@ -91,10 +91,10 @@ def test_a_frame_of_records_is_written_in_batches_and_the_refused_ones_come_back
     assert sent[0][1]["score"] == 1 and type(sent[0][1]["score"]) is int
     refused = hg.failed_records(out, records)
     assert list(refused.index) == ["r2", "r7"] and list(refused.batch) == [0, 1]
-    assert refused.drop(columns="batch").equals(records.loc[["r2", "r7"]])
+    assert refused.drop(columns=["batch", "reason"]).equals(records.loc[["r2", "r7"]])
     rebuilt = hg.failed_records(out)
     assert list(rebuilt.email) == ["no-address", "no-address"] and list(rebuilt.batch) == [0, 1]
-    fixed = refused.drop(columns="batch").assign(email=["p2@x.io", "p7@x.io"])
+    fixed = refused.drop(columns=["batch", "reason"]).assign(email=["p2@x.io", "p7@x.io"])
     again = write(rig, fixed, flow_id=flow, tenant=tenant, connector_id=connector, wait=True)
     assert list(again.success) == [2] and list(again.fail) == [0]
     assert hg.failed_records(again, fixed).empty
@@ -137,6 +137,7 @@ def test_each_batch_is_one_job_even_when_answers_are_lost() -> None:
         ({"object": ""}, "object= names"),
         ({"batch_size": 0}, "batch_size must be"),
         ({"max_bytes": 10}, "max_bytes must be"),
+        ({"batch_size": True}, "batch_size must be"),
     ],
 )
 def test_mistakes_are_named_before_anything_is_sent(kw: dict[str, Any], fix: str) -> None:
@@ -169,3 +170,71 @@ def test_a_write_is_resumable_and_no_batch_is_sent_twice(tmp_path: Any) -> None:
                                  base_url=sb.base_url, **args)  # fmt: skip
         assert list(again.outcome) == ["created"] * 3 and list(again.batch) == [0, 1, 2]
         assert len(sb.state.store.list(flow, tenant)) == 3  # found by name, not sent again
+
+
+def test_nested_and_unusual_values_are_converted_or_refused_by_name() -> None:
+    from decimal import Decimal
+
+    frame = pd.DataFrame({
+        "tags": [np.array(["vip"]), ["a", np.int64(2), float("nan")]],
+        "meta": [{"at": pd.Timestamp("2024-01-02", tz="UTC"), "n": np.int64(3)}, None],
+        "price": [Decimal("12.30"), Decimal("0.1")],
+        "wait": [pd.Timedelta(minutes=1), None],
+    })  # fmt: skip
+    values = record_values(frame)
+    assert values[0]["tags"] == ["vip"] and values[1]["tags"] == ["a", 2, None]
+    assert values[0]["meta"] == {"at": "2024-01-02T00:00:00+00:00", "n": 3}
+    assert values[0]["price"] == "12.30" and values[0]["wait"] == "P0DT0H1M0S"
+    with pytest.raises(hg.ConfigError, match="Record 1, column 'x': infinity"):
+        record_values(pd.DataFrame({"x": [1.0, float("inf")]}))
+    with pytest.raises(hg.ConfigError, match="column 'b': a bytes cannot go as JSON"):
+        record_values(pd.DataFrame({"b": [b"raw"]}))
+    with pytest.raises(hg.ConfigError, match="named alike"):
+        record_values(pd.DataFrame([[1, 2]], columns=[1, "1"]))
+
+
+def test_a_batch_stays_under_max_bytes_whatever_its_characters() -> None:
+    names = ["日本語の名前" * 20, "emoji \U0001f600" * 30, "ascii" * 40]
+    records = pd.DataFrame({"name": [names[i % 3] for i in range(300)], "email": "a@x.io"})
+    out = hg.write_records(records, object="Contact", tenant="t", connector_id="c",
+                           flow_id="f", env_id="e", max_bytes=20_000, dry_run=True,
+                           progress=False)  # fmt: skip
+    assert len(out) > 3 and int(out.records.sum()) == 300
+    assert max(len(r.encode()) for r in out.request) <= 20_000
+
+
+def test_the_tenant_column_and_tenant_argument_together_are_refused() -> None:
+    records = people(2, set()).assign(tenant="t")
+    with pytest.raises(hg.ConfigError, match="drop tenant= to use the column"):
+        hg.write_records(records, object="Contact", tenant="t", connector_id="c", flow_id="f",
+                         env_id="e", dry_run=True, progress=False)  # fmt: skip
+
+
+def test_ids_are_checked_as_in_any_launch() -> None:
+    records = people(2, set()).assign(tenant=[101.0, True], connector_id="c")
+    out = hg.write_records(records, object="Contact", flow_id="f", env_id="e", dry_run=True,
+                           on_invalid="skip", progress=False)  # fmt: skip
+    assert out.error.str.contains("invalid row: column 'tenant'").all()  # nothing sent
+
+
+def test_failed_records_from_a_filtered_frame_unwritten_batches_and_a_separate_wait() -> None:
+    rig = Rig()
+    flow, ok, ok_connector = connected(rig, rejecting=False)
+    records = people(12, bad={0, 2})
+    records["tenant"] = ok
+    records["connector_id"] = [ok_connector] * 10 + ["not-linked"] * 2
+    out = write(rig, records, flow_id=flow, batch_size=2)
+    assert list(out.outcome) == ["created"] * 5 + ["rejected"]
+    with pytest.warns(hg.HotglueWarning, match="not known yet"):
+        early = hg.failed_records(out, records)  # not waited: only the refused batch is known
+    assert (
+        list(early.index) == ["r10", "r11"] and early.reason.str.startswith("batch rejected").all()
+    )
+    done = hg.wait_for_jobs(out, client=rig.client, clock=rig.clock, sleep=rig.sleep,
+                            progress=False)  # fmt: skip
+    assert {"object", "batch", "first_row", "records"} <= set(done.columns)  # kept by the wait
+    refused = hg.failed_records(done, records)
+    assert list(refused.index) == ["r0", "r2", "r10", "r11"]
+    assert list(refused.reason[:2]) == ["refused by the target"] * 2
+    only_failing = hg.failed_records(done[done.batch.isin([1, 5])], records)
+    assert list(only_failing.index) == ["r2", "r10", "r11"]
