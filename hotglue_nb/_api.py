@@ -72,15 +72,16 @@ def write_records(
     """Write the rows of ``records`` through a two-way (V2) flow's connector: one write job
     per batch, ``state={object: [records]}``.
 
-    ``tenant`` / ``connector_id`` say where; leave them out to use the records' own
-    ``tenant`` / ``connector_id`` columns (many tenants at once). A batch holds at most
+    ``tenant`` / ``connector_id`` say where: one tenant, or many (a list of ids, or a frame
+    with ``tenant`` and ``connector_id`` columns: each gets all the records); or leave them
+    out to use the records' own ``tenant`` / ``connector_id`` columns. A batch holds at most
     ``batch_size`` records (default: as many as fit) and ``max_bytes`` of JSON (default 1 MB).
     Values go as JSON faithfully: ints stay ints, missing values are null, timestamps ISO-8601.
     Every ``launch_jobs`` option applies (``flow_id`` is required; ``wait=True`` follows the
     jobs; ``journal`` / ``resume``: each batch is sent once, as any row);
     ``ignore_parallel_jobs`` defaults to True here, so a tenant's batches run side by side.
     Returns one row per batch: the launch's columns, ``object``, ``batch``, ``first_row``,
-    ``records``, and after waiting ``success`` / ``fail`` / ``existing`` / ``updated``
+    ``record_count``, and after waiting ``success`` / ``fail`` / ``existing`` / ``updated``
     (``hg.failed_records`` gives the refused records back).
     """
     connector_id = options.pop("connector_id", None)  # a LaunchOptions key, used here

@@ -120,8 +120,10 @@ def _known() -> dict[str, str]:
     """Every column hotglue_nb writes (results, wait, history, health, check) and its dtype."""
     from ._fleet import HISTORY_COLUMNS
     from ._health import CHECK_COLUMNS, HEALTH_COLUMNS
+    from ._write import BATCH_COLUMNS, COUNT_COLUMNS
 
-    return {**HISTORY_COLUMNS, **HEALTH_COLUMNS, **CHECK_COLUMNS, **RESULT_COLUMNS, **WAIT_COLUMNS}
+    frames = (HISTORY_COLUMNS, HEALTH_COLUMNS, CHECK_COLUMNS, RESULT_COLUMNS, WAIT_COLUMNS)
+    return {k: v for columns in (*frames, BATCH_COLUMNS, COUNT_COLUMNS) for k, v in columns.items()}
 
 
 def _text_columns() -> dict[str, Any]:

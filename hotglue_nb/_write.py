@@ -29,7 +29,10 @@ __all__ = ["DEFAULT_MAX_BYTES", "failed_records", "record_values", "write_frame"
 DEFAULT_MAX_BYTES = 1_000_000
 BODY_ROOM = 1_024  # bytes of a write request that are not records
 #: ``first_row``: the batch's first record, counted within its tenant's (and connector's) records
-BATCH_COLUMNS = {"object": "string", "batch": "Int64", "first_row": "Int64", "records": "Int64"}
+BATCH_COLUMNS = {"object": "string", "batch": "Int64", "first_row": "Int64",
+                 "record_count": "Int64"}  # fmt: skip
+#: the export counts of a batch's object, once waited for
+COUNT_COLUMNS = {"success": "Int64", "fail": "Int64", "existing": "Int64", "updated": "Int64"}
 COUNTS = ("success", "fail", "existing", "updated")
 
 
@@ -83,47 +86,64 @@ def _cell(value: Any, column: str, row: int) -> Any:
 def write_frame(
     records: pd.DataFrame,
     *,
-    tenant: str | None,
+    tenant: Any,
     connector_id: str | None,
     object_name: str,
     batch_size: int | None,
     max_bytes: int,
 ) -> pd.DataFrame:
     """The launch frame: one row per batch (``tenant``, ``connector_id``, ``job_type``,
-    ``state`` and where the batch lies in ``records``). With ``tenant=None`` the records'
-    own ``tenant`` (and ``connector_id``) columns say where each record goes."""
+    ``state`` and where the batch lies in ``records``).
+
+    ``tenant``: one id, or many (a list, or a frame with ``tenant`` and maybe
+    ``connector_id``): every tenant gets all the records. ``None``: the records' own
+    ``tenant`` (and ``connector_id``) columns say where each record goes.
+    """
     _check(records, tenant, connector_id, object_name, batch_size, max_bytes)
     object_name = object_name.strip()
     rows: list[dict[str, Any]] = []
     own = [c for c in ("tenant", "connector_id") if c in records]
-    for (who, connector), positions in _groups(records, tenant, connector_id):
+    for (who, connector), positions in _groups(records, _targets(tenant, connector_id)):
         values = record_values(records.iloc[positions].drop(columns=own))
         for start, end in batches(values, batch_size, max_bytes):
             rows.append({
                 "tenant": who, "connector_id": connector, "job_type": "write",
                 "state": {object_name: values[start:end]}, "object": object_name,
-                "batch": len(rows), "first_row": start, "records": end - start,
+                "batch": len(rows), "first_row": start, "record_count": end - start,
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["tenant", "connector_id", "job_type", "state",
                                        *BATCH_COLUMNS])  # fmt: skip
 
 
-def _groups(
-    records: pd.DataFrame, tenant: str | None, connector_id: str | None
-) -> Iterator[tuple[tuple[str, str], list[int]]]:
+Target = tuple[Any, Any]  # (tenant, connector_id); None: from the records' own column
+
+
+def _targets(tenant: Any, connector_id: str | None) -> list[Target]:
+    if isinstance(tenant, pd.DataFrame):
+        if "tenant" not in tenant:
+            raise ConfigError("The tenants frame given as tenant= has no 'tenant' column.")
+        own = tenant["connector_id"] if "connector_id" in tenant else [None] * len(tenant)
+        return [(t, c if c is not None and c == c else connector_id)
+                for t, c in zip(tenant["tenant"], own, strict=True)]  # fmt: skip
+    if isinstance(tenant, list | tuple | pd.Series | pd.Index):
+        return [(t, connector_id) for t in tenant]
+    return [(tenant, connector_id)]
+
+
+def _groups(records: pd.DataFrame, targets: list[Target]) -> Iterator[tuple[Target, list[int]]]:
     """(tenant, connector) -> positions of its records, in the records' order."""
-    who = records["tenant"].tolist() if tenant is None else [tenant] * len(records)
-    via = (
-        records["connector_id"].tolist() if connector_id is None else [connector_id] * len(records)
-    )
-    groups: dict[tuple[Any, Any], list[int]] = {}
-    for position, key in enumerate(zip(who, via, strict=True)):
-        if any(v is None or v is pd.NA or v != v or str(v).strip() == "" for v in key):
-            raise ConfigError(
-                f"Record at position {position} has no tenant or connector_id: give "
-                "tenant= and connector_id=, or fill the records' own columns."
-            )
-        groups.setdefault(tuple(to_python(v) for v in key), []).append(position)
+    groups: dict[Target, list[int]] = {}
+    size = len(records)
+    for tenant, connector in targets:
+        who = records["tenant"].tolist() if tenant is None else [tenant] * size
+        via = records["connector_id"].tolist() if connector is None else [connector] * size
+        for position, key in enumerate(zip(who, via, strict=True)):
+            if any(v is None or v is pd.NA or v != v or str(v).strip() == "" for v in key):
+                raise ConfigError(
+                    f"Record at position {position} has no tenant or connector_id: give "
+                    "tenant= and connector_id=, or fill the records' own columns."
+                )
+            groups.setdefault((to_python(key[0]), to_python(key[1])), []).append(position)
     yield from groups.items()  # ids as given: the launch checks them as for any row
 
 
@@ -155,7 +175,10 @@ def _check(
 ) -> None:  # fmt: skip
     if not isinstance(records, pd.DataFrame):
         raise ConfigError(f"records must be a DataFrame, got {type(records).__name__}.")
+    many_with_connectors = isinstance(tenant, pd.DataFrame) and "connector_id" in tenant
     for name, given in (("tenant", tenant), ("connector_id", connector_id)):
+        if name == "connector_id" and many_with_connectors:
+            continue
         if given is None and name not in records:
             raise ConfigError(f"Say where the records go: {name}='...', or a {name!r} column.")
         if given is not None and name in records:  # which one? and never drop a field
@@ -227,9 +250,7 @@ def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -
     elif not found:
         out = records.iloc[[]].copy()
     else:
-        groups = {
-            (str(k[0]), str(k[1])): v for k, v in _groups(records, *_single(results, records))
-        }
+        groups = {key: _positions(records, *key) for key, _, _, _ in found}
         out = records.iloc[[groups[key][offset] for key, offset, _, _ in found]].copy()
     out["batch"] = pd.array([f[2] for f in found], dtype="Int64")
     out["reason"] = pd.array([f[3] for f in found], dtype="string")
@@ -254,17 +275,14 @@ def _not_written(row: dict[str, Any], count: int) -> list[tuple[int, str]] | Non
     return [(n, "refused by the target") for n in failed]
 
 
-def _single(results: pd.DataFrame, records: pd.DataFrame) -> tuple[str | None, str | None]:
-    """How write_records grouped: by the records' own columns when they have them (it
-    refuses both), else the one tenant / connector every batch names."""
-
-    def only(name: str) -> str | None:
+def _positions(records: pd.DataFrame, tenant: str, connector: str) -> list[int]:
+    """Where a batch's records lie in ``records``: every record, narrowed by the records' own
+    ``tenant`` / ``connector_id`` columns when they have them (as write_records grouped)."""
+    keep = pd.Series(True, index=range(len(records)))
+    for name, value in (("tenant", tenant), ("connector_id", connector)):
         if name in records:
-            return None
-        values = results[name].unique()
-        return str(values[0]) if len(values) else ""
-
-    return only("tenant"), only("connector_id")
+            keep &= records[name].astype(str).reset_index(drop=True) == value
+    return [int(n) for n in keep[keep].index]
 
 
 def _failed_positions(text: Any, object_name: Any) -> list[int]:

@@ -81,7 +81,7 @@ def test_a_frame_of_records_is_written_in_batches_and_the_refused_ones_come_back
     records = people(10, bad={2, 7})
     out = write(rig, records, flow_id=flow, tenant=tenant, connector_id=connector, batch_size=4,
                 wait=True)  # fmt: skip
-    assert list(out.batch) == [0, 1, 2] and list(out.records) == [4, 4, 2]
+    assert list(out.batch) == [0, 1, 2] and list(out.record_count) == [4, 4, 2]
     assert list(out.first_row) == [0, 4, 8] and (out.outcome == "created").all()
     assert (out.job_type == "write").all() and out.job_root.str.contains("/jobs/write/").all()
     assert len(set(out.job_name)) == 3 and out.finished.all()
@@ -199,7 +199,7 @@ def test_a_batch_stays_under_max_bytes_whatever_its_characters() -> None:
     out = hg.write_records(records, object="Contact", tenant="t", connector_id="c",
                            flow_id="f", env_id="e", max_bytes=20_000, dry_run=True,
                            progress=False)  # fmt: skip
-    assert len(out) > 3 and int(out.records.sum()) == 300
+    assert len(out) > 3 and int(out.record_count.sum()) == 300
     assert max(len(r.encode()) for r in out.request) <= 20_000
 
 
@@ -232,9 +232,42 @@ def test_failed_records_from_a_filtered_frame_unwritten_batches_and_a_separate_w
     )
     done = hg.wait_for_jobs(out, client=rig.client, clock=rig.clock, sleep=rig.sleep,
                             progress=False)  # fmt: skip
-    assert {"object", "batch", "first_row", "records"} <= set(done.columns)  # kept by the wait
+    assert {"object", "batch", "first_row", "record_count"} <= set(done.columns)  # kept by the wait
     refused = hg.failed_records(done, records)
     assert list(refused.index) == ["r0", "r2", "r10", "r11"]
     assert list(refused.reason[:2]) == ["refused by the target"] * 2
     only_failing = hg.failed_records(done[done.batch.isin([1, 5])], records)
     assert list(only_failing.index) == ["r2", "r10", "r11"]
+
+
+def test_the_same_records_to_a_frame_of_tenants() -> None:
+    rig = Rig()
+    flow, ok, ok_connector = connected(rig, rejecting=False)
+    _, strict, strict_connector = connected(rig, rejecting=True)
+    tenants = pd.DataFrame(
+        {"tenant": [ok, strict], "connector_id": [ok_connector, strict_connector]}
+    )
+    records = people(5, bad={1})
+    out = write(rig, records, flow_id=flow, tenant=tenants, batch_size=5, wait=True)
+    assert list(out.tenant) == [ok, strict] and list(out.record_count) == [5, 5]
+    assert list(out.fail) == [1, 2]  # the strict connector also refuses its 4th record
+    refused = hg.failed_records(out, records)
+    assert list(refused.index) == ["r1", "r1", "r3"] and list(refused.batch) == [0, 1, 1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_write_results_survive_an_export_and_still_find_the_refused(
+    tmp_path: Any, suffix: str
+) -> None:
+    rig = Rig()
+    flow, tenant, connector = connected(rig, rejecting=False)
+    records = people(6, bad={4})
+    out = write(rig, records, flow_id=flow, tenant=tenant, connector_id=connector, batch_size=3,
+                wait=True)  # fmt: skip
+    path = tmp_path / f"written{suffix}"
+    hg.export_results(out, path)
+    back = hg.read_results(path)
+    for name in ("batch", "first_row", "record_count", "success", "fail"):
+        assert back[name].dtype == "Int64", name
+    assert back.connector_id.tolist() == out.connector_id.tolist()
+    assert list(hg.failed_records(back, records).index) == ["r4"]
