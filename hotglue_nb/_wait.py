@@ -308,6 +308,10 @@ def merge_wait(
     for name in results.columns:  # columns of the caller's own (a write's batches) stay
         if name not in frame:
             frame[name] = results[name].array
+    if {"object", "success"} <= set(frame.columns):  # write_records' batches: fresh counts
+        from ._write import with_counts
+
+        frame = with_counts(frame)
     return frame
 
 

@@ -201,6 +201,12 @@ def with_batches(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     for name, dtype in BATCH_COLUMNS.items():
         out[name] = frame[name].astype(cast(Any, dtype)).array
+    return with_counts(out)
+
+
+def with_counts(out: pd.DataFrame) -> pd.DataFrame:
+    """(Re)compute a write's count columns from ``export_summary`` (also after a separate
+    ``wait_for_jobs`` of write_records' results)."""
     summaries = out["export_summary"] if "export_summary" in out else [None] * len(out)
     counts = [_counts(text, obj) for text, obj in zip(summaries, out["object"], strict=True)]
     for name in COUNTS:

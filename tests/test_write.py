@@ -233,6 +233,7 @@ def test_failed_records_from_a_filtered_frame_unwritten_batches_and_a_separate_w
     done = hg.wait_for_jobs(out, client=rig.client, clock=rig.clock, sleep=rig.sleep,
                             progress=False)  # fmt: skip
     assert {"object", "batch", "first_row", "record_count"} <= set(done.columns)  # kept by the wait
+    assert list(done.fail) == [1, 1, 0, 0, 0, pd.NA] and out.fail.isna().all()  # refreshed
     refused = hg.failed_records(done, records)
     assert list(refused.index) == ["r0", "r2", "r10", "r11"]
     assert list(refused.reason[:2]) == ["refused by the target"] * 2
