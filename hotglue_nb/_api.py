@@ -19,7 +19,7 @@ from ._progress import Progress
 from ._results import warn_notices
 from ._runner import run_sync
 from ._wait import execute_wait, prepare_wait
-from ._write import DEFAULT_MAX_BYTES, with_batches, write_frame
+from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
@@ -84,11 +84,8 @@ def write_records(
     ``record_count``, and after waiting ``success`` / ``fail`` / ``existing`` / ``updated``
     (``hg.failed_records`` gives the refused records back).
     """
-    connector_id = options.pop("connector_id", None)  # a LaunchOptions key, used here
-    options.setdefault("ignore_parallel_jobs", True)  # a tenant's batches run side by side
-    frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object,
-                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
-    return with_batches(launch_jobs(frame, **options), frame)
+    frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
+    return with_batches(launch_jobs(frame, **launch), frame)
 
 
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:

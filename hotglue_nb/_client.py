@@ -36,7 +36,7 @@ from ._config import (
     Credentials,
     resolve_credentials,
 )
-from ._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, run_endpoint, segment
+from ._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, segment, version_problems
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -241,10 +241,11 @@ class AsyncHotglue:
         job. Not idempotent: this method never retries.
         """
         body = {k: v for k, v in body.items() if v is not None}  # None: the field is not sent
-        ep = ENDPOINTS[run_endpoint(body)]
+        name, problems = version_problems(body)  # V1 or V2, job_type lower-cased
+        if problems:
+            raise ConfigError(problems[0])
+        ep = ENDPOINTS[name]
         payload = build_body(body, ep.body)
-        if "job_type" in payload:
-            payload["job_type"] = payload["job_type"].strip().lower()
         return _started(await self._call(ep, flow_id, tenant, json_body=payload))
 
     async def _post_job(self, path: str, tenant: str, payload: bytes) -> Job | QueuedJob:

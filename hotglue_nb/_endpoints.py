@@ -45,11 +45,10 @@ Object = Annotated[Any, "object"]  # a dict, or its JSON text
 DateTime = Annotated[Any, "date-time"]  # datetime, date, Timestamp or ISO text
 
 
-class BodyOptions(TypedDict, total=False):
-    """The documented V1 launch body [C], as keyword options; ``BODY_FIELDS`` is read off it."""
+class _SharedBody(TypedDict, total=False):
+    """The launch-body fields V1 and V2 jobs share [C]."""
 
-    tap: String
-    state: Object
+    state: Object  # a V2 write job's records
     job_name: String
     override_start_date: DateTime
     override_end_date: DateTime
@@ -59,31 +58,24 @@ class BodyOptions(TypedDict, total=False):
     override_field_map: Object
     override_source_config: Object
     override_target_config: Object
-    ignore_parallel_jobs: Boolean
-    queue_if_active_job: Boolean
-    environment_variables: Object
-
-
-class V2BodyOptions(TypedDict, total=False):
-    """The documented V2 (two-way) launch body [C]: V1's without ``tap``, plus the connector,
-    the job type and ``override_connector_config``. ``state`` carries a write job's records."""
-
-    connector_id: String
-    job_type: String  # "read" | "write" (see run_endpoint)
-    state: Object
-    job_name: String
-    override_start_date: DateTime
-    override_end_date: DateTime
-    reset_source_state: Boolean
-    streaming_job: Boolean
-    override_selected_tables: Object
-    override_field_map: Object
-    override_source_config: Object
-    override_target_config: Object
-    override_connector_config: Object
     ignore_parallel_jobs: Boolean
     queue_if_active_job: Boolean  # V1 only in the docs; whether V2 accepts it is unknown [I]
     environment_variables: Object
+
+
+class BodyOptions(_SharedBody, total=False):
+    """The documented V1 launch body [C], as keyword options; ``BODY_FIELDS`` is read off it."""
+
+    tap: String
+
+
+class V2BodyOptions(_SharedBody, total=False):
+    """The documented V2 (two-way) launch body [C]: V1's without ``tap``, plus the connector,
+    the job type and ``override_connector_config``."""
+
+    connector_id: String
+    job_type: String  # "read" | "write" (see run_endpoint)
+    override_connector_config: Object
 
 
 def _kinds(options: type) -> dict[str, FieldKind]:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ConfigError, HotglueWarning
+from ._options import LaunchOptions
 from ._plan import to_python
 
 __all__ = ["DEFAULT_MAX_BYTES", "failed_records", "record_values", "write_frame"]
@@ -54,7 +55,7 @@ def record_values(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _cell(value: Any, column: str, row: int) -> Any:
-    if isinstance(value, str | bool | int) and not isinstance(value, np.integer):
+    if isinstance(value, str | bool | int):
         return value
     if isinstance(value, dict):
         return {str(k): _cell(v, column, row) for k, v in value.items()}
@@ -113,6 +114,21 @@ def write_frame(
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["tenant", "connector_id", "job_type", "state",
                                        *BATCH_COLUMNS])  # fmt: skip
+
+
+def write_plan(
+    records: pd.DataFrame, object_name: str, tenant: Any, batch_size: int | None,
+    max_bytes: int, options: LaunchOptions,
+) -> tuple[pd.DataFrame, LaunchOptions]:  # fmt: skip
+    """What ``write_records`` (blocking or async) hands to ``launch_jobs``: the batch frame,
+    and the options without ``connector_id`` (the frame has it), a tenant's batches side by
+    side unless told otherwise."""
+    opts = cast(LaunchOptions, dict(options))
+    connector_id = opts.pop("connector_id", None)
+    opts.setdefault("ignore_parallel_jobs", True)
+    frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object_name,
+                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
+    return frame, opts
 
 
 Target = tuple[Any, Any]  # (tenant, connector_id); None: from the records' own column

@@ -18,7 +18,7 @@ from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wai
 from ._progress import Progress
 from ._results import warn_notices
 from ._wait import execute_wait, prepare_wait
-from ._write import DEFAULT_MAX_BYTES, with_batches, write_frame
+from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
@@ -46,11 +46,8 @@ async def write_records(
     **options: Unpack[LaunchOptions],
 ) -> pd.DataFrame:
     """Async twin of ``hg.write_records`` (same arguments)."""
-    connector_id = options.pop("connector_id", None)  # a LaunchOptions key, used here
-    options.setdefault("ignore_parallel_jobs", True)  # a tenant's batches run side by side
-    frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object,
-                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
-    return with_batches(await launch_jobs(frame, **options), frame)
+    frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
+    return with_batches(await launch_jobs(frame, **launch), frame)
 
 
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
