@@ -14,6 +14,17 @@ import importlib
 from types import ModuleType
 
 from . import aio as aio
+from ._analysis import (
+    Summary,
+    compare,
+    failure_signatures,
+    failures,
+    fleet_health,
+    plot_history,
+    plot_outcomes,
+    retry_frame,
+    summarize,
+)
 from ._api import (
     check_tenants,
     job_history,
@@ -46,7 +57,7 @@ from ._exceptions import (
     TenantsFileError,
 )
 from ._files import export_results, load_run, read_results
-from ._health import compare, failure_signatures, fleet_health, plot_history
+from ._last_run import last_run
 from ._models import (
     FAILED_STATUSES,
     JOB_COMPLETED,
@@ -57,8 +68,6 @@ from ._models import (
     is_failed,
     is_terminal,
 )
-from ._report import Summary, failures, plot_outcomes, retry_frame, summarize
-from ._results import last_run
 from ._tenants import read_tenants
 from ._version import __version__
 from ._write import failed_records

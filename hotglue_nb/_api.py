@@ -8,15 +8,14 @@ from typing import Any, TypeVar, Unpack
 
 import pandas as pd
 
-from ._exceptions import LaunchInterrupted
+from ._config import DORMANT_DAYS
 from ._fanout import Event
-from ._fleet import DORMANT_DAYS, ReadOptions, execute_reads
-from ._health import Call, check_call, history_call, latest_call
+from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._last_run import interrupted, warn_notices
 from ._launch import execute_launch, prepare_launch
 from ._nest import run_nested
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
-from ._results import warn_notices
 from ._runner import run_sync
 from ._wait import execute_wait, prepare_wait
 from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
@@ -114,7 +113,7 @@ def _wait(
     try:
         return _blocking(start, progress, nest)
     except KeyboardInterrupt:  # interrupted before the wait could start: nothing polled yet
-        raise LaunchInterrupted(results, phase="wait") from None
+        raise interrupted(results, phase="wait") from None
 
 
 def _blocking(start: Start[T], progress: Progress, nest: bool) -> T:

@@ -20,10 +20,12 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "DORMANT_DAYS",
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_ENV_ID",
     "ENV_TRANSPORT",
+    "MASK",
     "Credentials",
     "resolve_credentials",
     "resolve_target",
@@ -39,6 +41,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRIES = 2
+DORMANT_DAYS = 30  # hotglue bills a tenant that ran a sync in the last 30 days as active [C]
 MASK = "********"
 _HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: what an x-api-key can carry
 

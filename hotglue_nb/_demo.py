@@ -15,11 +15,10 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from ._analysis import compare, failure_signatures, failures, fleet_health, summarize
 from ._api import job_history, launch_jobs
 from ._client import Hotglue
 from ._files import export_results
-from ._health import compare, failure_signatures, fleet_health
-from ._report import failures, summarize
 from ._tenants import read_tenants
 
 __all__ = ["demo_workbook", "run_demo", "write_demo_workbook"]

@@ -35,6 +35,7 @@ __all__ = [
     "segment",
     "to_iso_datetime",
     "unknown_field_message",
+    "version_problems",
 ]
 
 FieldKind = Literal["string", "object", "boolean", "date-time"]

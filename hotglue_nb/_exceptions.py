@@ -105,16 +105,14 @@ class LaunchInterrupted(HotglueError):
 
     ``results`` is the complete partial results frame: one row per input row; unsent rows
     are ``skipped``, rows in flight were reconciled or are ``unknown``; in the wait phase,
-    every launched row with its job id and the last status seen.
+    every launched row with its job id and the last status seen. (The frame is also kept
+    for ``hg.last_run()``, by the run that raises this.)
     """
 
     def __init__(self, results: Any, *, phase: str = "launch") -> None:
         super().__init__(_interrupted_message(results, phase))
         self.results = results
         self.phase = phase
-        from ._results import remember
-
-        remember(results)
 
 
 def _interrupted_message(results: Any, phase: str) -> str:

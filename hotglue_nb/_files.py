@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from ._exceptions import ConfigError
+from ._frames import KNOWN_COLUMNS, RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._journal import find_journal, read_journal
-from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 
 __all__ = ["export_results", "load_run", "read_results"]
 
@@ -78,7 +78,7 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame["records"] = frame["records"].map(
             lambda v: json.loads(v) if isinstance(v, str) else v
         )
-    columns = {k: v for k, v in _known().items() if k in frame}
+    columns = {k: v for k, v in KNOWN_COLUMNS.items() if k in frame}
     return apply_dtypes(frame, columns)
 
 
@@ -116,18 +116,8 @@ def _json_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _known() -> dict[str, str]:
-    """Every column hotglue_nb writes (results, wait, history, health, check) and its dtype."""
-    from ._fleet import HISTORY_COLUMNS
-    from ._health import CHECK_COLUMNS, HEALTH_COLUMNS
-    from ._write import BATCH_COLUMNS, COUNT_COLUMNS
-
-    frames = (HISTORY_COLUMNS, HEALTH_COLUMNS, CHECK_COLUMNS, RESULT_COLUMNS, WAIT_COLUMNS)
-    return {k: v for columns in (*frames, BATCH_COLUMNS, COUNT_COLUMNS) for k, v in columns.items()}
-
-
 def _text_columns() -> dict[str, Any]:
-    return {k: "string" for k, v in _known().items() if v == "string"}
+    return {k: "string" for k, v in KNOWN_COLUMNS.items() if v == "string"}
 
 
 def _need(module: str, extra: str) -> None:
@@ -178,6 +168,4 @@ def _row(state: Any, row: int, tenant: str | None) -> dict[str, Any]:
 
 
 def _json(value: Any) -> str | None:
-    import json
-
     return None if value is None else json.dumps(value, sort_keys=True)

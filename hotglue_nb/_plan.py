@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,17 +24,16 @@ from ._endpoints import (
     version_problems,
 )
 from ._exceptions import ConfigError
+from ._values import is_blank, to_python
 
 __all__ = [
     "Plan",
     "RowPlan",
     "as_frame",
     "coerce_defaults",
-    "is_blank",
     "job_name_for",
     "plan_rows",
     "row_of_job_name",
-    "to_python",
 ]
 
 ID_COLUMNS = ("tenant", "flow_id", "env_id")
@@ -273,22 +271,3 @@ def _suspicious_columns(columns: Iterable[Hashable]) -> list[str]:
         if close:
             out.append(f"column {col!r} looks like a misspelt {close[0]!r}; rename it")
     return out
-
-
-def to_python(value: Any) -> Any:
-    """numpy scalars -> Python values, so type checks see bool/int/str."""
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, (pd.Timestamp, str, bytes)):
-        try:
-            return item()
-        except (TypeError, ValueError):
-            return value
-    return value
-
-
-def is_blank(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()

@@ -154,10 +154,11 @@ def _in_kernel() -> bool:
     if "ipykernel" not in sys.modules:
         return False
     try:
-        from IPython import get_ipython
+        import IPython
     except ImportError:
         return False
-    shell = get_ipython()
+    ipython: Any = IPython  # typed differently across IPython releases
+    shell = ipython.get_ipython()
     return shell is not None and hasattr(shell, "kernel")
 
 
@@ -171,8 +172,8 @@ def _display(obj: Any, **kwargs: Any) -> Any:
 def _html(text: str) -> Any:
     from IPython import display
 
-    html: Any = display.HTML
-    return html(text)
+    shown: Any = display
+    return shown.HTML(text)
 
 
 def _display_handle() -> Any:

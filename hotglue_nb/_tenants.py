@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._endpoints import BODY_FIELDS, coerce_field
 from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
-from ._plan import is_blank
+from ._values import is_blank
 
 __all__ = ["read_tenants"]
 

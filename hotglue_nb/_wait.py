@@ -16,7 +16,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,19 @@ import pandas as pd
 
 from ._client import AsyncHotglue
 from ._eta import Eta
-from ._exceptions import APIStatusError, ConfigError, HotglueError, LaunchInterrupted
+from ._exceptions import APIStatusError, ConfigError, HotglueError
 from ._fanout import Event, Step, fan_out
+from ._frames import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._journal import Journal, read_journal, wait_journal_path
+from ._last_run import interrupted
 from ._models import Job, is_failed, is_terminal
 from ._options import RunClients, WaitConfig
 from ._pacing import Pacer
-from ._plan import row_of_job_name, to_python
+from ._plan import row_of_job_name
 from ._reconcile import find_job
-from ._results import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._retry import backoff_delay, decide, get_is_retryable
+from ._values import duration_s, text_or_none, to_python
+from ._write import with_counts
 
 __all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]
 
@@ -118,14 +120,14 @@ async def execute_wait(
     """
     config = run.config
     deadline = None if config.timeout is None else config.clock() + config.timeout
-    interrupted = True
+    cut_short = True
     try:
         report = await fan_out(
             run.follows, partial(_poll_op, run), concurrency=config.concurrency,
             on_event=on_event, stop=lambda: run.abort_reason is not None, pacer=run.pacer,
             clock=config.clock, sleep=config.sleep, deadline=deadline,
         )  # fmt: skip
-        interrupted = report.interrupted
+        cut_short = report.interrupted
     except asyncio.CancelledError:
         pass
     finally:
@@ -133,8 +135,8 @@ async def execute_wait(
             await run.clients.aclose()
     out = merge_wait(run.results, run.follows, run.abort_reason)
     await _journal_statuses(run, out)
-    if interrupted:
-        raise LaunchInterrupted(out, phase="wait")
+    if cut_short:
+        raise interrupted(out, phase="wait")
     return out
 
 
@@ -210,17 +212,17 @@ def follows_from(results: pd.DataFrame) -> list[Follow]:
     out = []
     for row, rec in enumerate(results.to_dict("records")):
         outcome = rec.get("outcome")
-        root = _text(rec.get("job_root"))
-        name = _text(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
+        root = text_or_none(rec.get("job_root"))
+        name = text_or_none(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
         if outcome == "created" and root or outcome in ("queued", "unknown") and name:
             ids = str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"])
-            v2 = _text(rec.get("connector_id")) is not None
+            v2 = text_or_none(rec.get("connector_id")) is not None
             out.append(Follow(row, *ids, root, name, str(outcome), _sent_name(rec), v2=v2))
     return out
 
 
 def _sent_name(record: dict[Any, Any]) -> str | None:
-    text = _text(record.get("request"))
+    text = text_or_none(record.get("request"))
     if not text:
         return None
     try:
@@ -228,10 +230,6 @@ def _sent_name(record: dict[Any, Any]) -> str | None:
     except (ValueError, AttributeError):
         return None
     return str(name) if name else None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value is pd.NA or pd.isna(value) else str(value)
 
 
 def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]:
@@ -246,7 +244,7 @@ def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]
         "polls": item.polls,
         "processed_rows": job.processed_rows if job else None,
         "last_updated": job.last_updated if job else None,
-        "duration_s": _duration(job),
+        "duration_s": duration_s(job.start_time, job.last_updated) if job else None,
         **_export(job),
     }
     if job is not None:
@@ -279,21 +277,6 @@ def _export(job: Job | None) -> dict[str, str | None]:
     return {"export_summary": json.dumps(summary), "export_failures": json.dumps(failures)}
 
 
-def _failed(detail: Any) -> bool:
-    return isinstance(detail, dict) and detail.get("success") is False
-
-
-def _duration(job: Job | None) -> float | None:
-    if job is None or not job.start_time or not job.last_updated:
-        return None
-    try:
-        start = datetime.fromisoformat(job.start_time)
-        end = datetime.fromisoformat(job.last_updated)
-    except ValueError:
-        return None
-    return round((end - start).total_seconds(), 3)
-
-
 def merge_wait(
     results: pd.DataFrame, follows: list[Follow], abort_reason: str | None = None
 ) -> pd.DataFrame:
@@ -309,8 +292,6 @@ def merge_wait(
         if name not in frame:
             frame[name] = results[name].array
     if {"object", "success"} <= set(frame.columns):  # write_records' batches: fresh counts
-        from ._write import with_counts
-
         frame = with_counts(frame)
     return frame
 

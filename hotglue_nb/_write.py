@@ -20,20 +20,19 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ConfigError, HotglueWarning
+from ._frames import BATCH_COLUMNS
 from ._options import LaunchOptions
-from ._plan import to_python
+from ._values import to_python
 
-__all__ = ["DEFAULT_MAX_BYTES", "failed_records", "record_values", "write_frame"]
+__all__ = [
+    "DEFAULT_MAX_BYTES", "failed_records", "record_values", "with_batches", "with_counts",
+    "write_frame", "write_plan",
+]  # fmt: skip
 
 #: a batch's JSON stays under this many bytes unless told otherwise. hotglue publishes no
 #: limit [I]; AWS API Gateway caps a request at 10 MB and Lambda at 6 MB, so 1 MB is well under.
 DEFAULT_MAX_BYTES = 1_000_000
 BODY_ROOM = 1_024  # bytes of a write request that are not records
-#: ``first_row``: the batch's first record, counted within its tenant's (and connector's) records
-BATCH_COLUMNS = {"object": "string", "batch": "Int64", "first_row": "Int64",
-                 "record_count": "Int64"}  # fmt: skip
-#: the export counts of a batch's object, once waited for
-COUNT_COLUMNS = {"success": "Int64", "fail": "Int64", "existing": "Int64", "updated": "Int64"}
 COUNTS = ("success", "fail", "existing", "updated")
 
 

@@ -11,12 +11,12 @@ from typing import Any, Unpack
 
 import pandas as pd
 
-from ._fleet import DORMANT_DAYS, ReadOptions, execute_reads
-from ._health import Call, check_call, history_call, latest_call
+from ._config import DORMANT_DAYS
+from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._last_run import warn_notices
 from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
-from ._results import warn_notices
 from ._wait import execute_wait, prepare_wait
 from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 

@@ -55,7 +55,7 @@ def history() -> pd.DataFrame:
 def test_one_row_per_job_sorted_with_the_promised_columns(history: pd.DataFrame) -> None:
     dormant = profiles("dormant")
     assert len(history) == 30 * (len(WORLD.tenants) - len(dormant)) + 15 * len(dormant)
-    assert list(history.columns) == list(hg._fleet.HISTORY_COLUMNS)
+    assert list(history.columns) == list(hg._frames.HISTORY_COLUMNS)
     assert history.attrs["errors"].empty
     keys = list(zip(history.tenant, history.start_time, strict=True))
     assert keys == sorted(keys)
@@ -86,7 +86,7 @@ def test_problem_labels_match_the_seeded_profiles(history: pd.DataFrame) -> None
     assert (health.loc[profiles("slow"), "problem"] == "slow").all()
     assert set(health.loc[profiles("flaky"), "problem"]) <= {"flaky", "failing"}
     assert (health.loc[profiles("ok"), "problem"] == "ok").all()
-    assert list(health.columns) == list(hg._health.HEALTH_COLUMNS)[1:]
+    assert list(health.columns) == list(hg._frames.HEALTH_COLUMNS)[1:]
     assert health.problem.iloc[0] == "failing"  # worst first
 
 

@@ -14,7 +14,7 @@ import pytest
 from tqdm import tqdm
 
 import hotglue_nb as hg
-from hotglue_nb._results import OUTCOMES, RESULT_COLUMNS
+from hotglue_nb._frames import OUTCOMES, RESULT_COLUMNS
 
 from .fake_api import ENV, FLOW, KEY, FakeAPI, error
 from .fake_time import FakeTime

@@ -569,7 +569,7 @@ def test_14_cells_a_spreadsheet_would_run_are_neutralised_and_restored(
                                                              "'", "#"]},
         index=["=A1", "b", "+c", "d", "e", "f", "g", "h"],
     )  # fmt: skip
-    frame = hg._results.apply_dtypes(frame, hg._results.RESULT_COLUMNS)
+    frame = hg._frames.apply_dtypes(frame, hg._frames.RESULT_COLUMNS)
     path = hg.export_results(frame, tmp_path / f"r{suffix}")
     if suffix == ".csv":
         import csv

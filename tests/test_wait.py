@@ -13,7 +13,7 @@ import pytest
 
 import hotglue_nb as hg
 from hotglue_nb import sandbox
-from hotglue_nb._results import RESULT_COLUMNS, WAIT_COLUMNS
+from hotglue_nb._frames import RESULT_COLUMNS, WAIT_COLUMNS
 from hotglue_nb._wait import poll_delay
 
 from .fake_time import FakeTime

@@ -48,10 +48,11 @@ a few seconds). Faults (see ``Faults``) are off unless asked for.
 
 from __future__ import annotations
 
-from ._app import AnswerLost, SandboxState, create_app
+from ._app import create_app
 from ._faults import FaultPlan, Faults, parse_faults
 from ._jobs import DEFAULT_TIME_SCALE
 from ._serve import Sandbox, serve, start
+from ._state import AnswerLost, SandboxState
 from ._world import UNIFIED_OBJECTS, World, demo_world
 
 __all__ = [

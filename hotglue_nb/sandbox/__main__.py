@@ -1,5 +1,5 @@
-"""``python -m hotglue_nb.sandbox`` = ``hotglue-nb sandbox``."""
+"""``python -m hotglue_nb.sandbox``: the emulator in the foreground (see ``_main``)."""
 
-from hotglue_nb.cli import main
+from ._main import main
 
-raise SystemExit(main(["sandbox", *__import__("sys").argv[1:]]))
+raise SystemExit(main())

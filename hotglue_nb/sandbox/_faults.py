@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["FaultPlan", "Faults", "TokenBucket", "parse_faults"]
+__all__ = ["FaultPlan", "Faults", "TokenBucket", "parse_faults", "retry_after_header"]
 
 
 @dataclass(frozen=True)

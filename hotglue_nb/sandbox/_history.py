@@ -9,13 +9,12 @@ injectable clock's time when the sandbox was made). Durations are real ones (~3 
 
 from __future__ import annotations
 
-import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ._jobs import JobStore, SandboxJob
+from ._job import SandboxJob, iso, s3_root
+from ._world import World, roll
 
-__all__ = ["DAY", "PROFILES", "past_jobs", "profile_of"]
+__all__ = ["DAY", "PROFILES", "PastStore", "past_jobs", "profile_of"]
 
 DAY = 86_400.0
 DORMANT_AGO = 45  # days before the origin of a dormant tenant's last job
@@ -31,17 +30,23 @@ _STAGE_SHARE = [  # (status, share of the job's duration spent in it)
 ]  # fmt: skip
 
 
+class PastStore(Protocol):
+    """What a seeded past needs of the job store: its world, span, origin and seed, and
+    fresh job ids."""
+
+    world: World
+    history_days: int
+    origin: float
+    seed: int
+
+    def new_job_id(self, key: tuple[Any, ...] | None = None) -> str: ...
+
+
 def profile_of(world_tenant: dict[str, Any], flow_id: str) -> dict[str, Any]:
     return dict(world_tenant.get("history", {}).get(flow_id) or {"profile": "ok"})
 
 
-def roll(*parts: object) -> float:
-    """A uniform number in [0, 1) fixed by its parts."""
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-def past_jobs(store: JobStore, flow_id: str, tenant: str) -> list[SandboxJob]:
+def past_jobs(store: PastStore, flow_id: str, tenant: str) -> list[SandboxJob]:
     """The tenant's scheduled jobs of the last ``store.history_days`` days, oldest first."""
     info = store.world.tenants.get(tenant)
     sources = store.world.linked(tenant, flow_id)
@@ -55,15 +60,13 @@ def past_jobs(store: JobStore, flow_id: str, tenant: str) -> list[SandboxJob]:
 
 
 def _job(
-    store: JobStore,
+    store: PastStore,
     flow_id: str,
     tenant: str,
     source: dict[str, Any],
     profile: dict[str, Any],
     day: int,
 ) -> SandboxJob:
-    from ._jobs import SandboxJob, iso, s3_root
-
     key = (store.seed, tenant, flow_id, day)
     start = store.origin - (store.history_days - day) * DAY + 3600 * (1 + 2 * roll(*key, "at"))
     job_id = store.new_job_id(key)
@@ -94,7 +97,7 @@ def _job(
 
 
 def _failure(
-    store: JobStore, profile: dict[str, Any], day: int, key: tuple[Any, ...]
+    store: PastStore, profile: dict[str, Any], day: int, key: tuple[Any, ...]
 ) -> tuple[str, str] | None:
     kind = profile["profile"]
     if kind in ("failing", "fixed", "disconnected") and day >= profile["day"]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ._history import past_jobs, roll
-from ._world import World, short_id
+from ._history import past_jobs
+from ._job import SandboxJob, iso, s3_root
+from ._world import World, roll, short_id
 
 __all__ = ["DEFAULT_TIME_SCALE", "JobStore", "SandboxJob"]
 
@@ -34,15 +35,6 @@ _STAGES = [
     ("ETL_SUCCESS", 2.0),
     ("EXPORT_STARTED", 50.0),
 ]
-_STAGE_MESSAGES = {
-    "JOB_CREATED": "Job created and queued to run",
-    "DISCOVER_STARTED": "Discovering the catalog",
-    "SYNC_STARTED": "Syncing data from the source",
-    "SYNC_SUCCESS": "Sync finished",
-    "ETL_STARTED": "Running the transformation script",
-    "ETL_SUCCESS": "Transformation finished",
-    "EXPORT_STARTED": "Exporting to the target",
-}
 BODY_ECHO = (
     "override_start_date",
     "override_end_date",
@@ -56,46 +48,6 @@ BODY_ECHO = (
     "ignore_parallel_jobs",
     "queue_if_active_job",
 )
-
-
-@dataclass
-class SandboxJob:
-    """One job: fixed facts plus a timeline of (status, absolute time)."""
-
-    fields: dict[str, Any]
-    timeline: list[tuple[str, float]]
-    records: dict[str, int]
-    final_message: str
-    written: dict[str, Any] | None = None  # a write job's exportSummary / exportDetails
-
-    @property
-    def end(self) -> float:
-        return self.timeline[-1][1]
-
-    @property
-    def job_root(self) -> str:
-        return str(self.fields["s3_root"])
-
-    def view(self, now: float) -> dict[str, Any]:
-        """The job as the API shows it at ``now``."""
-        reached = [(status, t) for status, t in self.timeline if t <= now] or self.timeline[:1]
-        status, since = reached[-1]
-        done = status == "JOB_COMPLETED" or status.endswith("_FAILED")
-        synced = any(s == "SYNC_SUCCESS" for s, _ in reached)
-        rows = sum(self.records.values()) if status == "JOB_COMPLETED" else 0
-        return {
-            **self.fields,
-            "status": status,
-            "last_updated": iso(since),
-            "status_timestamp": {s: int(t * 1000) for s, t in reached},
-            "message": self.final_message if done else _STAGE_MESSAGES.get(status, status),
-            "error": self.final_message if status.endswith("_FAILED") else None,
-            "metrics": {
-                "recordCount": dict(self.records) if synced else {},
-                **((self.written or {}) if status == "JOB_COMPLETED" else {}),
-            },  # fmt: skip
-            "processed_rows": rows,
-        }
 
 
 @dataclass
@@ -275,24 +227,6 @@ class JobStore:
             if job_id not in self._ids:
                 self._ids.add(job_id)
                 return job_id
-
-
-def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat()
-
-
-def s3_root(tenant: str, flow_id: str, t: float, job_id: str, kind: str | None = None) -> str:
-    """``{tenant}/flows/{flow}/jobs[/{read|write}]/{YYYY}/{MM}/{W}/{DD}/{HH}/{job_id}`` (W:
-    week of month, Monday-started weeks; the pattern is inferred from four real examples
-    [I]; a V2 job's type after ``jobs`` follows a documented read job's root [C])."""
-    moment = datetime.fromtimestamp(t, UTC)
-    first_weekday = moment.replace(day=1).weekday()
-    week = (moment.day + first_weekday - 1) // 7 + 1
-    jobs = "jobs" if kind is None else f"jobs/{kind.lower()}"
-    return (
-        f"{tenant}/flows/{flow_id}/{jobs}/{moment:%Y}/{moment:%m}/{week}/"
-        f"{moment:%d}/{moment:%H}/{job_id}"
-    )
 
 
 def write_summary(state: Any, reject_every: int) -> tuple[dict[str, int], dict[str, Any]]:

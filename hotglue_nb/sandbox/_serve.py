@@ -15,8 +15,9 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from ._app import AnswerLost, SandboxState, create_app
+from ._app import create_app
 from ._jobs import DEFAULT_TIME_SCALE
+from ._state import AnswerLost, SandboxState
 from ._world import World
 
 __all__ = ["Sandbox", "serve", "start"]

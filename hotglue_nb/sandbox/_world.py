@@ -6,6 +6,7 @@ file (``World.load(path)``), so a rehearsal can mirror a real environment's tena
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import string
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UNIFIED_OBJECTS", "World", "demo_world"]
+__all__ = ["UNIFIED_OBJECTS", "World", "demo_world", "roll", "short_id"]
 
 ID_ALPHABET = string.ascii_letters + string.digits
 UNIFIED_OBJECTS = [
@@ -129,6 +130,12 @@ def _connector(
     if index % 10 == 6:  # a broken link, for the fleet view's pre-launch check
         source.update(disconnected=True, error="invalid_grant: the refresh token has expired")
     return {"connector_id": connector_id, **source, "reject_every": 4 if index % 6 == 4 else 0}
+
+
+def roll(*parts: object) -> float:
+    """A uniform number in [0, 1) fixed by its parts."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def short_id(rng: random.Random, size: int) -> str:

@@ -1,51 +1,42 @@
-"""The fleet view's reads: every tenant's jobs, latest job or link health, on the fan-out engine.
+"""The fleet's reads on the fan-out engine: every tenant's jobs, latest job or link health.
 
 hotglue has no environment-wide job listing [C-code: hotglue's own clients fan out]: every
 read names one tenant. So ``job_history`` is ``GET /tenants/{env}`` (when no tenants are
 given) and then one ``GET .../jobs`` per tenant; ``latest_jobs`` one ``GET .../jobs/latest``;
-``check_tenants`` one ``linkedSources`` and one ``jobs/latest`` per row. Filtering by time is
-client-side: the API documents no such parameter [I]. A tenant whose read fails is a row of
-``attrs["errors"]``, never an exception, except a refused key (401/403), which stops the run.
+``check_tenants`` one ``linkedSources`` and one ``jobs/latest`` per row. A tenant whose read
+fails is data (``Read.error``), never an exception, except a refused key (401/403), which
+stops the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, TypedDict
 
 import pandas as pd
 
-from ._client import AsyncHotglue, Hotglue
-from ._exceptions import ConfigError, HotglueError, LaunchInterrupted, NotFoundError
-from ._fanout import Clock, Event, Sleep, Step, fan_out
-from ._models import Job, is_failed, is_terminal
-from ._options import RunClients, WaitConfig
-from ._pacing import Pacer
-from ._retry import decide
+from .._client import AsyncHotglue, Hotglue
+from .._exceptions import ConfigError, HotglueError, NotFoundError
+from .._fanout import Clock, Event, Sleep, Step, fan_out
+from .._last_run import interrupted
+from .._models import Job
+from .._options import RunClients, WaitConfig, wait_config
+from .._pacing import Pacer
+from .._retry import decide
 
 __all__ = [
-    "HISTORY_COLUMNS",
+    "Operation",
+    "Read",
     "ReadOptions",
     "ReadRun",
     "execute_reads",
-    "moment",
     "prepare_reads",
+    "read_health",
+    "read_history",
+    "read_latest",
 ]
-
-DORMANT_DAYS = 30  # hotglue bills a tenant that ran a sync in the last 30 days as active [C]
-
-#: column -> dtype of a job_history / latest_jobs frame
-HISTORY_COLUMNS: dict[str, str] = {
-    "tenant": "string", "flow_id": "string", "env_id": "string", "job_id": "string",
-    "job_name": "string", "job_root": "string", "status": "string", "succeeded": "boolean",
-    "failed_stage": "string", "start_time": "datetime64[ns, UTC]",
-    "last_updated": "datetime64[ns, UTC]", "duration_s": "Float64", "processed_rows": "Int64",
-    "records": "object", "message": "string", "error": "string", "scheduled_job": "boolean",
-    "sync_type": "string", "tap": "string", "connector_id": "string", "job_type": "string",
-}  # fmt: skip
 
 
 class ReadOptions(TypedDict, total=False):
@@ -90,8 +81,6 @@ class ReadRun:
 
 def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]) -> ReadRun:
     """Check the arguments and build the clients. Sends nothing."""
-    from ._options import wait_config
-
     if not isinstance(flow_id, str) or not flow_id.strip():
         raise ConfigError(f"flow_id must be the flow's id, got {flow_id!r}.")
     skipped = ("progress", "connector_id")
@@ -154,7 +143,7 @@ async def execute_reads(
         raise run.refused
     frame = build(run.reads)
     if report.interrupted:
-        raise LaunchInterrupted(frame, phase=run.kind)
+        raise interrupted(frame, phase=run.kind)
     return frame
 
 
@@ -199,78 +188,3 @@ async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:
     except NotFoundError:
         return {"sources": None, "latest": None}
     return {"sources": links, "latest": await read_latest(client, read)}
-
-
-# --- frames ---------------------------------------------------------------------------------
-
-
-def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
-    """One job as a history row."""
-    raw, status = job.raw, job.status
-    failed = is_failed(status)
-    finished = is_terminal(status)
-    metrics = raw.get("metrics")
-    counts = metrics.get("recordCount") if isinstance(metrics, dict) else None
-    records = counts if isinstance(counts, dict) else None
-    return {
-        "tenant": read.tenant, "flow_id": job.flow_id or read.flow_id,
-        "env_id": job.env_id or env_id, "job_id": job.job_id, "job_name": job.job_name,
-        "job_root": job.job_root, "status": status,
-        "succeeded": (not failed) if finished else None,
-        "failed_stage": status.rsplit("_FAILED", 1)[0] if failed and status else None,
-        "start_time": job.start_time, "last_updated": job.last_updated,
-        "duration_s": _duration(job) if finished else None,
-        "processed_rows": job.processed_rows, "records": records or None,
-        "message": job.message, "error": raw.get("error"),
-        "scheduled_job": job.scheduled_job, "sync_type": raw.get("sync_type"), "tap": job.tap,
-        "connector_id": job.connector_id, "job_type": job.job_type,
-    }  # fmt: skip
-
-
-def _duration(job: Job) -> float | None:
-    try:
-        start = datetime.fromisoformat(str(job.start_time))
-        end = datetime.fromisoformat(str(job.last_updated))
-    except ValueError:
-        return None
-    return round((end - start).total_seconds(), 3)
-
-
-def frame_of(rows: list[dict[str, Any]], columns: dict[str, str] = HISTORY_COLUMNS) -> pd.DataFrame:
-    from ._results import apply_dtypes
-
-    data = {name: [row.get(name) for row in rows] for name in columns}
-    return apply_dtypes(pd.DataFrame(data), columns)
-
-
-def errors_frame(reads: list[Read]) -> pd.DataFrame:
-    rows = [{"tenant": r.tenant, "flow_id": r.flow_id, "http_status": r.status, "error": r.error}
-            for r in reads if r.error]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["tenant", "flow_id", "http_status", "error"])
-    return frame.astype({"tenant": "string", "flow_id": "string", "http_status": "Int64",
-                         "error": "string"})  # fmt: skip
-
-
-def moment(value: Any, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
-    """``since=``/``until=``: a date, datetime, Timestamp, ISO text or a span back from now
-    (``"7d"``, ``"12h"``, ``"30m"``, ``"2w"``)."""
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip()[-1:] in ("m", "h", "d", "w"):
-        number, unit = value.strip()[:-1], value.strip()[-1]
-        try:
-            span = float(number)
-        except ValueError:
-            span = -1.0
-        if span >= 0:
-            seconds = {"m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-            return now - pd.Timedelta(seconds=span * seconds)
-    try:
-        if isinstance(value, date) and not isinstance(value, datetime):
-            value = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{name}={value!r} is not a date, a timestamp, ISO text or a span like '7d'."
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -1,8 +1,7 @@
-"""Analyse a results frame: summaries, failures by message, the retry subset, plots, files.
+"""A run's report: summaries, and the retry subset as a tenants frame.
 
 Usage:
     >>> hg.summarize(results)           # counts and shares, durations, per flow
-    >>> hg.failures(results)            # failed / unknown / rejected rows grouped by message
     >>> again = hg.retry_frame(results) # a tenants frame for launch_jobs, overrides kept
 """
 
@@ -15,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from ._endpoints import LAUNCH_FIELDS
-from ._exceptions import ConfigError
+from .._endpoints import LAUNCH_FIELDS
+from .._exceptions import ConfigError
+from .._frames import require_results
+from ._triage import PROBLEM_KINDS, problem_kind
 
-__all__ = ["Summary", "failures", "plot_outcomes", "retry_frame", "summarize"]
+__all__ = ["Summary", "retry_frame", "summarize"]
 
-PROBLEM_KINDS = ("failed", "unknown", "rejected", "skipped")
 DEFAULT_RETRY = ("failed", "unknown", "rejected")
-EXAMPLES = 5
 
 
 @dataclass
@@ -56,11 +55,6 @@ class Summary:
         ]
 
 
-def _check(results: pd.DataFrame) -> None:
-    if not isinstance(results, pd.DataFrame) or "outcome" not in results:
-        raise ConfigError("Expected the results frame of launch_jobs / wait_for_jobs.")
-
-
 def _counts(series: pd.Series) -> pd.DataFrame:
     counts = series.fillna("(none)").value_counts()
     frame = pd.DataFrame({"count": counts, "share": (counts / counts.sum()).round(4)})
@@ -70,7 +64,7 @@ def _counts(series: pd.Series) -> pd.DataFrame:
 
 def summarize(results: pd.DataFrame) -> Summary:
     """Counts and shares per outcome and per status, duration quantiles, per-flow counts."""
-    _check(results)
+    require_results(results)
     statuses = _counts(results["status"]) if "status" in results else pd.DataFrame()
     return Summary(
         outcomes=_counts(results["outcome"]),
@@ -100,52 +94,6 @@ def _by_flow(results: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def problem_kind(results: pd.DataFrame) -> pd.Series:
-    """Per row: failed / unknown / rejected / skipped, else <NA>."""
-    kind = results["outcome"].where(results["outcome"].isin(["unknown", "rejected", "skipped"]))
-    if "succeeded" in results:
-        failed = results["succeeded"].eq(False).fillna(False).astype(bool)
-        kind = kind.mask(failed, "failed")
-    return kind.astype("string")
-
-
-def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.DataFrame:
-    """Failed, unknown and rejected rows grouped by message, most frequent first.
-
-    Columns: ``kind``, ``message`` (its signature: ids, numbers, quoted values and times
-    masked, as in ``failure_signatures``), ``count``,
-    ``tenants`` (up to five examples, comma-separated), ``stage``.
-    """
-    _check(results)
-    kind = problem_kind(results)
-    if not include_skipped:
-        kind = kind.mask(kind == "skipped")
-    rows = results.assign(kind=kind)[kind.notna()]
-    if rows.empty:
-        return pd.DataFrame(columns=["kind", "message", "count", "tenants", "stage"])
-    text = _failure_text(rows)
-    stage = rows["failed_stage"] if "failed_stage" in rows else pd.Series(pd.NA, index=rows.index)
-    grouped = rows.assign(message=text, stage=stage.fillna("")).groupby(
-        ["kind", "message"], sort=False
-    )
-    out = grouped.agg(
-        count=("tenant", "size"),
-        tenants=("tenant", lambda s: ", ".join(map(str, s.head(EXAMPLES)))),
-        stage=("stage", "first"),
-    ).reset_index()
-    return out.sort_values(["count", "kind"], ascending=[False, True], ignore_index=True)
-
-
-def _failure_text(rows: pd.DataFrame) -> pd.Series:
-    """The API's message (else the error) as a signature (hg.failure_signatures' masking),
-    so that the same failure of many tenants lands in one group in both views."""
-    from ._health import signature
-
-    text = rows["message"].astype("string").fillna(rows["error"].astype("string"))
-    generic = [signature(t, tenant) for t, tenant in zip(text, rows["tenant"], strict=True)]
-    return pd.Series(generic, index=rows.index, dtype="string")
-
-
 def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETRY) -> pd.DataFrame:
     """A tenants frame of the rows to run again, ready for ``launch_jobs``.
 
@@ -159,7 +107,7 @@ def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETR
     """
     if isinstance(results, pd.DataFrame) and "outcome" not in results:
         return _fleet_retry(results)
-    _check(results)
+    require_results(results)
     kinds = {which} if isinstance(which, str) else set(which)
     bad = kinds - set(PROBLEM_KINDS)
     if bad:
@@ -190,24 +138,3 @@ def _request_body(text: Any) -> dict[str, Any]:
     if base and base != "hotglue-nb":
         body["job_name"] = base
     return {k: v for k, v in body.items() if k in LAUNCH_FIELDS}
-
-
-def plot_outcomes(results: pd.DataFrame) -> Any:
-    """Outcome bars and a duration histogram (matplotlib, ``pip install 'hotglue_nb[plot]'``)."""
-    _check(results)
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ConfigError(
-            "plot_outcomes needs matplotlib: pip install 'hotglue_nb[plot]'."
-        ) from None
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    counts = results["outcome"].value_counts()
-    left.bar(counts.index.astype(str), counts.to_numpy())
-    left.set_title("outcomes")
-    durations = results["duration_s"].dropna() if "duration_s" in results else pd.Series([])
-    if len(durations):
-        right.hist(durations.astype(float), bins=20)
-    right.set_title("job duration (s)")
-    fig.tight_layout()
-    return fig

@@ -1,4 +1,5 @@
-"""The fleet commands of ``hotglue-nb``: history, health and check (see cli.py for the rest).
+"""The fleet commands: ``tenants`` of the environment, ``history`` and ``health`` of a flow's
+tenants, the pre-launch ``check`` of a tenants file.
 
 ``health --out F`` writes a valid tenants file: ``hotglue-nb launch F`` reruns those tenants.
 """
@@ -6,18 +7,23 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .._analysis import failure_signatures, fleet_health
+from .._api import check_tenants, job_history
+from .._client import Hotglue
+from .._tenants import read_tenants
+from ._common import add_connection_flags, credentials, stderr_bar, write_frame
+
 __all__ = ["add_fleet_commands"]
 
-Options = Callable[[argparse.Namespace], dict[str, Any]]
 
-
-def add_fleet_commands(commands: Any, connection: Callable[[Any], None], bar: Any) -> None:
+def add_fleet_commands(commands: Any) -> None:
+    tenants = commands.add_parser("tenants", help="list the tenants of the environment")
+    tenants.set_defaults(run=_run_tenants)
     history = commands.add_parser("history", help="every job of a flow's tenants (fleet view)")
     _reads(history)
     history.add_argument("--until", help="until this date/time (default: now)")
@@ -33,9 +39,15 @@ def add_fleet_commands(commands: Any, connection: Callable[[Any], None], bar: An
     check.add_argument("--flow", required=True, help="flow id")
     check.add_argument("--out", type=Path, help="write the check (.csv, .parquet, .xlsx)")
     check.set_defaults(run=_run_check)
-    for cmd in (history, health, check):
-        connection(cmd)
-        cmd.set_defaults(bar=bar)
+    for cmd in (tenants, history, health, check):
+        add_connection_flags(cmd)
+
+
+def _run_tenants(args: argparse.Namespace) -> int:
+    with Hotglue(**credentials(args)) as client:
+        for tenant in client.list_tenants():
+            print(tenant)
+    return 0
 
 
 def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
@@ -47,29 +59,21 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    from .cli import credentials
-
-    return {"concurrency": getattr(args, "concurrency", 16), "progress": args.bar(),
+    return {"concurrency": getattr(args, "concurrency", 16), "progress": stderr_bar(),
             **credentials(args)}  # fmt: skip
 
 
 def _tenants(path: Path | None) -> list[str] | None:
-    from ._tenants import read_tenants
-
     return None if path is None else [str(t) for t in read_tenants(path)["tenant"]]
 
 
 def _history(args: argparse.Namespace) -> pd.DataFrame:
-    from ._api import job_history
-
     until = getattr(args, "until", None)
     return job_history(args.flow, _tenants(args.tenants), since=args.since, until=until,
                        **_options(args))  # fmt: skip
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    from ._health import failure_signatures
-
     history = _history(args)
     errors = history.attrs["errors"]
     print(f"{len(history)} jobs of {history['tenant'].nunique()} tenants in flow {args.flow} "
@@ -78,13 +82,11 @@ def _run_history(args: argparse.Namespace) -> int:
     if len(signatures):
         print("\nFailures by signature:")
         print(signatures.head(10).to_string(index=False, max_colwidth=70))
-    _write(history, args.out)
+    write_frame(history, args.out)
     return 0
 
 
 def _run_health(args: argparse.Namespace) -> int:
-    from ._health import fleet_health
-
     health = fleet_health(_history(args))
     print(health["problem"].value_counts().to_string())
     problems = {p for item in args.problem for p in item.split(",")}
@@ -92,14 +94,11 @@ def _run_health(args: argparse.Namespace) -> int:
         health = health[health["problem"].isin(problems)]
     columns = ["tenant", "problem", "last_status", "failure_streak", "last_message"]
     print("\n" + health[columns].head(25).to_string(index=False, max_colwidth=60))
-    _write(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
+    write_frame(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
     return 0
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from ._api import check_tenants
-    from ._tenants import read_tenants
-
     tenants = read_tenants(args.file)
     check = check_tenants(tenants, args.flow, **_options(args))
     check.index = tenants.index
@@ -107,13 +106,5 @@ def _run_check(args: argparse.Namespace) -> int:
     print(f"{len(check) - len(bad)} of {len(check)} rows ready for flow {args.flow}.")
     if len(bad):
         print(bad[["tenant", "reason"]].to_string(max_colwidth=90))
-    _write(check, args.out)
+    write_frame(check, args.out)
     return 0 if bad.empty else 1
-
-
-def _write(frame: pd.DataFrame, out: Path | None, note: str = "") -> None:
-    from ._files import export_results
-
-    if out is not None:
-        export_results(frame, out)
-        print(f"\nWritten: {out}{note}")

@@ -1,0 +1,124 @@
+"""Fleet health: one row per tenant (and flow) of a history, with a ``problem`` label.
+
+Usage:
+    >>> history = hg.job_history(flow_id, since="30d")
+    >>> health = hg.fleet_health(history)          # one row per tenant, worst first
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .._config import DORMANT_DAYS
+from .._frames import HEALTH_COLUMNS, apply_dtypes, require
+from .._types import When
+from .._values import moment, now_utc, record_total
+from ._triage import row_text
+
+__all__ = ["PROBLEMS", "fleet_health"]
+
+PROBLEMS = ("failing", "dormant", "flaky", "records_drop", "slow", "ok")
+
+
+def fleet_health(
+    history: pd.DataFrame,
+    *,
+    now: When = None,
+    window: When = "30d",
+    dormant_days: int = DORMANT_DAYS,
+    flaky_rate: float = 0.8,
+    drop_ratio: float = 0.5,
+    slow_factor: float = 2.0,
+) -> pd.DataFrame:
+    """One row per tenant (and flow) of a ``job_history`` frame, worst first.
+
+    ``problem``: ``failing`` (its last finished job failed), ``dormant`` (no job for
+    ``dormant_days``; read a longer history to see them), ``flaky`` (success rate below
+    ``flaky_rate``), ``records_drop`` (the last success moved less than ``drop_ratio`` x the
+    median records), ``slow`` (the last job took more than ``slow_factor`` x the median), else
+    ``ok``. ``failing_since`` is the start of the first job of the current failure streak.
+    ``jobs``, ``success_rate`` and the medians count the jobs of the last ``window`` (a span
+    like "30d", or a start time); the last job, streak and dormancy use the whole history.
+    """
+    require(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
+    stamp = now_utc(now)
+    limits = (dormant_days, flaky_rate, drop_ratio, slow_factor, moment(window, stamp, "window"))
+    rows = [
+        _health(group.sort_values("start_time", kind="stable"), stamp, limits)
+        for _, group in history.groupby(["tenant", "flow_id"], sort=True)
+    ]
+    frame = apply_dtypes(pd.DataFrame(rows, columns=list(HEALTH_COLUMNS)), HEALTH_COLUMNS)
+    order = frame["problem"].map({p: i for i, p in enumerate(PROBLEMS)})
+    return (
+        frame.assign(_o=order)
+        .sort_values(["_o", "tenant"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> dict[str, Any]:
+    last = group.iloc[-1]
+    every = group[group["succeeded"].notna()]
+    streak = _streak(every["succeeded"].astype(bool).tolist())
+    since = limits[-1]
+    recent = group if since is None else group[group["start_time"] >= since]
+    done = recent[recent["succeeded"].notna()]
+    ok = done[done["succeeded"].astype(bool)]
+    totals = ok["records"].map(record_total) if "records" in ok else pd.Series(dtype=float)
+    row = {
+        "tenant": last["tenant"], "flow_id": last["flow_id"], "env_id": last.get("env_id"),
+        "last_status": last["status"], "last_stage": last.get("failed_stage"),
+        "last_message": row_text(last),
+        "last_job_at": last["start_time"],
+        "last_success_at": _last_success(every),
+        "failure_streak": streak,
+        "failing_since": every["start_time"].iloc[-streak] if streak else None,
+        "jobs": len(recent), "success_rate": done["succeeded"].mean() if len(done) else None,
+        "median_duration_s": done["duration_s"].median() if len(done) else None,
+        "last_duration_s": done["duration_s"].iloc[-1] if len(done) else None,
+        "last_records": totals.iloc[-1] if len(totals) else None,
+        "median_records": totals.median() if len(totals) else None,
+        "days_since_last_job": (now - last["start_time"]).total_seconds() / 86400,
+        "tap": last.get("tap"),
+    }  # fmt: skip
+    median = row["median_records"]
+    row["records_ratio"] = row["last_records"] / median if median else None
+    row["problem"] = _problem(row, limits)
+    return row
+
+
+def _last_success(done: pd.DataFrame) -> Any:
+    ok = done[done["succeeded"].astype(bool)]
+    return ok["start_time"].iloc[-1] if len(ok) else None
+
+
+def _streak(outcomes: list[bool]) -> int:
+    count = 0
+    for succeeded in reversed(outcomes):
+        if succeeded:
+            break
+        count += 1
+    return count
+
+
+def _problem(row: dict[str, Any], limits: tuple[Any, ...]) -> str:
+    dormant_days, flaky_rate, drop_ratio, slow_factor, _ = limits
+
+    def known(value: Any) -> bool:
+        return value is not None and not pd.isna(value)
+
+    if row["failure_streak"]:
+        return "failing"
+    if row["days_since_last_job"] >= dormant_days:
+        return "dormant"
+    if known(row["success_rate"]) and row["success_rate"] < flaky_rate:
+        return "flaky"
+    if known(row["records_ratio"]) and row["records_ratio"] < drop_ratio:
+        return "records_drop"
+    median, last = row["median_duration_s"], row["last_duration_s"]
+    if known(median) and known(last) and last > slow_factor * median:
+        return "slow"
+    return "ok"

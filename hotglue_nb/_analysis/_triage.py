@@ -1,0 +1,126 @@
+"""Failure triage: one cause, one group. ``signature`` masks what varies between tenants
+and runs in a failure text; ``failure_signatures`` (fleet frames) and ``failures`` (a run's
+results) group by it.
+
+Usage:
+    >>> hg.failure_signatures(history)   # stage x tap x signature, count, tenants, first/last
+    >>> hg.failures(results)             # failed / unknown / rejected rows by message
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from .._frames import require, require_results
+
+__all__ = ["PROBLEM_KINDS", "failure_signatures", "failures", "problem_kind", "row_text",
+           "signature"]  # fmt: skip
+
+PROBLEM_KINDS = ("failed", "unknown", "rejected", "skipped")
+EXAMPLES = 5  # tenants named per group of ``failures``
+
+_MASKS = [
+    (re.compile(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?"), "<time>"),
+    (re.compile(r"'[^']*'|\"[^\"]*\""), "<value>"),
+    (re.compile(r"(\b(?i:job)\s+)(?=\S*[A-Z0-9])[\w-]{5,9}\b"), r"\1<id>"),  # job tdqmb9
+    (re.compile(r"\b(?=\w*\d)\w{5,}\b"), "<id>"),  # ids carry digits; words do not
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "<n>"),
+    (re.compile(r"\s+"), " "),
+]
+
+
+def signature(text: Any, tenant: Any = None) -> str:
+    """A failure text with what varies between tenants and runs masked: the tenant's own id,
+    timestamps, quoted values, ids and numbers; so one cause is one signature."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return "(no message)"
+    out = str(text)
+    if tenant is not None and not pd.isna(tenant) and str(tenant):
+        out = out.replace(str(tenant), "<tenant>")
+    for pattern, repl in _MASKS:
+        out = pattern.sub(repl, out)
+    return out.strip()
+
+
+def failure_signatures(frame: pd.DataFrame) -> pd.DataFrame:
+    """Failures of a history, latest or results frame grouped by stage x tap x signature:
+    ``count``, ``tenants`` (all of them, comma-separated), ``first_seen``, ``last_seen``."""
+    failed = _failed_rows(frame)
+    columns = ["stage", "tap", "signature", "count", "tenants", "first_seen", "last_seen"]
+    if failed.empty:
+        return pd.DataFrame(columns=columns)
+    when = failed["start_time"] if "start_time" in failed else failed.get("launched_at")
+    table = failed.assign(
+        stage=failed.get("failed_stage", pd.Series("", index=failed.index)).fillna(""),
+        tap=(failed["tap"] if "tap" in failed else pd.Series("", index=failed.index)).fillna(""),
+        signature=[signature(row_text(r), r.get("tenant")) for _, r in failed.iterrows()],
+        when=when,
+    )
+    out = table.groupby(["stage", "tap", "signature"], sort=False).agg(
+        count=("tenant", "size"),
+        tenants=("tenant", lambda s: ", ".join(dict.fromkeys(map(str, s)))),
+        first_seen=("when", "min"),
+        last_seen=("when", "max"),
+    )
+    return out.reset_index().sort_values("count", ascending=False, ignore_index=True)[columns]
+
+
+def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    require(frame, ("tenant",), "a history, latest or results frame")
+    if "outcome" in frame:
+        kind = problem_kind(frame)
+        return frame[kind.isin(["failed", "unknown", "rejected"]).fillna(False).astype(bool)]
+    return frame[frame["succeeded"].eq(False).fillna(False).astype(bool)]
+
+
+def row_text(row: pd.Series) -> Any:
+    """A row's message, else its error."""
+    message = row.get("message")
+    return message if message is not None and not pd.isna(message) else row.get("error")
+
+
+def problem_kind(results: pd.DataFrame) -> pd.Series:
+    """Per row: failed / unknown / rejected / skipped, else <NA>."""
+    kind = results["outcome"].where(results["outcome"].isin(["unknown", "rejected", "skipped"]))
+    if "succeeded" in results:
+        failed = results["succeeded"].eq(False).fillna(False).astype(bool)
+        kind = kind.mask(failed, "failed")
+    return kind.astype("string")
+
+
+def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.DataFrame:
+    """Failed, unknown and rejected rows grouped by message, most frequent first.
+
+    Columns: ``kind``, ``message`` (its signature: ids, numbers, quoted values and times
+    masked, as in ``failure_signatures``), ``count``,
+    ``tenants`` (up to five examples, comma-separated), ``stage``.
+    """
+    require_results(results)
+    kind = problem_kind(results)
+    if not include_skipped:
+        kind = kind.mask(kind == "skipped")
+    rows = results.assign(kind=kind)[kind.notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=["kind", "message", "count", "tenants", "stage"])
+    text = _failure_text(rows)
+    stage = rows["failed_stage"] if "failed_stage" in rows else pd.Series(pd.NA, index=rows.index)
+    grouped = rows.assign(message=text, stage=stage.fillna("")).groupby(
+        ["kind", "message"], sort=False
+    )
+    out = grouped.agg(
+        count=("tenant", "size"),
+        tenants=("tenant", lambda s: ", ".join(map(str, s.head(EXAMPLES)))),
+        stage=("stage", "first"),
+    ).reset_index()
+    return out.sort_values(["count", "kind"], ascending=[False, True], ignore_index=True)
+
+
+def _failure_text(rows: pd.DataFrame) -> pd.Series:
+    """The API's message (else the error) as a signature (hg.failure_signatures' masking),
+    so that the same failure of many tenants lands in one group in both views."""
+    text = rows["message"].astype("string").fillna(rows["error"].astype("string"))
+    generic = [signature(t, tenant) for t, tenant in zip(text, rows["tenant"], strict=True)]
+    return pd.Series(generic, index=rows.index, dtype="string")

@@ -1,0 +1,19 @@
+"""The fleet view's reads: every tenant's jobs, latest job or link health, on the fan-out
+engine, and the frames they make (``_reads`` -> ``_tables`` / ``_preflight``; ``_calls``
+bundles each public read for the blocking and async front ends)."""
+
+from ._calls import Call, check_call, history_call, latest_call
+from ._preflight import check_reads, preflight_reasons
+from ._reads import Read, ReadOptions, execute_reads
+
+__all__ = [
+    "Call",
+    "Read",
+    "ReadOptions",
+    "check_call",
+    "check_reads",
+    "execute_reads",
+    "history_call",
+    "latest_call",
+    "preflight_reasons",
+]

@@ -1,0 +1,63 @@
+"""What a call hands back beyond its frame: the last run kept for ``hg.last_run()``, and the
+notices in ``frame.attrs`` the user must hear about.
+
+Raise sites call ``interrupted(frame, phase)``, which keeps the frame before the exception
+is raised: no exception constructor writes this register.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Final
+
+import pandas as pd
+
+from ._exceptions import HotglueWarning, LaunchInterrupted
+
+__all__ = ["NOTICES", "interrupted", "last_run", "remember", "warn_notices"]
+
+#: frame.attrs keys that the user must hear about, and what to tell them
+NOTICES: Final[dict[str, str]] = {
+    "journal_error": "the run journal could not be written ({}): the results frame is now "
+    "the only full record of the jobs created; save it (hg.export_results)",
+    "not_in_frame": "rows of the resumed run not in this tenants frame were left as they "
+    "were (labels: {}); hg.load_run(journal) shows every row of the run",
+}
+
+_LAST: list[pd.DataFrame] = []
+
+
+def remember(frame: Any) -> None:
+    """Keep the frame of the last run (finished or interrupted) for ``hg.last_run()``."""
+    if isinstance(frame, pd.DataFrame):
+        _LAST[:] = [frame]
+
+
+def last_run() -> pd.DataFrame | None:
+    """The results of the last ``launch_jobs`` / ``wait_for_jobs`` in this process, finished
+    or interrupted (and the partial frame of an interrupted fleet read).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        After a Ctrl-C the partial frame is here even when the exception was never bound.
+    """
+    return _LAST[0] if _LAST else None
+
+
+def interrupted(frame: pd.DataFrame, *, phase: str) -> LaunchInterrupted:
+    """The exception to raise for an interrupted run, its frame kept for ``hg.last_run()``."""
+    remember(frame)
+    return LaunchInterrupted(frame, phase=phase)
+
+
+def warn_notices(frame: pd.DataFrame) -> pd.DataFrame:
+    """Warn (HotglueWarning) about what ``frame.attrs`` says went wrong on the side; keep the
+    frame for ``hg.last_run()``."""
+    remember(frame)
+    for key, text in NOTICES.items():
+        if frame.attrs.get(key):
+            value = frame.attrs[key]
+            shown = ", ".join(map(str, value[:20])) if isinstance(value, list) else value
+            warnings.warn(text.format(shown), HotglueWarning, stacklevel=3)
+    return frame

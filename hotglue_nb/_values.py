@@ -1,0 +1,108 @@
+"""Small value rules every feature shares: what counts as blank, numpy scalars as Python
+values, moments in time ("7d", dates, ISO text) and the run's ISO-8601 timestamps."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from ._exceptions import ConfigError
+from ._types import When
+
+__all__ = [
+    "duration_s", "is_blank", "moment", "now_iso", "now_utc", "record_total", "text_or_none",
+    "to_python",
+]  # fmt: skip
+
+
+def to_python(value: Any) -> Any:
+    """numpy scalars -> Python values, so type checks see bool/int/str."""
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, (pd.Timestamp, str, bytes)):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def is_blank(value: Any) -> bool:
+    """None, NA, NaT, NaN or text of spaces only: an empty cell."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def text_or_none(value: Any) -> str | None:
+    """A cell as text, or None when it is missing."""
+    return None if value is None or value is pd.NA or pd.isna(value) else str(value)
+
+
+def now_utc(now: When = None) -> pd.Timestamp:
+    """``now`` (default: the wall clock) as a UTC Timestamp; a naive value is taken as UTC."""
+    stamp = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+_SPANS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def moment(value: When, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
+    """``since=``/``until=``: a date, datetime, Timestamp, ISO text or a span back from now
+    (``"7d"``, ``"12h"``, ``"30m"``, ``"2w"``)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip()[-1:] in _SPANS:
+        number, unit = value.strip()[:-1], value.strip()[-1]
+        try:
+            span = float(number)
+        except ValueError:
+            span = -1.0
+        if span >= 0:
+            return now - pd.Timedelta(seconds=span * _SPANS[unit])
+    try:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name}={value!r} is not a date, a timestamp, ISO text or a span like '7d'."
+        ) from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def duration_s(start: str | None, end: str | None) -> float | None:
+    """Seconds between two ISO-8601 times (a job's start and last update), or None."""
+    if not start or not end:
+        return None
+    try:
+        began, ended = datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
+    except ValueError:
+        return None
+    return round((ended - began).total_seconds(), 3)
+
+
+def record_total(records: Any) -> float:
+    """A job's records over all its streams (``{stream: count}``), NaN when not known."""
+    return float(sum(records.values())) if isinstance(records, dict) else float("nan")
+
+
+def now_iso() -> str:
+    """The time as ISO-8601 UTC, two per launched row: the date part is formatted once a
+    second (0.42 us instead of ``datetime.now(UTC).isoformat()``'s 0.90 us)."""
+    now = time.time()
+    second, prefix = _SECOND[0]  # one read: threads may replace it
+    if second != int(now):
+        second = int(now)
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _SECOND[0] = (second, prefix)
+    return f"{prefix}.{int((now - second) * 1e6):06d}+00:00"
+
+
+_SECOND: list[tuple[int, str]] = [(-1, "")]

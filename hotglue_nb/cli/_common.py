@@ -1,0 +1,119 @@
+"""What every ``hotglue-nb`` command shares: the connection flags and the credentials they
+give, the progress bar on stderr, the run report, writing a frame, and Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._analysis import failures, summarize
+from .._exceptions import ConfigError, LaunchInterrupted
+from .._files import export_results
+from .._types import ProgressChoice
+
+__all__ = [
+    "add_connection_flags",
+    "body_sets",
+    "credentials",
+    "report",
+    "stderr_bar",
+    "write_frame",
+    "write_interrupted",
+]
+
+
+def add_connection_flags(cmd: argparse.ArgumentParser) -> None:
+    """``--env``, ``--base-url`` and ``--api-key-file`` (the key never as a plain argument)."""
+    cmd.add_argument("--env", help="env id (else HOTGLUE_ENV_ID)")
+    cmd.add_argument("--base-url", help="API base URL (else HOTGLUE_BASE_URL or the default)")
+    cmd.add_argument(
+        "--api-key-file", type=Path, help="a file holding the key (else HOTGLUE_API_KEY)"
+    )
+
+
+def credentials(args: argparse.Namespace) -> dict[str, Any]:
+    """The connection keywords the flags give (the rest falls back to HOTGLUE_*)."""
+    creds: dict[str, Any] = {}
+    if args.env:
+        creds["env_id"] = args.env
+    if args.base_url:
+        creds["base_url"] = args.base_url
+    if args.api_key_file:
+        try:
+            creds["api_key"] = args.api_key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            message = f"--api-key-file: cannot read {args.api_key_file}: {exc.strerror}"
+            raise ConfigError(message) from None
+    return creds
+
+
+def body_sets(items: list[str]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` items as body defaults (a value is JSON when it parses)."""
+    body: dict[str, Any] = {}
+    for item in items:
+        field, sep, raw = item.partition("=")
+        if not sep or not field.strip():
+            raise ConfigError(f"--set {item!r}: write FIELD=VALUE, e.g. reset_source_state=true")
+        try:
+            body[field.strip()] = json.loads(raw)
+        except ValueError:
+            body[field.strip()] = raw
+    return body
+
+
+def stderr_bar() -> ProgressChoice:
+    """A text progress bar on stderr (stdout is for summaries)."""
+    from functools import partial
+
+    from tqdm import tqdm
+
+    return partial(tqdm, file=sys.stderr, mininterval=0.5)
+
+
+def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) -> int:
+    """Ctrl-C: the partial results go to a file (``--out``, else one named after the run)."""
+    frame = exc.results
+    run_ids = frame["run_id"].dropna().unique() if "run_id" in frame else []
+    target = out or Path(f"hotglue-interrupted-{run_ids[0] if len(run_ids) else 'run'}.csv")
+    export_results(frame, target)
+    print(summarize(frame))
+    journal = frame.attrs.get("journal")
+    print(f"hotglue-nb {command}: interrupted during the {exc.phase}; partial results (every "
+          f"row) written to {target}", file=sys.stderr)  # fmt: skip
+    if journal and exc.phase == "launch":
+        print(f"continue with: hotglue-nb launch FILE --resume {journal}", file=sys.stderr)
+    elif exc.phase == "wait":
+        print(f"follow the jobs again with: hotglue-nb wait {target}", file=sys.stderr)
+    return 130
+
+
+def report(results: pd.DataFrame, out: Path | None, *, waited: bool, dry_run: bool) -> int:
+    """Write (``--out``) and summarise a run; the exit code: 0 when every row was created or
+    queued (and, waited for, succeeded)."""
+    if out is not None:
+        export_results(results, out)
+    print(summarize(results))
+    problems = failures(results)
+    if len(problems):
+        print("\nProblems, grouped by message:")
+        print(problems.to_string(index=False, max_colwidth=80))
+    if out is not None:
+        print(f"\nResults: {out}")
+    if dry_run:
+        return 0
+    ok = bool(results["outcome"].isin(["created", "queued"]).all())
+    if waited and "succeeded" in results:
+        ok = ok and bool(results["succeeded"].fillna(False).all())
+    return 0 if ok else 1
+
+
+def write_frame(frame: pd.DataFrame, out: Path | None, note: str = "") -> None:
+    """``--out`` of a reading command."""
+    if out is not None:
+        export_results(frame, out)
+        print(f"\nWritten: {out}{note}")

@@ -1,0 +1,114 @@
+"""The run commands: ``launch`` a tenants file, ``wait`` for a results file, ``status`` of a
+results file or journal (offline)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._api import launch_jobs, wait_for_jobs
+from .._exceptions import LaunchInterrupted
+from .._files import load_run, read_results
+from .._tenants import read_tenants
+from ._common import (
+    add_connection_flags,
+    body_sets,
+    credentials,
+    report,
+    stderr_bar,
+    write_interrupted,
+)
+
+__all__ = ["add_run_commands"]
+
+
+def add_run_commands(commands: Any) -> None:
+    _add_launch(commands)
+    _add_wait(commands)
+    status = commands.add_parser("status", help="summarise a results file or journal (offline)")
+    status.add_argument("file", help="results file, journal path or run id")
+    status.set_defaults(run=_run_status)
+
+
+def _add_launch(commands: Any) -> None:
+    cmd = commands.add_parser("launch", help="launch a job for every row of a tenants file")
+    cmd.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods)")
+    cmd.add_argument("--flow", help="flow id (unless the file has a flow column)")
+    cmd.add_argument("--sheet", help="sheet name of a workbook")
+    cmd.add_argument("--concurrency", type=int, default=8)
+    cmd.add_argument("--rate-limit", type=float, help="requests per second")
+    cmd.add_argument("--max-attempts", type=int, default=4)
+    cmd.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    cmd.add_argument("--wait", action="store_true", help="then follow the jobs to their end")
+    cmd.add_argument("--wait-timeout", type=float, help="stop following after this many s")
+    cmd.add_argument("--poll-interval", type=float, default=5.0)
+    cmd.add_argument("--dry-run", action="store_true", help="send nothing; show what would be")
+    cmd.add_argument("--journal", type=Path, help="durable run record (enables --resume)")
+    cmd.add_argument("--resume", help="journal path or run id of an interrupted run")
+    cmd.add_argument("--skip-invalid", action="store_true", help="launch the valid rows only")
+    cmd.add_argument("--check", action="store_true",
+                     help="pre-launch check: skip rows not linked, disconnected, running or "
+                     "dormant (see --check-allow)")  # fmt: skip
+    cmd.add_argument(
+        "--check-allow",
+        default="",
+        help="comma-separated reasons to launch anyway, e.g. dormant,running",
+    )
+    cmd.add_argument("--out", type=Path, help="results file (.csv, .parquet, .xlsx)")
+    cmd.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE",
+        help="a body field for every row, e.g. --set override_start_date=2024-01-01",
+    )  # fmt: skip
+    add_connection_flags(cmd)
+    cmd.set_defaults(run=_run_launch)
+
+
+def _add_wait(commands: Any) -> None:
+    cmd = commands.add_parser("wait", help="follow the jobs of a results file to their end")
+    cmd.add_argument("results", type=Path, help="results file written by launch --out")
+    cmd.add_argument("--out", type=Path, help="where to write (default: overwrite RESULTS)")
+    cmd.add_argument("--timeout", type=float, help="stop following after this many seconds")
+    cmd.add_argument("--poll-interval", type=float, default=5.0)
+    add_connection_flags(cmd)
+    cmd.set_defaults(run=_run_wait)
+
+
+def _run_launch(args: argparse.Namespace) -> int:
+    on_invalid = "skip" if args.skip_invalid else "raise"
+    tenants = read_tenants(args.file, sheet=args.sheet, on_invalid=on_invalid)
+    options: dict[str, Any] = {
+        "concurrency": args.concurrency, "rate_limit": args.rate_limit,
+        "max_attempts": args.max_attempts, "timeout": args.timeout, "dry_run": args.dry_run,
+        "journal": args.journal, "resume": args.resume, "on_invalid": on_invalid,
+        "wait": args.wait, "poll_interval": args.poll_interval,
+        "wait_timeout": args.wait_timeout, "progress": stderr_bar(), "preflight": args.check,
+        "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
+    }  # fmt: skip
+    if args.flow:
+        options["flow_id"] = args.flow
+    try:
+        results = launch_jobs(tenants, **options, **credentials(args), **body_sets(args.set))
+    except LaunchInterrupted as exc:
+        return write_interrupted(exc, args.out, "launch")
+    return report(results, args.out, waited=args.wait, dry_run=args.dry_run)
+
+
+def _run_wait(args: argparse.Namespace) -> int:
+    results = read_results(args.results)
+    try:
+        waited = wait_for_jobs(
+            results, poll_interval=args.poll_interval, timeout=args.timeout,
+            progress=stderr_bar(), **credentials(args),
+        )  # fmt: skip
+    except LaunchInterrupted as exc:
+        return write_interrupted(exc, args.out or args.results, "wait")
+    return report(waited, args.out or args.results, waited=True, dry_run=False)
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    is_results = path.suffix.lower() in (".csv", ".parquet", ".xlsx")
+    results = read_results(path) if is_results else load_run(args.file)
+    waited = "finished" in results and bool(results["finished"].notna().any())
+    return report(results, None, waited=waited, dry_run=False)
