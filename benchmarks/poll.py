@@ -30,7 +30,8 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 from _common import remote_sandbox  # noqa: E402
 
 import hotglue_nb as hg  # noqa: E402
-from hotglue_nb import _eta, sandbox  # noqa: E402
+from hotglue_nb import sandbox  # noqa: E402
+from hotglue_nb._jobs import _eta  # noqa: E402
 from hotglue_nb._models import is_terminal  # noqa: E402
 from tests.fake_time import FakeTime  # noqa: E402
 

@@ -57,6 +57,7 @@ from ._exceptions import (
     TenantsFileError,
 )
 from ._files import export_results, load_run, read_results
+from ._jobs import failed_records
 from ._last_run import last_run
 from ._models import (
     FAILED_STATUSES,
@@ -70,7 +71,6 @@ from ._models import (
 )
 from ._tenants import read_tenants
 from ._version import __version__
-from ._write import failed_records
 
 __all__ = [
     "APIConnectionError",

@@ -8,17 +8,22 @@ from typing import Any, TypeVar, Unpack
 
 import pandas as pd
 
+from ._client import run_nested, run_sync
 from ._config import DORMANT_DAYS
 from ._fanout import Event
 from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._jobs import (
+    DEFAULT_MAX_BYTES,
+    execute_launch,
+    execute_wait,
+    prepare_launch,
+    prepare_wait,
+    with_batches,
+    write_plan,
+)
 from ._last_run import interrupted, warn_notices
-from ._launch import execute_launch, prepare_launch
-from ._nest import run_nested
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
-from ._runner import run_sync
-from ._wait import execute_wait, prepare_wait
-from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",

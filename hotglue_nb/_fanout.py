@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ._pacing import Pacer
+from ._client._pacing import Pacer
 
 __all__ = ["Clock", "Event", "Report", "Sleep", "Step", "fan_out"]
 

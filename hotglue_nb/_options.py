@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from ._client import AsyncHotglue, Hotglue
+from ._client._pacing import Pacer
 from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, resolve_target
 from ._endpoints import BodyOptions
 from ._exceptions import ConfigError
 from ._fanout import Clock, Sleep
-from ._pacing import Pacer
 
 __all__ = [
     "Connection",

@@ -13,12 +13,18 @@ import pandas as pd
 
 from ._config import DORMANT_DAYS
 from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._jobs import (
+    DEFAULT_MAX_BYTES,
+    execute_launch,
+    execute_wait,
+    prepare_launch,
+    prepare_wait,
+    with_batches,
+    write_plan,
+)
 from ._last_run import warn_notices
-from ._launch import execute_launch, prepare_launch
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
-from ._wait import execute_wait, prepare_wait
-from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",

@@ -538,7 +538,7 @@ def test_with_options_shares_the_pool_and_leaves_the_original_alone() -> None:
 
 
 def test_a_paced_sibling_waits_for_the_pace_and_reports_throttles() -> None:
-    from hotglue_nb._pacing import Pacer
+    from hotglue_nb._client._pacing import Pacer
 
     from .fake_time import FakeTime
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hotglue_nb._eta import Eta, stages
+from hotglue_nb._jobs._eta import Eta, stages
 from hotglue_nb._models import Job
 
 T0 = 1_700_000_000.0

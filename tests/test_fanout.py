@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from hotglue_nb._client._pacing import Pacer
 from hotglue_nb._fanout import Event, Step, fan_out
-from hotglue_nb._pacing import Pacer
 
 from .fake_time import FakeTime
 

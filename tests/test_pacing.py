@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hotglue_nb._pacing import Pacer
+from hotglue_nb._client._pacing import Pacer
 
 
 def test_pacer_spaces_requests_and_pauses() -> None:

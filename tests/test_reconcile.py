@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hotglue_nb as hg
-from hotglue_nb._reconcile import find_job, verdict
+from hotglue_nb._jobs._reconcile import find_job, verdict
 
 NAME = "rerun~20240101T000000-abc123-000007"
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import hotglue_nb as hg
+from hotglue_nb._client._pacing import Pacer
+from hotglue_nb._client._retry import back_off, backoff_delay, decide
 from hotglue_nb._exceptions import parse_retry_after
-from hotglue_nb._pacing import Pacer
-from hotglue_nb._retry import back_off, backoff_delay, decide
 
 from .fake_time import FakeTime
 

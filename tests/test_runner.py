@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import hotglue_nb as hg
-from hotglue_nb._runner import loop_thread, run_sync
+from hotglue_nb._client._runner import loop_thread, run_sync
 
 
 async def answer() -> int:

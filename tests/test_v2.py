@@ -262,8 +262,8 @@ def test_retry_frame_keeps_the_connector_and_job_type() -> None:
 
 
 def test_a_resumed_v2_row_is_sent_again_exactly_as_recorded() -> None:
-    from hotglue_nb._plan import RowPlan
-    from hotglue_nb._resume import recorded_plan
+    from hotglue_nb._jobs._plan import RowPlan
+    from hotglue_nb._jobs._resume import recorded_plan
 
     old = RowPlan.make((0, 0, 0), ("t", "f", "e"), {"job_name": "x~0"}, "/e/f/t/jobs")
     request = {"connector_id": "salesforce", "job_type": "write", "job_name": "x~0",

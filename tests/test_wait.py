@@ -14,7 +14,7 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 from hotglue_nb._frames import RESULT_COLUMNS, WAIT_COLUMNS
-from hotglue_nb._wait import poll_delay
+from hotglue_nb._jobs._wait import poll_delay
 
 from .fake_time import FakeTime
 

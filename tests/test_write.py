@@ -12,7 +12,7 @@ import pytest
 
 import hotglue_nb as hg
 from hotglue_nb import sandbox
-from hotglue_nb._write import BODY_ROOM, batches, record_values
+from hotglue_nb._jobs._write import BODY_ROOM, batches, record_values
 
 from .test_wait import Rig
 

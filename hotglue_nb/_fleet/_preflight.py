@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 
 from .._client import AsyncHotglue
+from .._client._pacing import Pacer
 from .._config import DORMANT_DAYS
 from .._exceptions import HotglueError
 from .._fanout import Clock, Sleep, Step, fan_out
 from .._frames import CHECK_COLUMNS, apply_dtypes
 from .._models import is_terminal
-from .._pacing import Pacer
 from ._reads import Read, read_health
 
 __all__ = ["check_frame", "check_reads", "preflight_reasons"]

@@ -18,13 +18,13 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from .._client import AsyncHotglue, Hotglue
+from .._client._pacing import Pacer
+from .._client._retry import decide
 from .._exceptions import ConfigError, HotglueError, NotFoundError
 from .._fanout import Clock, Event, Sleep, Step, fan_out
 from .._last_run import interrupted
 from .._models import Job
 from .._options import RunClients, WaitConfig, wait_config
-from .._pacing import Pacer
-from .._retry import decide
 
 __all__ = [
     "Operation",

@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from ._models import Job
+from .._models import Job
 
 __all__ = ["State", "find_job", "verdict"]
 

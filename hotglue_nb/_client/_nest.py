@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ._exceptions import ConfigError
+from .._exceptions import ConfigError
 
 __all__ = ["run_nested"]
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from ._endpoints import (
+from .._endpoints import (
     BODY_FIELDS,
     LAUNCH_FIELDS,
     V2_BODY_FIELDS,
@@ -23,8 +23,8 @@ from ._endpoints import (
     unknown_field_message,
     version_problems,
 )
-from ._exceptions import ConfigError
-from ._values import is_blank, to_python
+from .._exceptions import ConfigError
+from .._values import is_blank, to_python
 
 __all__ = [
     "Plan",

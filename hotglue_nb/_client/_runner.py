@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ._exceptions import ConfigError
+from .._exceptions import ConfigError
 
 __all__ = ["LoopThread", "loop_thread", "run_sync"]
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ._models import Job, is_terminal
+from .._models import Job, is_terminal
 
 __all__ = ["Eta", "stages"]
 

@@ -19,10 +19,10 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ConfigError, HotglueWarning
-from ._frames import BATCH_COLUMNS
-from ._options import LaunchOptions
-from ._values import to_python
+from .._exceptions import ConfigError, HotglueWarning
+from .._frames import BATCH_COLUMNS
+from .._options import LaunchOptions
+from .._values import to_python
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "failed_records", "record_values", "with_batches", "with_counts",

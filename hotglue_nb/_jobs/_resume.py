@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from ._config import ENV_BASE_URL, ENV_ENV_ID
-from ._endpoints import ENDPOINTS, run_endpoint
-from ._exceptions import ConfigError
-from ._journal import JournalState
-from ._options import Connection, LaunchConfig
+from .._config import ENV_BASE_URL, ENV_ENV_ID
+from .._endpoints import ENDPOINTS, run_endpoint
+from .._exceptions import ConfigError
+from .._journal import JournalState
+from .._options import Connection, LaunchConfig
 from ._plan import RowPlan, coerce_defaults
 
 __all__ = ["recorded_plan", "resumed_config", "row_keys"]

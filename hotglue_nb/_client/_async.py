@@ -1,9 +1,8 @@
-"""The API client: AsyncHotglue (one method per endpoint) and its blocking twin Hotglue.
+"""AsyncHotglue: one method per endpoint of the hotglue API.
 
 Usage:
     >>> async with AsyncHotglue() as client:           # HOTGLUE_API_KEY / HOTGLUE_ENV_ID
     ...     job = await client.run_job("l8odS2mce", "acme", override_start_date="2024-01-01")
-    >>> Hotglue().list_tenants()                       # blocking; also inside Jupyter
 
 The client owns its requests: GETs are retried (``max_retries``, ``Retry-After`` honoured,
 exponential back-off with jitter); the launch POST never is (job creation is not
@@ -16,19 +15,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import functools
-import json
 import os
 import random
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from ._config import (
+from .._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_TRANSPORT,
@@ -36,90 +31,16 @@ from ._config import (
     Credentials,
     resolve_credentials,
 )
-from ._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, segment, version_problems
-from ._exceptions import (
-    APIConnectionError,
-    APIError,
-    APIResponseError,
-    APITimeoutError,
-    ConfigError,
-    HotglueError,
-    NotFoundError,
-    make_status_error,
-)
-from ._models import Job, QueuedJob
+from .._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, segment, version_problems
+from .._exceptions import APIError, ConfigError, HotglueError, NotFoundError, make_status_error
+from .._models import Job, QueuedJob
+from .._types import Sleep
+from ._answers import JSON_HEADER, Answer, Body, Light, encode, started, transport_error
 from ._pacing import Pacer
+from ._pool import Pool, headers
 from ._retry import back_off, get_is_retryable
-from ._runner import run_sync
-from ._version import __version__
 
-__all__ = ["AsyncHotglue", "Hotglue"]
-
-T = TypeVar("T")
-P = ParamSpec("P")
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class _Pool:
-    """The connection pool, one httpx client per event loop: an httpx client belongs to the
-    loop that first used it, and a client may be used from Jupyter's loop and from
-    hotglue_nb's loop thread alike. A user's own ``http_client`` is used as given."""
-
-    def __init__(
-        self, creds: Credentials, size: int, transport: Any, given: httpx.AsyncClient | None
-    ) -> None:
-        self.size = size
-        self._settings = (creds.base_url, creds.api_key, transport)
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
-        self._by_loop = weakref.WeakKeyDictionary()
-        self.given = given
-        self.prefix = creds.base_url if given is not None else ""  # the given one has none
-        self.headers = _headers(creds.api_key) if given is not None else None
-
-    def resized(self, size: int) -> _Pool:
-        pool = copy.copy(self)
-        pool.size, pool._by_loop = size, weakref.WeakKeyDictionary()
-        return pool
-
-    def fast(self) -> Any:
-        """The aiohttp transport of this loop when requests may skip httpx's objects (the
-        default transport, no user client), else None."""
-        if self.given is not None or self._settings[2] not in (None, "aiohttp"):
-            return None
-        return self.get()._transport
-
-    def get(self) -> httpx.AsyncClient:
-        if self.given is not None:
-            return self.given
-        loop = asyncio.get_running_loop()
-        http = self._by_loop.get(loop)
-        if http is None or http.is_closed:
-            http = self._by_loop[loop] = self._open()
-        return http
-
-    def _open(self) -> httpx.AsyncClient:
-        from ._transport import make_transport  # aiohttp loads on the first request
-
-        base_url, key, choice = self._settings
-        return httpx.AsyncClient(
-            base_url=base_url,
-            headers=_headers(key),
-            limits=httpx.Limits(max_connections=self.size, max_keepalive_connections=self.size),
-            transport=make_transport(choice, self.size),
-        )
-
-    async def aclose(self) -> None:
-        here = asyncio.get_running_loop()
-        for loop, http in list(self._by_loop.items()):
-            if loop is here:
-                await http.aclose()
-            elif loop.is_running():
-                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
-        self._by_loop.clear()
-
-
-def _headers(key: str) -> dict[str, str]:
-    return {"x-api-key": key, "user-agent": f"hotglue-nb/{__version__}"}
+__all__ = ["AsyncHotglue"]
 
 
 class AsyncHotglue:
@@ -157,15 +78,15 @@ class AsyncHotglue:
         self.max_retries = _check_retries(max_retries)
         transport = transport or os.environ.get(ENV_TRANSPORT) or None
         _check_transport(transport, http_client)
-        self._pool = _Pool(self.credentials, max_connections, transport, http_client)
-        self._set_fast_headers()
+        self._pool = Pool(self.credentials, max_connections, transport, http_client)
+        self._set_fastheaders()
         self._owns_pool = True
         self._pacer: Pacer | None = None
         self._sleep: Sleep = sleep or asyncio.sleep
         self._rng = random.Random()
 
-    def _set_fast_headers(self) -> None:
-        base = _headers(self.credentials.api_key)
+    def _set_fastheaders(self) -> None:
+        base = headers(self.credentials.api_key)
         self._fast_headers_get = base
         self._fast_headers = {**base, "content-type": "application/json"}
         self._timeouts = self._timeout.as_dict()
@@ -206,7 +127,7 @@ class AsyncHotglue:
             twin.credentials = dataclasses.replace(self.credentials, env_id=env_id)
         if timeout is not None:
             twin._timeout = _as_timeout(timeout)
-            twin._set_fast_headers()
+            twin._set_fastheaders()
         if max_retries is not None:
             twin.max_retries = _check_retries(max_retries)
         if max_connections is not None and max_connections > self._pool.size:
@@ -246,12 +167,12 @@ class AsyncHotglue:
             raise ConfigError(problems[0])
         ep = ENDPOINTS[name]
         payload = build_body(body, ep.body)
-        return _started(await self._call(ep, flow_id, tenant, json_body=payload))
+        return started(await self._call(ep, flow_id, tenant, json_body=payload))
 
     async def _post_job(self, path: str, tenant: str, payload: bytes) -> Job | QueuedJob:
         """``run_job`` for a row planned ahead: its POST path and JSON body made once (the
         launch's hot path; the plan validated both)."""
-        return _started(await self._request("POST", path, tenant, None, payload))
+        return started(await self._request("POST", path, tenant, None, payload))
 
     async def get_job_status(self, flow_id: str, tenant: str, job_root: str) -> Job:
         """Poll one job: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``."""
@@ -325,7 +246,7 @@ class AsyncHotglue:
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
-    ) -> _Answer:
+    ) -> Answer:
         """Send one call; a GET is tried again after a transient failure."""
         assert set(params or ()) <= set(ep.query), f"{ep.name}: query {params} not in the table"
         path = ep.url(env_id=self.env_id, flow_id=flow_id, tenant=tenant)
@@ -333,8 +254,8 @@ class AsyncHotglue:
 
     async def _request(
         self, method: str, path: str, tenant: str | None, params: dict[str, str] | None,
-        body: _Body,
-    ) -> _Answer:  # fmt: skip
+        body: Body,
+    ) -> Answer:  # fmt: skip
         tries = 1 + (self.max_retries if method == "GET" else 0)
         for attempt in range(1, tries + 1):
             try:
@@ -350,15 +271,15 @@ class AsyncHotglue:
         method: str,
         path: str,
         params: dict[str, str] | None,
-        json_body: _Body,
+        json_body: Body,
     ) -> Any:
         """The HTTP exchange. On the default transport it goes straight to aiohttp: httpx's
         request, URL and header objects cost several times aiohttp's own CPU per request."""
         pool = self._pool
         fast = pool.fast()
-        body = _encode(json_body)
+        body = encode(json_body)
         if fast is None:
-            headers = pool.headers if body is None else {**(pool.headers or {}), **_JSON}
+            headers = pool.headers if body is None else {**(pool.headers or {}), **JSON_HEADER}
             return await pool.get().request(
                 method, pool.prefix + path, params=params, content=body, headers=headers,
                 timeout=self._timeout,
@@ -367,7 +288,7 @@ class AsyncHotglue:
         headers = self._fast_headers if body is not None else self._fast_headers_get
         status, raw, content = await fast.fetch(method, url, headers, body, self._timeouts)
         if 200 <= status < 300:
-            return _Light(status, content)
+            return Light(status, content)
         return httpx.Response(status, headers=raw, content=content,
                               request=httpx.Request(method, url))  # fmt: skip
 
@@ -377,8 +298,8 @@ class AsyncHotglue:
         path: str,
         tenant: str | None,
         params: dict[str, str] | None,
-        json_body: _Body,
-    ) -> _Answer:
+        json_body: Body,
+    ) -> Answer:
         """One request; transport failures and error statuses become HotglueErrors."""
         if self._pacer is not None:
             await self._pacer.wait()
@@ -387,54 +308,14 @@ class AsyncHotglue:
         try:
             response = await self._exchange(method, path, params, json_body)
         except httpx.RequestError as exc:  # transport failures, and an undecodable body
-            error = _transport_error(exc, method, path, tenant, key)
+            error = transport_error(exc, method, path, tenant, key)
         if error is None and not 200 <= response.status_code < 300:  # a 3xx: nothing done
             error = make_status_error(response, method=method, path=path, tenant=tenant, secret=key)
         if error is not None:
             raise error  # outside the except: no httpx exception (it holds the key) is chained
         if self._pacer is not None:
             self._pacer.speed_up()
-        return _Answer(response, method, path, tenant)
-
-
-_Body = dict[str, Any] | bytes | None
-_JSON = {"content-type": "application/json"}
-
-
-def _encode(body: _Body) -> bytes | None:
-    """A JSON body as bytes, as httpx's ``json=`` writes it (compact, UTF-8)."""
-    if body is None or isinstance(body, bytes):
-        return body
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _started(answer: _Answer) -> Job | QueuedJob:
-    if answer.status_code == 202:
-        return QueuedJob.from_api(answer.json_dict())
-    return Job.from_api(answer.json_dict())
-
-
-class _Light:
-    """A success answer of the fast path: what ``_Answer`` reads, without httpx's objects."""
-
-    def __init__(self, status: int, content: bytes) -> None:
-        self.status_code, self.content = status, content
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-
-def _transport_error(
-    exc: httpx.RequestError, method: str, path: str, tenant: str | None, secret: str
-) -> APIConnectionError:
-    where = f"{method} {path}"
-    if isinstance(exc, httpx.TimeoutException):
-        text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}"
-        return APITimeoutError(text, method=method, path=path, tenant=tenant, cause=exc)
-    text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
-    text = text.replace(secret, MASK) if secret else text
-    return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
+        return Answer(response, method, path, tenant)
 
 
 def _check_transport(transport: Any, http_client: Any) -> None:
@@ -456,105 +337,3 @@ def _check_retries(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"max_retries must be a whole number >= 0, got {value!r}.")
     return value
-
-
-class _Answer:
-    """A success response whose JSON is read on demand; a body that is not what the call
-    promises (not JSON, empty, an object for a list...) is an APIResponseError, so that only
-    a well-formed answer is ever taken as proof of anything."""
-
-    def __init__(self, response: httpx.Response, method: str, path: str, tenant: str | None):
-        self.status_code = response.status_code
-        self._response = response
-        self._where = (method, path, tenant)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self._response.content) if self._response.content else None
-        except ValueError:
-            raise self._bad("a body that is not JSON") from None
-
-    def json_dict(self) -> dict[str, Any]:
-        data = self.json()
-        if not isinstance(data, dict) or not data:
-            raise self._bad("no JSON object in the body")
-        return data
-
-    def json_list(self) -> list[Any]:
-        data = self.json()
-        if not isinstance(data, list):
-            raise self._bad("a body that is not a JSON array")
-        return data
-
-    def _bad(self, what: str) -> APIResponseError:
-        method, path, tenant = self._where
-        text = self._response.text[:200]
-        return APIResponseError(
-            f"{method} {path} -> {self.status_code} with {what} (tenant={tenant!r}): {text!r}",
-            method=method, path=path, tenant=tenant, status_code=self.status_code,
-        )  # fmt: skip
-
-
-def _blocking(
-    method: Callable[Concatenate[AsyncHotglue, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[Hotglue, P], T]:
-    """The blocking twin of an AsyncHotglue method (same signature and docstring)."""
-
-    def call(self: Hotglue, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return run_sync(method(self.aio, *args, **kwargs))
-
-    functools.update_wrapper(call, method)
-    return call
-
-
-class Hotglue:
-    """Blocking client with the same methods and parameters as AsyncHotglue.
-
-    Works in scripts and inside Jupyter's running event loop: calls run on a dedicated
-    event-loop thread, not by patching asyncio. Use as a context manager or call close().
-    """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        env_id: str | None = None,
-        base_url: str | None = None,
-        **options: Any,
-    ) -> None:
-        self.aio = AsyncHotglue(api_key, env_id, base_url, **options)
-
-    @property
-    def credentials(self) -> Credentials:
-        return self.aio.credentials
-
-    @property
-    def env_id(self) -> str:
-        return self.aio.env_id
-
-    @property
-    def base_url(self) -> str:
-        return self.aio.base_url
-
-    def __repr__(self) -> str:
-        return f"Hotglue(env_id={self.env_id!r}, base_url={self.base_url!r}, api_key={MASK!r})"
-
-    def __enter__(self) -> Hotglue:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def with_options(self, **options: Any) -> Hotglue:
-        """A sibling sharing the connection pool (see AsyncHotglue.with_options)."""
-        twin = copy.copy(self)
-        twin.aio = self.aio.with_options(**options)
-        return twin
-
-    close = _blocking(AsyncHotglue.aclose)
-    run_job = _blocking(AsyncHotglue.run_job)
-    get_job_status = _blocking(AsyncHotglue.get_job_status)
-    list_jobs = _blocking(AsyncHotglue.list_jobs)
-    latest_job = _blocking(AsyncHotglue.latest_job)
-    list_tenants = _blocking(AsyncHotglue.list_tenants)
-    linked_sources = _blocking(AsyncHotglue.linked_sources)
-    linked_connectors = _blocking(AsyncHotglue.linked_connectors)

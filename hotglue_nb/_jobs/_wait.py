@@ -22,20 +22,20 @@ from typing import Any
 
 import pandas as pd
 
-from ._client import AsyncHotglue
+from .._client import AsyncHotglue
+from .._client._pacing import Pacer
+from .._client._retry import backoff_delay, decide, get_is_retryable
+from .._exceptions import APIStatusError, ConfigError, HotglueError
+from .._fanout import Event, Step, fan_out
+from .._frames import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
+from .._journal import Journal, read_journal, wait_journal_path
+from .._last_run import interrupted
+from .._models import Job, is_failed, is_terminal
+from .._options import RunClients, WaitConfig
+from .._values import duration_s, text_or_none, to_python
 from ._eta import Eta
-from ._exceptions import APIStatusError, ConfigError, HotglueError
-from ._fanout import Event, Step, fan_out
-from ._frames import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
-from ._journal import Journal, read_journal, wait_journal_path
-from ._last_run import interrupted
-from ._models import Job, is_failed, is_terminal
-from ._options import RunClients, WaitConfig
-from ._pacing import Pacer
 from ._plan import row_of_job_name
 from ._reconcile import find_job
-from ._retry import backoff_delay, decide, get_is_retryable
-from ._values import duration_s, text_or_none, to_python
 from ._write import with_counts
 
 __all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]

@@ -1,0 +1,91 @@
+"""What came back: a success answer whose JSON is read on demand (and checked to be what the
+call promises), the fast path's light answer, and transport failures as HotglueErrors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from .._config import MASK
+from .._exceptions import APIConnectionError, APIResponseError, APITimeoutError
+from .._models import Job, QueuedJob
+
+__all__ = ["JSON_HEADER", "Answer", "Body", "Light", "encode", "started", "transport_error"]
+
+Body = dict[str, Any] | bytes | None
+JSON_HEADER = {"content-type": "application/json"}
+
+
+def encode(body: Body) -> bytes | None:
+    """A JSON body as bytes, as httpx's ``json=`` writes it (compact, UTF-8)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def started(answer: Answer) -> Job | QueuedJob:
+    if answer.status_code == 202:
+        return QueuedJob.from_api(answer.json_dict())
+    return Job.from_api(answer.json_dict())
+
+
+class Light:
+    """A success answer of the fast path: what ``_Answer`` reads, without httpx's objects."""
+
+    def __init__(self, status: int, content: bytes) -> None:
+        self.status_code, self.content = status, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+def transport_error(
+    exc: httpx.RequestError, method: str, path: str, tenant: str | None, secret: str
+) -> APIConnectionError:
+    where = f"{method} {path}"
+    if isinstance(exc, httpx.TimeoutException):
+        text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}"
+        return APITimeoutError(text, method=method, path=path, tenant=tenant, cause=exc)
+    text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
+    text = text.replace(secret, MASK) if secret else text
+    return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
+
+
+class Answer:
+    """A success response whose JSON is read on demand; a body that is not what the call
+    promises (not JSON, empty, an object for a list...) is an APIResponseError, so that only
+    a well-formed answer is ever taken as proof of anything."""
+
+    def __init__(self, response: httpx.Response, method: str, path: str, tenant: str | None):
+        self.status_code = response.status_code
+        self._response = response
+        self._where = (method, path, tenant)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self._response.content) if self._response.content else None
+        except ValueError:
+            raise self._bad("a body that is not JSON") from None
+
+    def json_dict(self) -> dict[str, Any]:
+        data = self.json()
+        if not isinstance(data, dict) or not data:
+            raise self._bad("no JSON object in the body")
+        return data
+
+    def json_list(self) -> list[Any]:
+        data = self.json()
+        if not isinstance(data, list):
+            raise self._bad("a body that is not a JSON array")
+        return data
+
+    def _bad(self, what: str) -> APIResponseError:
+        method, path, tenant = self._where
+        text = self._response.text[:200]
+        return APIResponseError(
+            f"{method} {path} -> {self.status_code} with {what} (tenant={tenant!r}): {text!r}",
+            method=method, path=path, tenant=tenant, status_code=self.status_code,
+        )  # fmt: skip
