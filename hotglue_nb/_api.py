@@ -11,7 +11,7 @@ import pandas as pd
 from ._client import run_nested, run_sync
 from ._config import DORMANT_DAYS
 from ._fanout import Event
-from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
@@ -22,8 +22,17 @@ from ._jobs import (
     write_plan,
 )
 from ._last_run import interrupted, warn_notices
-from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
+from ._options import (
+    LaunchOptions,
+    ReadOptions,
+    WaitConfig,
+    WaitOptions,
+    launch_config,
+    wait_config,
+)
 from ._progress import Progress
+from ._signatures import LAUNCH_DEFAULTS, READ_DEFAULTS, WAIT_DEFAULTS, with_keywords
+from ._types import Tenants, When
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
@@ -33,7 +42,8 @@ T = TypeVar("T")
 Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
 
 
-def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
+@with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Launch one job per row of ``tenants``, concurrently; return one result row per row.
 
     ``tenants`` is a DataFrame with a ``tenant`` column (optional ``flow_id``, ``env_id`` and
@@ -64,11 +74,12 @@ def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     return warn_notices(results)
 
 
+@with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
 def write_records(
     records: pd.DataFrame,
     *,
     object: str,
-    tenant: str | None = None,
+    tenant: str | Tenants | None = None,
     batch_size: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     **options: Unpack[LaunchOptions],
@@ -92,6 +103,7 @@ def write_records(
     return with_batches(launch_jobs(frame, **launch), frame)
 
 
+@with_keywords(WaitOptions, WAIT_DEFAULTS)
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Poll every ``created`` (and ``queued``) job of ``results`` until it ends.
 
@@ -132,13 +144,14 @@ def _blocking(start: Start[T], progress: Progress, nest: bool) -> T:
         progress.drain(events)
 
 
+@with_keywords(ReadOptions, READ_DEFAULTS)
 def job_history(
     flow_id: str,
-    tenants: Any = None,
+    tenants: Tenants | None = None,
     *,
-    since: Any = None,
-    until: Any = None,
-    now: Any = None,
+    since: When = None,
+    until: When = None,
+    now: When = None,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:
     """Every job of ``tenants`` (default: every tenant of the environment) in a flow: one
@@ -152,17 +165,21 @@ def job_history(
     return _read(history_call(flow_id, tenants, since, until, now, dict(options)))
 
 
-def latest_jobs(flow_id: str, tenants: Any = None, **options: Unpack[ReadOptions]) -> pd.DataFrame:
+@with_keywords(ReadOptions, READ_DEFAULTS)
+def latest_jobs(
+    flow_id: str, tenants: Tenants | None = None, **options: Unpack[ReadOptions]
+) -> pd.DataFrame:
     """Each tenant's last job in a flow (``GET .../jobs/latest``): one row per tenant, the
     job columns of ``job_history``; a tenant with no job yet keeps its row, status missing."""
     return _read(latest_call(flow_id, tenants, dict(options)))
 
 
+@with_keywords(ReadOptions, READ_DEFAULTS)
 def check_tenants(
-    tenants: Any,
+    tenants: Tenants,
     flow_id: str,
     *,
-    now: Any = None,
+    now: When = None,
     dormant_days: int = DORMANT_DAYS,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:

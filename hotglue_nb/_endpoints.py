@@ -28,6 +28,7 @@ __all__ = [
     "V2BodyOptions",
     "Endpoint",
     "FieldKind",
+    "JobBody",
     "build_body",
     "coerce_field",
     "is_v2_root",
@@ -77,6 +78,10 @@ class V2BodyOptions(_SharedBody, total=False):
     connector_id: String
     job_type: String  # "read" | "write" (see run_endpoint)
     override_connector_config: Object
+
+
+class JobBody(BodyOptions, V2BodyOptions, total=False):
+    """Every body field a ``run_job`` call may name, V1 or V2 (one version per call)."""
 
 
 def _kinds(options: type) -> dict[str, FieldKind]:

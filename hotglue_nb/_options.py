@@ -18,15 +18,22 @@ from typing import Any, TypedDict
 from ._client import AsyncHotglue, Hotglue
 from ._client._pacing import Pacer
 from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, resolve_target
-from ._endpoints import BodyOptions
+from ._endpoints import BodyOptions, V2BodyOptions
 from ._exceptions import ConfigError
-from ._fanout import Clock, Sleep
+from ._types import Clock, ProgressChoice, Sleep
 
 __all__ = [
+    "DEFAULT_MAX_POLL_INTERVAL",
+    "DEFAULT_POLL_INTERVAL",
     "Connection",
+    "ConnectionOptions",
+    "ConnectionOptions",
+    "Display",
     "LaunchConfig",
     "LaunchOptions",
+    "ReadOptions",
     "RunClients",
+    "RunOptions",
     "WaitConfig",
     "WaitOptions",
     "launch_config",
@@ -40,38 +47,45 @@ RECONCILE_DELAY = 1.0
 PREFLIGHT_KINDS = ("not_linked", "disconnected", "running", "dormant")
 
 
-class WaitOptions(TypedDict, total=False):
-    """Options of ``wait_for_jobs``."""
+class ConnectionOptions(TypedDict, total=False):
+    """Where and as whom: each falls back to its ``HOTGLUE_*`` variable, or a ready client."""
 
     api_key: str
     env_id: str
     base_url: str
     client: AsyncHotglue | Hotglue
+
+
+class RunOptions(ConnectionOptions, total=False):
+    """What every fan-out takes besides the connection: its pace, its display, its time."""
+
     concurrency: int
     rate_limit: float | None
-    poll_interval: float
-    max_poll_interval: float
-    timeout: float | None
-    journal: str | Path | None
-    progress: Any
+    progress: ProgressChoice
     clock: Clock
     sleep: Sleep
 
 
-class LaunchOptions(BodyOptions, total=False):
+class ReadOptions(RunOptions, total=False):
+    """Options of the fleet reads (``job_history``, ``latest_jobs``, ``check_tenants``)."""
+
+    connector_id: str  # a two-way (V2) flow: read through this connector (or a column)
+
+
+class WaitOptions(RunOptions, total=False):
+    """Options of ``wait_for_jobs``."""
+
+    poll_interval: float
+    max_poll_interval: float
+    timeout: float | None
+    journal: str | Path | None
+
+
+class LaunchOptions(BodyOptions, V2BodyOptions, RunOptions, total=False):
     """Options of ``launch_jobs``; any request-body field is also a default for every row
     (a row with a ``connector_id`` is a two-way (V2) job, see ``V2BodyOptions``)."""
 
-    connector_id: str
-    job_type: str
-    override_connector_config: Any
     flow_id: str
-    env_id: str
-    api_key: str
-    base_url: str
-    client: AsyncHotglue | Hotglue
-    concurrency: int
-    rate_limit: float | None
     max_attempts: int
     timeout: float
     journal: str | Path | bool | None
@@ -81,14 +95,11 @@ class LaunchOptions(BodyOptions, total=False):
     reconcile_delay: float
     preflight: bool
     preflight_allow: Iterable[str]
-    progress: Any
     nest_asyncio: bool
     wait: bool
     poll_interval: float
     max_poll_interval: float
     wait_timeout: float | None
-    clock: Clock
-    sleep: Sleep
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ class WaitConfig:
 
 @dataclass(frozen=True)
 class Display:
-    progress: Any = True
+    progress: ProgressChoice = True
     nest_asyncio: bool = False
     wait: bool = False
 

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from ._fanout import Event
+from ._types import ProgressChoice
 
 __all__ = ["Progress"]
 
@@ -31,7 +32,7 @@ class Progress:
     Progress serves consecutive phases (launch, then wait) on one bar.
     """
 
-    def __init__(self, progress: Any = True) -> None:
+    def __init__(self, progress: ProgressChoice = True) -> None:
         self._make = (_tqdm() if progress is True else progress) if progress else None
         self._jupyter = progress is True and _in_kernel()
         self._bar_handle: Any = None  # Jupyter: the bar's output, replaced by text at the end

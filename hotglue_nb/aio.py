@@ -7,12 +7,12 @@ Usage:
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
 import pandas as pd
 
 from ._config import DORMANT_DAYS
-from ._fleet import Call, ReadOptions, check_call, execute_reads, history_call, latest_call
+from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
@@ -23,15 +23,25 @@ from ._jobs import (
     write_plan,
 )
 from ._last_run import warn_notices
-from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
+from ._options import (
+    LaunchOptions,
+    ReadOptions,
+    WaitConfig,
+    WaitOptions,
+    launch_config,
+    wait_config,
+)
 from ._progress import Progress
+from ._signatures import LAUNCH_DEFAULTS, READ_DEFAULTS, WAIT_DEFAULTS, with_keywords
+from ._types import Tenants, When
 
 __all__ = [
     "check_tenants", "job_history", "latest_jobs", "launch_jobs", "wait_for_jobs", "write_records",
 ]  # fmt: skip
 
 
-async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
+@with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+async def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Async twin of ``hg.launch_jobs`` (same options); runs on the caller's event loop."""
     config, display, waiting = launch_config(dict(options))
     run = prepare_launch(tenants, config)
@@ -42,11 +52,12 @@ async def launch_jobs(tenants: Any, **options: Unpack[LaunchOptions]) -> pd.Data
     return warn_notices(results)
 
 
+@with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
 async def write_records(
     records: pd.DataFrame,
     *,
     object: str,
-    tenant: str | None = None,
+    tenant: str | Tenants | None = None,
     batch_size: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     **options: Unpack[LaunchOptions],
@@ -56,6 +67,7 @@ async def write_records(
     return with_batches(await launch_jobs(frame, **launch), frame)
 
 
+@with_keywords(WaitOptions, WAIT_DEFAULTS)
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Async twin of ``hg.wait_for_jobs`` (same options)."""
     config, progress = wait_config(dict(options))
@@ -68,31 +80,34 @@ async def _wait(results: pd.DataFrame, config: WaitConfig, progress: Progress) -
     return await execute_wait(run, progress.phase("wait", len(run.follows), table=True).event)
 
 
+@with_keywords(ReadOptions, READ_DEFAULTS)
 async def job_history(
     flow_id: str,
-    tenants: Any = None,
+    tenants: Tenants | None = None,
     *,
-    since: Any = None,
-    until: Any = None,
-    now: Any = None,
+    since: When = None,
+    until: When = None,
+    now: When = None,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:
     """Async twin of ``hg.job_history``."""
     return await _read(history_call(flow_id, tenants, since, until, now, dict(options)))
 
 
+@with_keywords(ReadOptions, READ_DEFAULTS)
 async def latest_jobs(
-    flow_id: str, tenants: Any = None, **options: Unpack[ReadOptions]
+    flow_id: str, tenants: Tenants | None = None, **options: Unpack[ReadOptions]
 ) -> pd.DataFrame:
     """Async twin of ``hg.latest_jobs``."""
     return await _read(latest_call(flow_id, tenants, dict(options)))
 
 
+@with_keywords(ReadOptions, READ_DEFAULTS)
 async def check_tenants(
-    tenants: Any,
+    tenants: Tenants,
     flow_id: str,
     *,
-    now: Any = None,
+    now: When = None,
     dormant_days: int = DORMANT_DAYS,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:

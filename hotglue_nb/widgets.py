@@ -27,6 +27,7 @@ import traitlets
 from ._client import AsyncHotglue, Hotglue
 from ._exceptions import ConfigError
 from ._fieldmap import Catalog, FieldMapError, Selection
+from ._types import UnifiedTables
 
 __all__ = ["FieldMapError", "OverridesForm"]
 
@@ -64,7 +65,7 @@ class OverridesForm(anywidget.AnyWidget):
         catalog: Mapping[str, Any],
         *,
         field_map: Mapping[str, Any] | None = None,
-        unified_tables: Any = None,
+        unified_tables: UnifiedTables = None,
     ) -> OverridesForm:
         """From a Singer catalog dict; ``field_map`` prefills (and is what Reset returns to);
         ``unified_tables`` is a list of object names or a ``{"Vendors": true}`` selection."""
@@ -73,7 +74,9 @@ class OverridesForm(anywidget.AnyWidget):
         return cls(Catalog.from_singer(catalog, names), saved=saved)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, unified_tables: Any = None) -> OverridesForm:
+    def from_frame(
+        cls, frame: pd.DataFrame, *, unified_tables: UnifiedTables = None
+    ) -> OverridesForm:
         """From a frame with columns ``table``, ``field`` and (optional) ``automatic``."""
         names, selected = _unified(unified_tables)
         saved = {"override_field_map": {}, "override_selected_tables": selected}
@@ -191,7 +194,7 @@ def _ipython() -> Any:
     return IPython.display
 
 
-def _unified(value: Any) -> tuple[list[str], dict[str, bool]]:
+def _unified(value: UnifiedTables) -> tuple[list[str], dict[str, bool]]:
     if value is None:
         return [], {}
     if isinstance(value, Mapping):

@@ -24,7 +24,8 @@ PACKAGE = "hotglue_nb"
 FACES = {"", "aio", "_api", "widgets", "_demo"}
 VOCABULARY = {"_exceptions", "_config", "_models", "_endpoints", "_fieldmap", "_values",
               "_frames", "_types", "_version"}  # fmt: skip
-RUN_KIT = {"_fanout", "_options", "_progress", "_journal", "_tenants", "_files", "_last_run"}
+RUN_KIT = {"_fanout", "_options", "_signatures", "_progress", "_journal", "_tenants", "_files",
+           "_last_run"}  # fmt: skip
 #: layers from the top: a module may import its own layer and those after it
 LAYERS = ("cli", "faces", "jobs", "fleet", "kit", "client", "vocabulary")
 FOLDERS = {"cli": "cli", "_jobs": "jobs", "_fleet": "fleet", "_client": "client",

@@ -18,7 +18,7 @@ import dataclasses
 import os
 import random
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -31,7 +31,15 @@ from .._config import (
     Credentials,
     resolve_credentials,
 )
-from .._endpoints import ENDPOINTS, Endpoint, build_body, is_v2_root, segment, version_problems
+from .._endpoints import (
+    ENDPOINTS,
+    Endpoint,
+    JobBody,
+    build_body,
+    is_v2_root,
+    segment,
+    version_problems,
+)
 from .._exceptions import APIError, ConfigError, HotglueError, NotFoundError, make_status_error
 from .._models import Job, QueuedJob
 from .._types import Sleep
@@ -40,7 +48,29 @@ from ._pacing import Pacer
 from ._pool import Pool, headers
 from ._retry import back_off, get_is_retryable
 
-__all__ = ["AsyncHotglue"]
+__all__ = ["AsyncHotglue", "ClientOptions", "SiblingOptions"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keywords of a client beyond its credentials (see ``AsyncHotglue``)."""
+
+    timeout: float | httpx.Timeout
+    max_connections: int
+    max_retries: int
+    transport: httpx.AsyncBaseTransport | str | None
+    http_client: httpx.AsyncClient | None
+    sleep: Sleep | None
+
+
+class SiblingOptions(TypedDict, total=False):
+    """What a sibling may change (see ``AsyncHotglue.with_options``)."""
+
+    env_id: str | None
+    timeout: float | httpx.Timeout | None
+    max_retries: int | None
+    max_connections: int | None
+    pacer: Pacer | None
+    sleep: Sleep | None
 
 
 class AsyncHotglue:
@@ -79,13 +109,13 @@ class AsyncHotglue:
         transport = transport or os.environ.get(ENV_TRANSPORT) or None
         _check_transport(transport, http_client)
         self._pool = Pool(self.credentials, max_connections, transport, http_client)
-        self._set_fastheaders()
+        self._set_fast_headers()
         self._owns_pool = True
         self._pacer: Pacer | None = None
         self._sleep: Sleep = sleep or asyncio.sleep
         self._rng = random.Random()
 
-    def _set_fastheaders(self) -> None:
+    def _set_fast_headers(self) -> None:
         base = headers(self.credentials.api_key)
         self._fast_headers_get = base
         self._fast_headers = {**base, "content-type": "application/json"}
@@ -127,7 +157,7 @@ class AsyncHotglue:
             twin.credentials = dataclasses.replace(self.credentials, env_id=env_id)
         if timeout is not None:
             twin._timeout = _as_timeout(timeout)
-            twin._set_fastheaders()
+            twin._set_fast_headers()
         if max_retries is not None:
             twin.max_retries = _check_retries(max_retries)
         if max_connections is not None and max_connections > self._pool.size:
@@ -152,7 +182,9 @@ class AsyncHotglue:
         if self._owns_pool:
             await self._pool.aclose()
 
-    async def run_job(self, /, flow_id: str, tenant: str, **body: Any) -> Job | QueuedJob:
+    async def run_job(
+        self, /, flow_id: str, tenant: str, **fields: Unpack[JobBody]
+    ) -> Job | QueuedJob:
         """Start a job: ``POST /{env_id}/{flow_id}/{tenant}/jobs``, or, when the body names a
         ``connector_id``, a two-way (V2) job: ``POST /v2/{env_id}/{flow_id}/{tenant}/jobs``
         with ``job_type='read'`` or ``'write'`` (a write job's records go in ``state``).
@@ -161,7 +193,8 @@ class AsyncHotglue:
         version. Returns a Job (200), or a QueuedJob (202) when it waits behind a running
         job. Not idempotent: this method never retries.
         """
-        body = {k: v for k, v in body.items() if v is not None}  # None: the field is not sent
+        given = cast(dict[str, Any], fields)
+        body = {k: v for k, v in given.items() if v is not None}  # None: the field is not sent
         name, problems = version_problems(body)  # V1 or V2, job_type lower-cased
         if problems:
             raise ConfigError(problems[0])

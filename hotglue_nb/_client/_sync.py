@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, Unpack
 
 from .._config import MASK, Credentials
-from ._async import AsyncHotglue
+from ._async import AsyncHotglue, ClientOptions, SiblingOptions
 from ._runner import run_sync
 
 __all__ = ["Hotglue"]
@@ -41,7 +42,7 @@ class Hotglue:
         api_key: str | None = None,
         env_id: str | None = None,
         base_url: str | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.aio = AsyncHotglue(api_key, env_id, base_url, **options)
 
@@ -66,7 +67,7 @@ class Hotglue:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def with_options(self, **options: Any) -> Hotglue:
+    def with_options(self, **options: Unpack[SiblingOptions]) -> Hotglue:
         """A sibling sharing the connection pool (see AsyncHotglue.with_options)."""
         twin = copy.copy(self)
         twin.aio = self.aio.with_options(**options)
@@ -80,3 +81,11 @@ class Hotglue:
     list_tenants = _blocking(AsyncHotglue.list_tenants)
     linked_sources = _blocking(AsyncHotglue.linked_sources)
     linked_connectors = _blocking(AsyncHotglue.linked_connectors)
+
+
+# help() and Jupyter show the keywords themselves (the same as AsyncHotglue's), not **options
+for _name in ("__init__", "with_options"):
+    _method: Any = getattr(Hotglue, _name)
+    _method.__signature__ = inspect.signature(getattr(AsyncHotglue, _name)).replace(
+        return_annotation=inspect.signature(_method).return_annotation
+    )

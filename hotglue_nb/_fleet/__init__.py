@@ -4,12 +4,11 @@ bundles each public read for the blocking and async front ends)."""
 
 from ._calls import Call, check_call, history_call, latest_call
 from ._preflight import check_reads, preflight_reasons
-from ._reads import Read, ReadOptions, execute_reads
+from ._reads import Read, execute_reads
 
 __all__ = [
     "Call",
     "Read",
-    "ReadOptions",
     "check_call",
     "check_reads",
     "execute_reads",

@@ -13,23 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict
+from typing import Any
 
 import pandas as pd
 
-from .._client import AsyncHotglue, Hotglue
+from .._client import AsyncHotglue
 from .._client._pacing import Pacer
 from .._client._retry import decide
 from .._exceptions import ConfigError, HotglueError, NotFoundError
-from .._fanout import Clock, Event, Sleep, Step, fan_out
+from .._fanout import Event, Step, fan_out
 from .._last_run import interrupted
 from .._models import Job
 from .._options import RunClients, WaitConfig, wait_config
+from .._types import Tenants
 
 __all__ = [
     "Operation",
     "Read",
-    "ReadOptions",
     "ReadRun",
     "execute_reads",
     "prepare_reads",
@@ -37,21 +37,6 @@ __all__ = [
     "read_history",
     "read_latest",
 ]
-
-
-class ReadOptions(TypedDict, total=False):
-    """Options of the fleet reads (``job_history``, ``latest_jobs``, ``check_tenants``)."""
-
-    api_key: str
-    env_id: str
-    base_url: str
-    client: AsyncHotglue | Hotglue
-    concurrency: int
-    rate_limit: float | None
-    progress: Any
-    clock: Clock
-    sleep: Sleep
-    connector_id: str  # a two-way (V2) flow: read through this connector (or a column)
 
 
 @dataclass
@@ -79,7 +64,9 @@ class ReadRun:
     connector_id: str | None = None  # the connector_id option (two-way flows)
 
 
-def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]) -> ReadRun:
+def prepare_reads(
+    kind: str, flow_id: str, tenants: Tenants | None, options: dict[str, Any]
+) -> ReadRun:
     """Check the arguments and build the clients. Sends nothing."""
     if not isinstance(flow_id, str) or not flow_id.strip():
         raise ConfigError(f"flow_id must be the flow's id, got {flow_id!r}.")
@@ -94,7 +81,7 @@ def prepare_reads(kind: str, flow_id: str, tenants: Any, options: dict[str, Any]
     return run
 
 
-def _tenant_list(tenants: Any, connector: str | None) -> tuple[list[str], list[str | None]]:
+def _tenant_list(tenants: Tenants, connector: str | None) -> tuple[list[str], list[str | None]]:
     """The tenants, and per tenant the connector of a two-way flow (a ``connector_id``
     column beats the option; None: a V1 flow)."""
     connectors: list[str | None] = []

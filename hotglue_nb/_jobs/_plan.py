@@ -24,6 +24,7 @@ from .._endpoints import (
     version_problems,
 )
 from .._exceptions import ConfigError
+from .._types import Tenants
 from .._values import is_blank, to_python
 
 __all__ = [
@@ -115,7 +116,7 @@ class Plan:
         return "\n".join(shown)
 
 
-def as_frame(tenants: Any) -> pd.DataFrame:
+def as_frame(tenants: Tenants) -> pd.DataFrame:
     """Accept a DataFrame with a ``tenant`` column, a Series or a list of tenant ids."""
     if isinstance(tenants, pd.DataFrame):
         frame = tenants

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
@@ -15,6 +14,7 @@ from .._exceptions import ConfigError
 from .._frames import RESULT_COLUMNS
 from .._journal import Journal, JournalState, find_journal, launch_journal_path, read_journal
 from .._options import LaunchConfig, RunClients
+from .._types import Tenants
 from ._plan import as_frame, plan_rows
 from ._resume import recorded_plan, resumed_config, row_keys
 from ._rows import LaunchRun, base_result
@@ -25,7 +25,7 @@ __all__ = ["prepare_launch"]
 _RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 
 
-def prepare_launch(tenants: Any, config: LaunchConfig) -> LaunchRun:
+def prepare_launch(tenants: Tenants, config: LaunchConfig) -> LaunchRun:
     """Validate every row; open (and lock) the journal, reading it when resuming.
 
     Sends nothing; a bad argument, an unwritable or busy journal, or a resume that

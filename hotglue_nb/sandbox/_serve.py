@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,9 +20,18 @@ from ._jobs import DEFAULT_TIME_SCALE
 from ._state import AnswerLost, SandboxState
 from ._world import World
 
-__all__ = ["Sandbox", "serve", "start"]
+__all__ = ["Sandbox", "SandboxCredentials", "serve", "start"]
 
 START_TIMEOUT = 10.0
+
+
+class SandboxCredentials(TypedDict):
+    """The connection keywords of a sandbox, typed key by key (so ``**sb.credentials``
+    type-checks against any function that takes them)."""
+
+    api_key: str
+    env_id: str
+    base_url: str
 
 
 @dataclass
@@ -74,7 +83,7 @@ class Sandbox:
         return list(self.world.tenants)
 
     @property
-    def credentials(self) -> dict[str, str]:
+    def credentials(self) -> SandboxCredentials:
         """``api_key``, ``env_id``, ``base_url``: pass as ``**sb.credentials``."""
         return {"api_key": self.api_key, "env_id": self.env_id, "base_url": self.base_url}
 
