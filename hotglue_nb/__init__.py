@@ -53,6 +53,7 @@ from ._exceptions import (
     LockedError,
     NotFoundError,
     RateLimitError,
+    RouteError,
     ServerError,
     TenantsFileError,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "NotFoundError",
     "QueuedJob",
     "RateLimitError",
+    "RouteError",
     "ServerError",
     "Summary",
     "TenantsFileError",

@@ -152,6 +152,7 @@ def job_history(
     since: When = None,
     until: When = None,
     now: When = None,
+    count: int | None = None,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:
     """Every job of ``tenants`` (default: every tenant of the environment) in a flow: one
@@ -161,8 +162,14 @@ def job_history(
     ``"7d"`` (filtered client-side: the API has no such parameter [I]). A tenant whose read
     fails is a row of ``attrs["errors"]``; only a refused key raises. Options as for
     ``wait_for_jobs``: connection, ``concurrency`` (default 16), ``rate_limit``, ``progress``.
+
+    The API's job list is short (hotglue's widget shows it as "the last 5 jobs" [I]), so
+    this is what the API returned, not the whole past: ``history_complete`` is False on the
+    rows of a tenant whose list may have been cut short (as long as the longest list read,
+    or 5, and not reaching back to ``since``), with one warning saying how many. ``count``
+    asks the API for that many jobs per tenant [I: harmless if it is ignored].
     """
-    return _read(history_call(flow_id, tenants, since, until, now, dict(options)))
+    return _read(history_call(flow_id, tenants, since, until, now, dict(options), count))
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)

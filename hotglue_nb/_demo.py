@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +19,7 @@ import pandas as pd
 from ._analysis import compare, failure_signatures, failures, fleet_health, summarize
 from ._api import job_history, launch_jobs
 from ._client import Hotglue
+from ._exceptions import HotglueWarning
 from ._files import export_results
 from ._tenants import read_tenants
 
@@ -71,7 +73,9 @@ def run_demo(out: Path, *, concurrency: int = 16, stream: TextIO = sys.stdout) -
         client = Hotglue(**sb.credentials)
         say(f"Sandbox (local hotglue emulator) on {sb.base_url}, flow {sb.flow_id}: 30 days "
             "of scheduled jobs, a few injected 5xx and lost answers.\n")  # fmt: skip
-        history = job_history(sb.flow_id, progress=False, client=client)
+        with warnings.catch_warnings():  # said below, in the demo's words
+            warnings.simplefilter("ignore", HotglueWarning)
+            history = job_history(sb.flow_id, progress=False, client=client)
         health = fleet_health(history)
         _fleet(say, history, health)
         unhealthy = health[health["problem"].isin(RERUN)]
@@ -95,6 +99,11 @@ def _fleet(say: Any, history: pd.DataFrame, health: pd.DataFrame) -> None:
     say(f"1. The fleet: {len(history)} jobs of {history['tenant'].nunique()} tenants read "
         "(one GET per tenant, concurrently). Health per tenant:")  # fmt: skip
     say(health["problem"].value_counts().to_string())
+    cut = int((~health["history_complete"].fillna(True).astype(bool)).sum())
+    if cut:
+        say(f"({cut} tenants' lists came back {history.attrs['list_limit']} jobs long, as "
+            "hotglue's list looks capped: history_complete=False, and their failure streaks "
+            "are lower bounds.)")  # fmt: skip
     say("\nWhy they fail (failure signatures):")
     table = failure_signatures(history)[["stage", "tap", "signature", "count"]].head(6)
     say(table.to_string(index=False, max_colwidth=70))

@@ -22,6 +22,7 @@ __all__ = [
     "BODY_FIELDS",
     "ENDPOINTS",
     "JOB_TYPES",
+    "LIST_CAP",
     "LAUNCH_FIELDS",
     "V2_BODY_FIELDS",
     "BodyOptions",
@@ -32,6 +33,7 @@ __all__ = [
     "build_body",
     "coerce_field",
     "is_v2_root",
+    "job_query",
     "run_endpoint",
     "segment",
     "to_iso_datetime",
@@ -123,30 +125,32 @@ def _fill(part: str, ids: Mapping[str, object]) -> str:
 
 
 _TENANT = ("{env_id}", "{flow_id}", "{tenant}")
+#: the job list's and latest job's filter, as hotglue's widget sends it [C-code], and how
+#: many jobs to list (the CLI's ``--count`` [C-code]; its query name is inferred [I])
+_JOB_QUERY = ("entity_id", "entity_type", "count")
+#: the job list's length as hotglue's widget shows it ("Showing last 5 jobs" [C-code]); that
+#: the API caps its list there is inferred [I]
+LIST_CAP = 5
 
+# Provenance (wire-evidence.md): V2 jobs are started under /v2, but hotglue's widget reads
+# their status, list and latest on the un-prefixed paths [C-code]; /v2 job GETs are not
+# known to exist, and an undefined route answers API Gateway's 403 [I].
 ENDPOINTS: dict[str, Endpoint] = {
     ep.name: ep
     for ep in (
         Endpoint("run_job", "POST", (*_TENANT, "jobs"), body=BODY_FIELDS),
         Endpoint("get_job_status", "GET", (*_TENANT, "jobs", "status"), query=("job_root",)),
-        Endpoint("list_jobs", "GET", (*_TENANT, "jobs"), marker="C-code"),
-        Endpoint("latest_job", "GET", (*_TENANT, "jobs", "latest"), marker="C-code"),
+        Endpoint("list_jobs", "GET", (*_TENANT, "jobs"), query=_JOB_QUERY, marker="C-code"),
+        Endpoint(
+            "latest_job", "GET", (*_TENANT, "jobs", "latest"), query=_JOB_QUERY, marker="C-code"
+        ),  # fmt: skip
         Endpoint("list_tenants", "GET", ("tenants", "{env_id}"), marker="C-code"),
         Endpoint("run_job_v2", "POST", ("v2", *_TENANT, "jobs"), body=V2_BODY_FIELDS),
-        Endpoint(
-            "get_job_status_v2",
-            "GET",
-            ("v2", *_TENANT, "jobs", "status"),
-            query=("job_root",),
-            marker="C-code",
-        ),  # fmt: skip
-        Endpoint("list_jobs_v2", "GET", ("v2", *_TENANT, "jobs"), marker="C-code"),
-        Endpoint("latest_job_v2", "GET", ("v2", *_TENANT, "jobs", "latest"), marker="C-code"),
         Endpoint(
             "linked_connectors",
             "GET",
             ("v2", *_TENANT, "linkedConnectors"),
-            query=("catalog", "connector_id"),
+            query=("catalog", "config", "connector_id"),
             marker="C-code",
         ),  # fmt: skip
         Endpoint(
@@ -158,6 +162,28 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
     )
 }
+
+
+def job_query(
+    tap: str | None = None, connector_id: str | None = None, count: int | None = None
+) -> dict[str, str]:
+    """The query of a job list or latest job: the entity the jobs belong to (a V2 flow's
+    connector, a V1 flow's source) as hotglue's widget filters [C-code], and ``count``
+    [I: harmless if ignored]."""
+    if tap is not None and connector_id is not None:
+        raise ConfigError("Name one entity: tap= for a V1 source or connector_id= for a V2 "
+                          "connector, not both.")  # fmt: skip
+    out: dict[str, str] = {}
+    entity, kind = (connector_id, "connector") if connector_id is not None else (tap, "source")
+    if entity is not None:
+        segment(entity, "connector_id" if kind == "connector" else "tap")  # its checks only
+        out.update(entity_id=entity, entity_type=kind)
+    if count is not None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"count must be a whole number >= 1, got {count!r}.")
+        out["count"] = str(count)
+    return out
+
 
 _REFUSED = {"", ".", ".."}
 

@@ -12,7 +12,8 @@ HotglueError                      base; never raised directly
     ├── APIResponseError          a success status with a body that could not be read
     └── APIStatusError            the API answered with an error status
         ├── BadRequestError       400
-        ├── AuthenticationError   401, 403
+        ├── AuthenticationError   401, 403 (the key)
+        ├── RouteError            403 for a route hotglue does not have (not the key)
         ├── NotFoundError         404
         ├── ConflictError         409
         ├── LockedError           423
@@ -29,6 +30,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import Collection
 from typing import Any
 
 import httpx
@@ -50,6 +52,7 @@ __all__ = [
     "LockedError",
     "NotFoundError",
     "RateLimitError",
+    "RouteError",
     "ServerError",
     "TenantsFileError",
     "make_status_error",
@@ -58,6 +61,19 @@ __all__ = [
 
 MASK = "********"
 AUTH_HINT = "check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env"
+WRITE_HINT = (
+    "reads with this key worked, so it may lack write permission (a read-only Viewer key "
+    "cannot start jobs): use an Admin or Developer key, or the environment's secret key"
+)
+ROUTE_HINT = (
+    "this is API Gateway's answer for a route it does not have, not a key problem: the "
+    "path or method is not one hotglue serves; please report it to hotglue_nb"
+)
+OTHER_ROUTES_HINT = (
+    "other calls with this key were answered, so this route was refused, not the key"
+)
+#: API Gateway's body for an undefined method + path [I: AWS's documented convention]
+GATEWAY_NO_ROUTE = "Missing Authentication Token"
 # certainly never sent: the connection was never made (refused, DNS, TLS), or no
 # connection was free in time; the aiohttp transport maps its errors to these too
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -180,13 +196,16 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseError(APIError):
-    """Raised when the API answered a success status with a body that cannot be read."""
+    """Raised when the API answered a success status with a body that cannot be read;
+    ``empty`` when the body held nothing at all (empty, ``null`` or ``{}``)."""
 
     def __init__(
-        self, message: str, *, method: str, path: str, tenant: str | None, status_code: int
-    ) -> None:
+        self, message: str, *, method: str, path: str, tenant: str | None, status_code: int,
+        empty: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__(message, method=method, path=path, tenant=tenant)
         self.status_code = status_code
+        self.empty = empty
 
 
 class APIStatusError(APIError):
@@ -233,6 +252,13 @@ class AuthenticationError(APIStatusError):
     """Raised on 401/403: the API key is wrong or lacks permission for this environment."""
 
 
+class RouteError(APIStatusError):
+    """Raised on a 403 that refuses a route, not the key: API Gateway's ``Missing
+    Authentication Token`` (its answer for an undefined method and path [I]), or a 403
+    without hotglue's own error body on a read while other calls with the key were answered.
+    Never stops a run: the other rows' calls may well work."""
+
+
 class NotFoundError(APIStatusError):
     """Raised on 404: unknown environment, flow, tenant or job."""
 
@@ -265,19 +291,27 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 
 
 def make_status_error(
-    response: httpx.Response, *, method: str, path: str, tenant: str | None, secret: str = ""
+    response: httpx.Response,
+    *,
+    method: str,
+    path: str,
+    tenant: str | None,
+    secret: str = "",
+    answered: Collection[str] = (),
 ) -> APIStatusError:
     """Map an error response (any status but 2xx) to its exception class: the one place
-    that does it. ``secret`` (the API key) is masked wherever the answer echoes it."""
+    that does it. ``secret`` (the API key) is masked wherever the answer echoes it;
+    ``answered`` holds the methods that have already succeeded with this key (a 403 on one
+    route while others answer is not the key's fault)."""
     response = _scrubbed(response, secret)
     status = response.status_code
-    cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
     body, code, api_message = parse_error_body(response)
+    cls, hint = _classify(status, method, code, api_message, answered)
     where = f" (tenant={tenant!r})" if tenant is not None else ""
     reason = response.reason_phrase or ""
     text = f"{method} {path} -> {status} {reason}{where}: {api_message or '(no message)'}"
-    if cls is AuthenticationError:
-        text += f" ({AUTH_HINT})"
+    if hint:
+        text += f" ({hint})"
     return cls(
         text,
         method=method,
@@ -288,6 +322,24 @@ def make_status_error(
         code=code,
         api_message=api_message,
     )
+
+
+def _classify(
+    status: int, method: str, code: str | None, api_message: str, answered: Collection[str]
+) -> tuple[type[APIStatusError], str]:
+    """The class and hint of an error status. A 401, or a 403 with hotglue's own (Chalice)
+    body, is the key; a 403 naming no route, or refusing a read while other calls worked,
+    is the route; a refused write while reads worked hints at a read-only key."""
+    if status == 403 and code is None:
+        if api_message == GATEWAY_NO_ROUTE:
+            return RouteError, ROUTE_HINT
+        if method == "GET" and answered:
+            return RouteError, OTHER_ROUTES_HINT
+    if status in (401, 403):
+        writes = method != "GET" and "GET" in answered
+        return AuthenticationError, WRITE_HINT if writes else AUTH_HINT
+    cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
+    return cls, ""
 
 
 def parse_error_body(response: httpx.Response) -> tuple[Any, str | None, str]:

@@ -84,6 +84,7 @@ HISTORY_COLUMNS: Final[Columns] = {
     "last_updated": "datetime64[ns, UTC]", "duration_s": "Float64", "processed_rows": "Int64",
     "records": "object", "message": "string", "error": "string", "scheduled_job": "boolean",
     "sync_type": "string", "tap": "string", "connector_id": "string", "job_type": "string",
+    "history_complete": "boolean",  # False: the tenant's list may have been cut short [I]
 }  # fmt: skip
 #: ``attrs["errors"]`` of a fleet read: the tenants whose read failed
 ERROR_COLUMNS: Final[Columns] = {
@@ -96,7 +97,7 @@ HEALTH_COLUMNS: Final[Columns] = {
     "failure_streak": "Int64", "failing_since": "datetime64[ns, UTC]", "jobs": "Int64",
     "success_rate": "Float64", "median_duration_s": "Float64", "last_duration_s": "Float64",
     "last_records": "Int64", "median_records": "Float64", "records_ratio": "Float64",
-    "days_since_last_job": "Float64", "tap": "string",
+    "days_since_last_job": "Float64", "tap": "string", "history_complete": "boolean",
 }  # fmt: skip
 CHECK_COLUMNS: Final[Columns] = {
     "tenant": "string", "flow_id": "string", "ready": "boolean", "reason": "string",

@@ -7,6 +7,7 @@ undocumented variants are marked [I]. Request bodies are described in ``_endpoin
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "LIFECYCLE",
     "Job",
     "QueuedJob",
+    "error_text",
     "is_failed",
     "is_terminal",
 ]
@@ -66,10 +68,22 @@ class Job:
     scheduled_job: bool | None = None
     message: str | None = None
     last_updated: str | None = None
-    processed_rows: int | None = None
+    processed_rows: int | None = None  # in the docs' examples; real jobs have none [C]
     connector_id: str | None = None  # two-way (V2) jobs
-    job_type: str | None = None  # V2: "read" / "write" (docs also show READ / WRITE [C])
+    job_type: str | None = None  # V2: "read" / "write" (real jobs [C]; the docs say READ)
+    target: str | None = None  # V1 and V2 jobs alike [C]
+    error: str | None = None  # the cause, as text: real jobs carry {"message": ...} [C]
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def records(self) -> int | None:
+        """Records moved: the sum of ``metrics.recordCount`` [C], else ``processed_rows``."""
+        metrics = self.raw.get("metrics")
+        counts = metrics.get("recordCount") if isinstance(metrics, dict) else None
+        if isinstance(counts, dict) and counts:
+            values = [v for v in counts.values() if isinstance(v, int) and not isinstance(v, bool)]
+            return sum(values) if values else None
+        return self.processed_rows
 
     @property
     def job_root(self) -> str | None:
@@ -100,7 +114,23 @@ class Job:
             values["job_type"] = values["job_type"].lower()
         rows = values["processed_rows"]
         values["processed_rows"] = rows if isinstance(rows, int) else None
+        values["error"] = error_text(values["error"])
+        if values["target"] is not None:
+            values["target"] = str(values["target"])
         return cls(**values, raw=dict(data))
+
+
+def error_text(value: Any) -> str | None:
+    """A job's ``error`` as text: real jobs carry an object ``{"message": "<the cause>"}``
+    [C]; a string is kept; anything else is its JSON."""
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, Mapping):
+        inner = value.get("message")
+        if isinstance(inner, str) and inner.strip():
+            return inner
+        return json.dumps(value, sort_keys=True, default=str)
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 _JOB_FIELDS = tuple(f.name for f in dataclasses.fields(Job) if f.name != "raw")

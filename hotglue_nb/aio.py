@@ -88,10 +88,11 @@ async def job_history(
     since: When = None,
     until: When = None,
     now: When = None,
+    count: int | None = None,
     **options: Unpack[ReadOptions],
 ) -> pd.DataFrame:
     """Async twin of ``hg.job_history``."""
-    return await _read(history_call(flow_id, tenants, since, until, now, dict(options)))
+    return await _read(history_call(flow_id, tenants, since, until, now, dict(options), count))
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)

@@ -95,7 +95,7 @@ class OverridesForm(anywidget.AnyWidget):
                               "await OverridesForm.afrom_api(...).")  # fmt: skip
         if connector_id is not None:
             _no_tap(tap)
-            links = client.linked_connectors(flow_id, tenant, catalog=True,
+            links = client.linked_connectors(flow_id, tenant, catalog=True, config=True,
                                              connector_id=connector_id)  # fmt: skip
             return cls._from_source(_pick_connector(links, tenant, connector_id))
         sources = client.linked_sources(flow_id, tenant, catalog=True, tap=tap, config=True)
@@ -109,7 +109,7 @@ class OverridesForm(anywidget.AnyWidget):
         """Async twin of ``from_api``."""
         if connector_id is not None:
             _no_tap(tap)
-            links = await client.linked_connectors(flow_id, tenant, catalog=True,
+            links = await client.linked_connectors(flow_id, tenant, catalog=True, config=True,
                                                    connector_id=connector_id)  # fmt: skip
             return cls._from_source(_pick_connector(links, tenant, connector_id))
         sources = await client.linked_sources(flow_id, tenant, catalog=True, tap=tap, config=True)
@@ -209,8 +209,10 @@ def _no_tap(tap: str | None) -> None:
 
 
 def _pick_connector(links: list[dict[str, Any]], tenant: str, connector_id: str) -> dict[str, Any]:
+    """The tenant's link of that connector: keyed ``id`` by hotglue [C-code] (``connector_id``
+    also read, in case)."""
     for link in links:
-        if link.get("connector_id") == connector_id:
+        if connector_id in (link.get("id"), link.get("connector_id")):
             return link
     raise ConfigError(f"Tenant {tenant!r} has no linked connector {connector_id!r} in this "
                       "flow (client.linked_connectors(flow_id, tenant) lists them).")  # fmt: skip

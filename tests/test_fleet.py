@@ -26,16 +26,22 @@ def profiles(kind: str) -> list[str]:
     return [t for t, info in WORLD.tenants.items() if info["history"][FLOW]["profile"] == kind]
 
 
+#: a server that lists every job (the analysis is tested on whole histories; the capped,
+#: stricter wire has tests of its own below)
+UNCAPPED = {"list_cap": None}
+
+
 class Fleet:
     """A sandbox with history on a fixed clock, and a client on it (no sockets)."""
 
     def __init__(
-        self, api_key: str = WORLD.api_key, history_days: int = 30, faults: Any = None
-    ) -> None:
+        self, api_key: str = WORLD.api_key, history_days: int = 30, faults: Any = None,
+        wire: Any = UNCAPPED,
+    ) -> None:  # fmt: skip
         self.now = ORIGIN
         self.app = sandbox.create_app(
             sandbox.demo_world(0), clock=lambda: self.now, history_days=history_days,
-            faults=faults,
+            faults=faults, wire=wire,
         )  # fmt: skip
         self.state = self.app.state.sandbox
         self.client = hg.AsyncHotglue(
@@ -49,7 +55,7 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def history() -> pd.DataFrame:
-    return hg.job_history(FLOW, now=NOW, **Fleet().options())
+    return hg.job_history(FLOW, now=NOW, count=100, **Fleet().options())
 
 
 def test_one_row_per_job_sorted_with_the_promised_columns(history: pd.DataFrame) -> None:
@@ -105,7 +111,7 @@ def test_since_until_accept_spans_dates_and_text(history: pd.DataFrame) -> None:
 
 def test_a_failing_tenant_read_is_data_a_refused_key_raises() -> None:
     fleet = Fleet()
-    out = hg.job_history(FLOW, ["nobody", profiles("ok")[0]], **fleet.options())
+    out = hg.job_history(FLOW, ["nobody", profiles("ok")[0]], count=100, **fleet.options())
     errors = out.attrs["errors"]
     assert list(errors.tenant) == ["nobody"] and errors.http_status.iloc[0] == 404
     assert set(out.tenant) == {profiles("ok")[0]}
@@ -148,7 +154,7 @@ def test_signatures_group_the_same_cause_and_agree_with_failures(history: pd.Dat
 
 def test_compare_a_history_with_a_rerun() -> None:
     fleet = Fleet()
-    history = hg.job_history(FLOW, now=NOW, **fleet.options())
+    history = hg.job_history(FLOW, now=NOW, count=100, **fleet.options())
     health = hg.fleet_health(history, now=NOW)
     again = hg.retry_frame(health[health.problem == "failing"])
     assert list(again.columns) == ["tenant", "flow_id", "env_id"]
@@ -205,7 +211,9 @@ def test_an_interrupted_history_read_returns_what_was_read() -> None:
     fleet = Fleet(faults={"latency": 0.002})  # each answer awaits: there is time to cancel
 
     async def go() -> hg.LaunchInterrupted:
-        task = asyncio.ensure_future(hg.aio.job_history(FLOW, **fleet.options(concurrency=2)))
+        task = asyncio.ensure_future(
+            hg.aio.job_history(FLOW, count=100, **fleet.options(concurrency=2))
+        )
         while sum(1 for r in fleet.state.requests if r[0] == "GET") < 20:  # noqa: ASYNC110
             await asyncio.sleep(0)
         task.cancel()
@@ -235,7 +243,7 @@ def test_the_fleet_commands(tmp_path: Any) -> None:
         return subprocess.run([sys.executable, "-m", "hotglue_nb", *args], env=env, text=True,
                               capture_output=True, timeout=120, cwd=tmp_path)  # fmt: skip
 
-    with sandbox.serve(history_days=30) as sb:
+    with sandbox.serve(history_days=30, wire=UNCAPPED) as sb:
         env = {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
                "HOTGLUE_BASE_URL": sb.base_url}  # fmt: skip
         r = cli("history", "--flow", sb.flow_id, "--since", "7d", "--out", "h.csv")

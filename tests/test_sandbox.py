@@ -104,11 +104,21 @@ def test_auth_required(key: str | None) -> None:
         pytest.param(f"/nope/{FLOW}/{TENANTS[0]}/jobs", id="env"),
         pytest.param(f"/{ENV}/nope00000/{TENANTS[0]}/jobs", id="flow"),
         pytest.param(f"/{ENV}/{FLOW}/nobody/jobs", id="tenant"),
-        pytest.param(f"/{ENV}/{FLOW}/{TENANTS[0]}/nothing", id="route"),
     ],
 )
 def test_unknown_ids_are_404(path: str) -> None:
     r = SB().call("GET", path)
+    assert r.status_code == 404 and r.json()["Code"] == "NotFoundError"
+
+
+@pytest.mark.parametrize("key", ["right", "wrong"])
+def test_an_undefined_route_is_api_gateways_403_before_the_key_is_read(key: str) -> None:
+    sb = SB()
+    for path in (f"/{ENV}/{FLOW}/{TENANTS[0]}/nothing", f"/v2/{ENV}/{FLOW}/{TENANTS[0]}/jobs"):
+        r = sb.call("GET", path, key=KEY if key == "right" else "wrong")
+        assert r.status_code == 403 and r.json() == {"message": "Missing Authentication Token"}
+    lenient = SB(wire={"undefined_route": "404"})
+    r = lenient.call("GET", f"/{ENV}/{FLOW}/{TENANTS[0]}/nothing")
     assert r.status_code == 404 and r.json()["Code"] == "NotFoundError"
 
 
@@ -222,9 +232,9 @@ def test_queue_if_active_job_queues_then_starts_when_the_active_one_ends() -> No
     sb.clock.advance(10_000)
     jobs = sb.state.jobs_for(tenant)
     assert [j["job_name"].split(":")[0] for j in jobs[1:]] == ["queued"]
-    end_of_first = max(sb.status(tenant, first["s3_root"])["status_timestamp"].values())
+    first_end = datetime.fromisoformat(sb.status(tenant, first["s3_root"])["last_updated"])
     started = datetime.fromisoformat(jobs[1]["start_time"]).timestamp()
-    assert abs(started - end_of_first / 1000) < 0.001  # status_timestamp is in whole ms
+    assert abs(started - first_end.timestamp()) < 0.001
 
 
 def test_queue_flag_without_a_clash_just_runs() -> None:
@@ -261,11 +271,13 @@ def test_lifecycle_to_completion() -> None:
     ]  # fmt: skip
     last = seen[-1]
     jsonschema.validate(last, response_schema("200"))
-    assert list(last["status_timestamp"]) == [v["status"] for v in seen]
-    assert last["processed_rows"] == sum(last["metrics"]["recordCount"].values()) > 0
-    assert "successfully completed" in last["message"]
-    duration = last["status_timestamp"]["JOB_COMPLETED"] - last["status_timestamp"]["JOB_CREATED"]
-    assert 90_000 <= duration <= 310_000  # three minutes at time_scale=1, x 0.6-1.6 per tenant
+    # as real job files: only the *_STARTED stages reached, no processed_rows [C]
+    assert list(last["status_timestamp"]) == ["SYNC_STARTED", "ETL_STARTED", "EXPORT_STARTED"]
+    assert "processed_rows" not in last and sum(last["metrics"]["recordCount"].values()) > 0
+    assert "successfully completed" in last["message"] and last["error"] is None
+    start = datetime.fromisoformat(last["start_time"])
+    duration = datetime.fromisoformat(last["last_updated"]) - start
+    assert 90 <= duration.total_seconds() <= 310  # three minutes at time_scale=1, x 0.6-1.6
 
 
 def test_discover_stage_when_enabled() -> None:
@@ -289,8 +301,10 @@ def test_scripted_failures(stage: str) -> None:
     )
     last = walk(SB(), tenant)[-1]
     assert last["status"] == f"{stage}_FAILED"
-    assert last["message"] == WORLD.tenants[tenant]["failures"][FLOW]["message"]
-    assert last["processed_rows"] == 0
+    # the cause in an error object, a generic message naming the job [C: real job files]
+    assert last["error"] == {"message": WORLD.tenants[tenant]["failures"][FLOW]["message"]}
+    assert last["job_id"] in last["message"] and "failed" in last["message"]
+    assert "processed_rows" not in last
 
 
 def test_default_time_scale_finishes_in_seconds() -> None:
@@ -311,7 +325,7 @@ def test_list_latest_and_tenants() -> None:
     assert sb.call("GET", base + "/latest").status_code == 404
     first = sb.post(tenant).json()
     second = sb.post(tenant, {"ignore_parallel_jobs": True}).json()
-    assert [j["job_id"] for j in sb.call("GET", base).json()] == [first["job_id"], second["job_id"]]
+    assert [j["job_id"] for j in sb.call("GET", base).json()] == [second["job_id"], first["job_id"]]
     assert sb.call("GET", base + "/latest").json()["job_id"] == second["job_id"]
     assert sb.call("GET", f"/tenants/{ENV}").json() == TENANTS
     assert sb.call("GET", base + "/status").status_code == 400  # job_root missing
@@ -463,7 +477,7 @@ def test_sandbox_body_table_matches_the_openapi() -> None:
     props = spec["paths"]["/{env_id}/{flow_id}/{tenant}/jobs"]["post"]["requestBody"]["content"][
         "application/json"
     ]["schema"]["properties"]
-    assert {k: v.get("format", v["type"]) for k, v in props.items()} == sandbox._routes.BODY_TYPES
+    assert {k: v.get("format", v["type"]) for k, v in props.items()} == sandbox._bodies.BODY_TYPES
 
 
 def test_spec_copy_matches_shared() -> None:

@@ -25,7 +25,7 @@ class Recorder:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path.endswith("/linkedConnectors"):
-            return httpx.Response(200, json=[{"connector_id": "salesforce", "fieldMap": {}}])
+            return httpx.Response(200, json=[{"id": "salesforce", "fieldMap": {}}])
         if request.method == "GET" and request.url.path.endswith("/jobs"):
             return httpx.Response(200, json=[])
         job = {"job_id": "j1", "s3_root": ROOT_V2, "status": "JOB_CREATED",
@@ -44,24 +44,30 @@ def test_a_connector_id_makes_a_v2_job_and_the_reads_follow() -> None:
                         override_connector_config={"sandbox": True})  # fmt: skip
         c.get_job_status(FLOW, "t1", ROOT_V2)
         c.get_job_status(FLOW, "t1", ROOT_V1)
-        c.list_jobs(FLOW, "t1", v2=True)
-        c.latest_job(FLOW, "t1", v2=True)
+        c.list_jobs(FLOW, "t1", connector_id="salesforce", count=20)
+        c.latest_job(FLOW, "t1", connector_id="salesforce")
+        c.list_jobs(FLOW, "t1", v2=True)  # v2= is kept and changes nothing
+        c.latest_job(FLOW, "t1", tap="salesforce")
         connectors = c.linked_connectors(FLOW, "t1", catalog=True, connector_id="salesforce")
     assert isinstance(job, hg.Job) and job.connector_id == "salesforce" and job.job_type == "read"
     lines = [(r.method, r.url.path, dict(r.url.params)) for r in rec.requests]
+    connector = {"entity_id": "salesforce", "entity_type": "connector"}
+    # only the POST and linkedConnectors go under /v2, as in hotglue's own widget [C-code]
     assert lines == [
         ("POST", f"/v2/{ENV}/{FLOW}/t1/jobs", {}),
-        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs/status", {"job_root": ROOT_V2}),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs/status", {"job_root": ROOT_V2}),
         ("GET", f"/{ENV}/{FLOW}/t1/jobs/status", {"job_root": ROOT_V1}),
-        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs", {}),
-        ("GET", f"/v2/{ENV}/{FLOW}/t1/jobs/latest", {}),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs", {**connector, "count": "20"}),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs/latest", connector),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs", {}),
+        ("GET", f"/{ENV}/{FLOW}/t1/jobs/latest", {**connector, "entity_type": "source"}),
         ("GET", f"/v2/{ENV}/{FLOW}/t1/linkedConnectors",
          {"catalog": "true", "connector_id": "salesforce"}),
     ]  # fmt: skip
     sent = json.loads(rec.requests[0].content)
     assert sent == {"connector_id": "salesforce", "job_type": "read",
                     "override_connector_config": {"sandbox": True}}  # fmt: skip
-    assert connectors == [{"connector_id": "salesforce", "fieldMap": {}}]
+    assert connectors == [{"id": "salesforce", "fieldMap": {}}]
 
 
 @pytest.mark.parametrize(
@@ -114,23 +120,32 @@ def test_a_v2_read_job_on_the_sandbox_runs_to_its_end(sb: sandbox.Sandbox) -> No
         job = c.run_job(flow, tenant, connector_id=connector, job_type="read", job_name="two")
         assert isinstance(job, hg.Job)
         assert job.connector_id == connector and job.job_type == "read"
-        assert "/jobs/read/" in str(job.job_root) and job.raw["tap"] is None
+        # real V2 jobs carry a tap and a target [C]
+        assert "/jobs/read/" in str(job.job_root) and job.tap == connector and job.target
         sb.clock.advance(3600)  # type: ignore[attr-defined]
         done = c.get_job_status(flow, tenant, str(job.job_root))
         assert done.status == "JOB_COMPLETED" and done.raw["metrics"]["recordCount"]
-        assert [j.job_root for j in c.list_jobs(flow, tenant, v2=True)] == [job.job_root]
-        assert c.latest_job(flow, tenant, v2=True) == done
+        assert done.records == sum(done.raw["metrics"]["recordCount"].values())
+        listed = c.list_jobs(flow, tenant, connector_id=connector)
+        assert [j.job_root for j in listed] == [job.job_root]
+        assert c.latest_job(flow, tenant, connector_id=connector) == done
+        assert c.list_jobs(flow, tenant, connector_id="another") == []
+        old = f"{sb.base_url}/v2/{sb.env_id}/{flow}/{tenant}/jobs/status"  # no such route [I]
+        answer = httpx.get(old, params={"job_root": str(job.job_root)},
+                           headers={"x-api-key": sb.api_key})  # fmt: skip
+        assert answer.status_code == 403
         with pytest.raises(hg.NotFoundError):
-            c.list_jobs(flow, tenant)  # a two-way flow is not found under the V1 paths
+            c.linked_sources(flow, tenant)  # a two-way flow has no linked sources
         linked = c.linked_connectors(flow, tenant, catalog=True)
-        assert linked[0]["connector_id"] == connector and linked[0]["catalog"]["streams"]
+        assert linked[0]["id"] == connector and linked[0]["catalog"]["streams"]
         assert "reject_every" not in linked[0] and linked[0]["fieldMap"]
 
 
 def test_a_write_jobs_export_summary_reflects_the_records_sent(sb: sandbox.Sandbox) -> None:
     flow = str(sb.v2_flow_id)
     records = [{"email": "a@x.io", "name": "A"}, {"email": "not-an-address"},
-               {"id": "7", "email": "b@x.io"}, {"email": "a@x.io", "name": "A"}]  # fmt: skip
+               {"id": "7", "email": "b@x.io"}, {"email": "c@x.io"},
+               {"email": "a@x.io", "name": "A"}]  # fmt: skip
     summaries = {}
     with hg.Hotglue(**sb.credentials) as c:
         for rejecting in (False, True):
@@ -140,14 +155,19 @@ def test_a_write_jobs_export_summary_reflects_the_records_sent(sb: sandbox.Sandb
             assert "/jobs/write/" in str(job.job_root)  # type: ignore[union-attr]
             sb.clock.advance(3600)  # type: ignore[attr-defined]
             done = c.get_job_status(flow, tenant, str(job.job_root))  # type: ignore[union-attr]
-            assert done.status == "JOB_COMPLETED" and done.job_type == "write"
+            # a refused record fails the export, as in the real write job file [C]
+            assert done.status == "EXPORT_FAILED" and done.job_type == "write"
+            assert "at least one export record failed" in str(done.message)
+            assert "INVALID_EMAIL" in str(done.error)  # the cause, flattened from the object
             summaries[rejecting] = done.raw["metrics"]
     plain = summaries[False]
     assert plain["exportSummary"] == {
-        "Contact": {"success": 1, "fail": 1, "existing": 1, "updated": 1}
+        "Contact": {"success": 2, "fail": 1, "existing": 1, "updated": 1}
     }
-    assert [d["success"] for d in plain["exportDetails"]["Contact"]] == [True, False, True, True]
-    assert plain["recordCount"] == {"Contact": 4}
+    details = plain["exportDetails"]["Contact"]  # no entry for the repeat [C-code SDK]
+    assert [d["success"] for d in details] == [True, False, True, True]
+    assert details[2]["id"] == "7" and "error" in details[1]
+    assert plain["recordCount"] == {"Contact": 5}
     # this tenant's connector refuses every 4th record as well
     assert summaries[True]["exportSummary"]["Contact"]["fail"] == 2
 
@@ -178,8 +198,12 @@ def test_v1_flows_are_not_found_under_v2_and_the_v1_world_is_unchanged() -> None
     assert len(world.flows) == 3 and all(f.get("version", 1) == 1 for f in world.flows)
     with sandbox.serve(world) as sb:
         url = f"{sb.base_url}/v2/{sb.env_id}/{sb.flow_id}/{sb.tenants[0]}/jobs"
-        answer = httpx.get(url, headers={"x-api-key": sb.api_key})
+        answer = httpx.post(url, json={}, headers={"x-api-key": sb.api_key})
         assert answer.status_code == 404
+        gone = httpx.get(url, headers={"x-api-key": sb.api_key})  # no such route [I]
+        assert gone.status_code == 403 and gone.json() == {
+            "message": "Missing Authentication Token"
+        }
 
 
 # --- launching from a frame -----------------------------------------------------------------
@@ -304,7 +328,8 @@ def test_history_latest_and_the_pre_launch_check_on_a_two_way_flow() -> None:
     assert ready[healthy[2]] and not ready[broken]
     assert "disconnected" in check.set_index("tenant").reason[broken]
     assert "running" in check.set_index("tenant").reason[healthy[0]]  # its read job runs
-    assert v1_way.empty or v1_way.status.isna().all()  # V1 paths do not know a two-way flow
+    # a row without its connector lists the flow's jobs unfiltered: the jobs are there
+    assert set(v1_way.tenant) <= {healthy[0]}
 
 
 # --- the CLI, exports and resume with V2 rows -------------------------------------------------

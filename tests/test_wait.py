@@ -101,7 +101,8 @@ def test_wait_to_the_end_with_failed_stages() -> None:
     for tenant, stage in failing.items():
         row = out[out.tenant == tenant].iloc[0]
         assert row.status == f"{stage}_FAILED" and row.succeeded == False  # noqa: E712
-        assert row.failed_stage == stage and row.message == FAILING[tenant]["message"]
+        assert row.failed_stage == stage and row.error == FAILING[tenant]["message"]  # the cause
+        assert row.job_id in row.message  # the generic text real jobs carry [C]
     assert rig.slept > 150  # simulated minutes, not real ones
 
 

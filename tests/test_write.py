@@ -236,7 +236,8 @@ def test_failed_records_from_a_filtered_frame_unwritten_batches_and_a_separate_w
     assert list(done.fail) == [1, 1, 0, 0, 0, pd.NA] and out.fail.isna().all()  # refreshed
     refused = hg.failed_records(done, records)
     assert list(refused.index) == ["r0", "r2", "r10", "r11"]
-    assert list(refused.reason[:2]) == ["refused by the target"] * 2
+    assert refused.reason[:2].str.startswith("refused by the target: ").all()
+    assert "INVALID_EMAIL" in refused.reason.iloc[0]  # the target's own word for it
     only_failing = hg.failed_records(done[done.batch.isin([1, 5])], records)
     assert list(only_failing.index) == ["r2", "r10", "r11"]
 

@@ -41,6 +41,11 @@ def fleet_health(
     ``ok``. ``failing_since`` is the start of the first job of the current failure streak.
     ``jobs``, ``success_rate`` and the medians count the jobs of the last ``window`` (a span
     like "30d", or a start time); the last job, streak and dormancy use the whole history.
+
+    ``history_complete`` (from ``job_history``) is False for a tenant whose job list may
+    have been cut short by the API: its ``failure_streak``, ``failing_since`` (at or before)
+    and the history behind dormancy are then lower bounds, and ``jobs`` / ``success_rate``
+    count only the jobs listed.
     """
     require(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
     stamp = now_utc(now)
@@ -83,11 +88,21 @@ def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> 
         "median_records": totals.median() if len(totals) else None,
         "days_since_last_job": (now - last["start_time"]).total_seconds() / 86400,
         "tap": last.get("tap"),
+        "history_complete": _complete(group),
     }  # fmt: skip
     median = row["median_records"]
     row["records_ratio"] = row["last_records"] / median if median else None
     row["problem"] = _problem(row, limits)
     return row
+
+
+def _complete(group: pd.DataFrame) -> Any:
+    """False when the tenant's list may have been cut short; NA for a frame without the
+    column (one built by hand)."""
+    if "history_complete" not in group:
+        return None
+    flags = group["history_complete"]
+    return None if flags.isna().all() else bool(flags.fillna(True).all())
 
 
 def _last_success(done: pd.DataFrame) -> Any:

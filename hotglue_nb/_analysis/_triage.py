@@ -77,9 +77,16 @@ def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_text(row: pd.Series) -> Any:
-    """A row's message, else its error."""
-    message = row.get("message")
-    return message if message is not None and not pd.isna(message) else row.get("error")
+    """What a row says went wrong: a failed job's ``error`` (real jobs put the cause there
+    and a generic text in ``message`` [C]), else its message, else its error."""
+    error, message, succeeded = row.get("error"), row.get("message"), row.get("succeeded")
+    if _known(succeeded) and not bool(succeeded) and _known(error):
+        return error
+    return message if _known(message) else error
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
 
 
 def problem_kind(results: pd.DataFrame) -> pd.Series:
@@ -121,6 +128,10 @@ def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.Data
 def _failure_text(rows: pd.DataFrame) -> pd.Series:
     """The API's message (else the error) as a signature (hg.failure_signatures' masking),
     so that the same failure of many tenants lands in one group in both views."""
-    text = rows["message"].astype("string").fillna(rows["error"].astype("string"))
+    error = rows["error"].astype("string")
+    text = rows["message"].astype("string").fillna(error)
+    if "succeeded" in rows:  # a failed job's cause is its error [C]
+        failed = rows["succeeded"].eq(False).fillna(False).astype(bool) & error.notna()
+        text = text.mask(failed, error)
     generic = [signature(t, tenant) for t, tenant in zip(text, rows["tenant"], strict=True)]
     return pd.Series(generic, index=rows.index, dtype="string")

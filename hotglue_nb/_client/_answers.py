@@ -73,7 +73,7 @@ class Answer:
     def json_dict(self) -> dict[str, Any]:
         data = self.json()
         if not isinstance(data, dict) or not data:
-            raise self._bad("no JSON object in the body")
+            raise self._bad("no JSON object in the body", empty=data in (None, {}))
         return data
 
     def json_list(self) -> list[Any]:
@@ -82,10 +82,10 @@ class Answer:
             raise self._bad("a body that is not a JSON array")
         return data
 
-    def _bad(self, what: str) -> APIResponseError:
+    def _bad(self, what: str, *, empty: bool = False) -> APIResponseError:
         method, path, tenant = self._where
         text = self._response.text[:200]
         return APIResponseError(
             f"{method} {path} -> {self.status_code} with {what} (tenant={tenant!r}): {text!r}",
-            method=method, path=path, tenant=tenant, status_code=self.status_code,
+            method=method, path=path, tenant=tenant, status_code=self.status_code, empty=empty,
         )  # fmt: skip

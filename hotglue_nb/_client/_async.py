@@ -36,7 +36,7 @@ from .._endpoints import (
     Endpoint,
     JobBody,
     build_body,
-    is_v2_root,
+    job_query,
     segment,
     version_problems,
 )
@@ -208,30 +208,46 @@ class AsyncHotglue:
         return started(await self._request("POST", path, tenant, None, payload))
 
     async def get_job_status(self, flow_id: str, tenant: str, job_root: str) -> Job:
-        """Poll one job: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``."""
+        """Poll one job, V1 or V2: ``GET /{env_id}/{flow_id}/{tenant}/jobs/status?job_root=``
+        (hotglue's widget polls V2 jobs on this un-prefixed path too [C-code])."""
         if not isinstance(job_root, str) or not job_root.strip():
             raise ConfigError(f"job_root must be the job's s3_root string, got {job_root!r}.")
-        ep = ENDPOINTS["get_job_status_v2" if is_v2_root(job_root) else "get_job_status"]
-        answer = await self._call(ep, flow_id, tenant, params={"job_root": job_root})
+        params = {"job_root": job_root}
+        answer = await self._call(ENDPOINTS["get_job_status"], flow_id, tenant, params=params)
         return Job.from_api(answer.json_dict())
 
-    async def list_jobs(self, flow_id: str, tenant: str, *, v2: bool = False) -> list[Job]:
-        """All jobs of a tenant in a flow: ``GET /{env_id}/{flow_id}/{tenant}/jobs`` (with
-        ``v2=True``, a two-way flow's: ``GET /v2/...``)."""
-        ep = ENDPOINTS["list_jobs_v2" if v2 else "list_jobs"]
-        answer = await self._call(ep, flow_id, tenant)
+    async def list_jobs(
+        self, flow_id: str, tenant: str, *, tap: str | None = None,
+        connector_id: str | None = None, count: int | None = None, v2: bool = False,
+    ) -> list[Job]:  # fmt: skip
+        """A tenant's recent jobs in a flow: ``GET /{env_id}/{flow_id}/{tenant}/jobs``.
+
+        ``connector_id`` (a two-way flow) or ``tap`` (a V1 source) lists that entity's jobs,
+        as hotglue's widget asks [C-code]; ``count`` asks for more jobs [I]. The list is
+        probably short (hotglue's widget shows it as "the last 5 jobs" [I]): it is what the
+        API returned, not the whole history. ``v2`` is accepted for compatibility and
+        changes nothing: V2 jobs are listed on the same path.
+        """
+        del v2
+        params = job_query(tap, connector_id, count)
+        answer = await self._call(ENDPOINTS["list_jobs"], flow_id, tenant, params=params)
         return [Job.from_api(item) for item in answer.json_list() if isinstance(item, dict)]
 
-    async def latest_job(self, flow_id: str, tenant: str, *, v2: bool = False) -> Job | None:
-        """The tenant's last job in a flow, or None before its first:
-        ``GET /{env_id}/{flow_id}/{tenant}/jobs/latest`` (``v2=True``: ``GET /v2/...``).
+    async def latest_job(
+        self, flow_id: str, tenant: str, *, tap: str | None = None,
+        connector_id: str | None = None, v2: bool = False,
+    ) -> Job | None:  # fmt: skip
+        """The tenant's last job in a flow (of ``connector_id`` / ``tap`` when given), or
+        None before its first: ``GET /{env_id}/{flow_id}/{tenant}/jobs/latest``.
 
         How hotglue answers when there is no job yet is not documented [I]: an empty body,
-        ``null``, ``{}`` or a 404 that says no job was found are all read as None.
+        ``null``, ``{}`` or a 404 that says no job was found are all read as None. ``v2``
+        changes nothing (kept for compatibility).
         """
+        del v2
+        params = job_query(tap, connector_id)
         try:
-            ep = ENDPOINTS["latest_job_v2" if v2 else "latest_job"]
-            answer = await self._call(ep, flow_id, tenant)
+            answer = await self._call(ENDPOINTS["latest_job"], flow_id, tenant, params=params)
         except NotFoundError as exc:
             if "no job" in exc.api_message.lower():
                 return None
@@ -245,11 +261,14 @@ class AsyncHotglue:
         return [str(item) for item in answer.json_list()]
 
     async def linked_connectors(
-        self, flow_id: str, tenant: str, *, catalog: bool = False, connector_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        """A two-way flow's linked connectors with their ``fieldMap`` (and ``catalog`` when
-        asked): ``GET /v2/{env_id}/{flow_id}/{tenant}/linkedConnectors``."""
+        self, flow_id: str, tenant: str, *, catalog: bool = False, connector_id: str | None = None,
+        config: bool = False,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """A two-way flow's linked connectors (each keyed ``id`` [C-code]) with their
+        ``fieldMap`` (and ``catalog`` / ``config``, the saved selection among it, when asked):
+        ``GET /v2/{env_id}/{flow_id}/{tenant}/linkedConnectors``."""
         params = {"catalog": "true" if catalog else None, "connector_id": connector_id}
+        params["config"] = "true" if config else None
         kept = {k: v for k, v in params.items() if v is not None}
         answer = await self._call(ENDPOINTS["linked_connectors"], flow_id, tenant, params=kept)
         return [item for item in answer.json_list() if isinstance(item, dict)]
@@ -343,9 +362,11 @@ class AsyncHotglue:
         except httpx.RequestError as exc:  # transport failures, and an undecodable body
             error = transport_error(exc, method, path, tenant, key)
         if error is None and not 200 <= response.status_code < 300:  # a 3xx: nothing done
-            error = make_status_error(response, method=method, path=path, tenant=tenant, secret=key)
+            error = make_status_error(response, method=method, path=path, tenant=tenant,
+                                      secret=key, answered=self._pool.answered)  # fmt: skip
         if error is not None:
             raise error  # outside the except: no httpx exception (it holds the key) is chained
+        self._pool.answered.add(method)
         if self._pacer is not None:
             self._pacer.speed_up()
         return Answer(response, method, path, tenant)

@@ -30,6 +30,9 @@ class Pool:
         self.given = given
         self.prefix = creds.base_url if given is not None else ""  # the given one has none
         self.headers = headers(creds.api_key) if given is not None else None
+        #: the methods answered with success so far, shared by every sibling (a copy keeps
+        #: the same set): a 403 on one route while others answer is the route, not the key
+        self.answered: set[str] = set()
 
     def resized(self, size: int) -> Pool:
         pool = copy.copy(self)

@@ -2,11 +2,16 @@
 
 The launch POST is not idempotent [C], so an error is sorted by what it proves:
 
-* ``retry``     - the server certainly did not act (connect error, 423, 429, 503): send again.
+* ``retry``     - the server is taken not to have acted (connect error, 423, 429, 503): send
+  again. A connect error proves it; that a 423 or 503 on the POST means nothing was done is
+  inferred [I] (hotglue's SDK retries 423 on a GET [C-code]; a 503 from API Gateway comes
+  before the integration runs [I]), while 502/504 may leave a created job and reconcile.
 * ``reconcile`` - it may have acted (read timeout, dropped connection, other 5xx, a success
   answer that cannot be read): look for the job by its unique name before anything else.
-* ``abort``     - the key is refused (401/403): every other row would fail too.
-* ``reject``    - the API refused this request (other 4xx): no job exists.
+* ``abort``     - the key is refused (401, or a 403 with hotglue's own body): every other row
+  would fail too.
+* ``reject``    - the API refused this request (other 4xx, and a ``RouteError``: a 403 for a
+  route, not the key [I]): no job exists.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .._exceptions import (
     APIResponseError,
     APIStatusError,
     HotglueError,
+    RouteError,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +55,8 @@ MAX_RETRY_AFTER = 60.0
 
 def decide(exc: HotglueError) -> Decision:
     """What a failed launch POST proves, and so what may be done next."""
+    if isinstance(exc, RouteError):
+        return "reject"
     if isinstance(exc, APIStatusError):
         if exc.status_code in AUTH_STATUSES:
             return "abort"

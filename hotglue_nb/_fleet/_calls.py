@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
+from .._endpoints import job_query
 from .._types import ProgressChoice, Tenants, When
 from .._values import moment, now_utc
 from ._preflight import check_frame
@@ -30,14 +32,15 @@ class Call:
 
 def history_call(
     flow_id: str, tenants: Tenants | None, since: When, until: When, now: When,
-    options: dict[str, Any],
+    options: dict[str, Any], count: int | None = None,
 ) -> Call:  # fmt: skip
     stamp = now_utc(now)
     start, end = moment(since, stamp, "since"), moment(until, stamp, "until")
+    job_query(count=count)  # checks count before anything is sent
     run = prepare_reads("history", flow_id, tenants, options)
     env = run.clients.root.env_id
-    build = lambda reads: history_frame(reads, env, start, end)  # noqa: E731
-    return Call(run, read_history, build, options.get("progress", True))
+    build = lambda reads: history_frame(reads, env, start, end, count)  # noqa: E731
+    return Call(run, partial(read_history, count=count), build, options.get("progress", True))
 
 
 def latest_call(flow_id: str, tenants: Tenants | None, options: dict[str, Any]) -> Call:

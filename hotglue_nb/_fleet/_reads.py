@@ -146,20 +146,20 @@ async def _read_op(run: ReadRun, operation: Operation, read: Read) -> Step:
     return Step(Event(read.row, read.tenant, "error" if read.error else run.kind, True))
 
 
-async def read_history(client: AsyncHotglue, read: Read) -> list[Job]:
-    """The tenant's jobs in the flow (a two-way flow's: those of its connector)."""
+async def read_history(client: AsyncHotglue, read: Read, count: int | None = None) -> list[Job]:
+    """The tenant's recent jobs in the flow (``count``: ask for that many [I]); a two-way
+    flow's are its connector's, asked for by ``entity_id`` as hotglue's widget does
+    [C-code], and kept to it in case the filter is not applied [I]."""
+    jobs = await client.list_jobs(read.flow_id, read.tenant, connector_id=read.connector_id,
+                                  count=count)  # fmt: skip
     if read.connector_id is None:
-        return await client.list_jobs(read.flow_id, read.tenant)
-    jobs = await client.list_jobs(read.flow_id, read.tenant, v2=True)
+        return jobs
     return [job for job in jobs if job.connector_id in (None, read.connector_id)]
 
 
 async def read_latest(client: AsyncHotglue, read: Read) -> Job | None:
-    """The tenant's last job (a two-way flow's: the last of its connector's jobs)."""
-    if read.connector_id is None:
-        return await client.latest_job(read.flow_id, read.tenant)
-    jobs = await read_history(client, read)
-    return max(jobs, key=lambda job: str(job.start_time or ""), default=None)
+    """The tenant's last job (a two-way flow's: its connector's)."""
+    return await client.latest_job(read.flow_id, read.tenant, connector_id=read.connector_id)
 
 
 async def read_health(client: AsyncHotglue, read: Read) -> dict[str, Any]:

@@ -3,16 +3,19 @@ tenants whose read failed (``attrs["errors"]``)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
 
+from .._endpoints import LIST_CAP
+from .._exceptions import HotglueWarning
 from .._frames import ERROR_COLUMNS, frame_of
 from .._models import Job, is_failed, is_terminal
 from .._values import duration_s
 from ._reads import Read
 
-__all__ = ["errors_frame", "history_frame", "job_rows", "latest_frame"]
+__all__ = ["errors_frame", "history_frame", "job_rows", "latest_frame", "list_limit"]
 
 
 def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
@@ -31,18 +34,26 @@ def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
         "failed_stage": status.rsplit("_FAILED", 1)[0] if failed and status else None,
         "start_time": job.start_time, "last_updated": job.last_updated,
         "duration_s": duration_s(job.start_time, job.last_updated) if finished else None,
-        "processed_rows": job.processed_rows, "records": records or None,
-        "message": job.message, "error": raw.get("error"),
+        "processed_rows": job.processed_rows if job.processed_rows is not None else job.records,
+        "records": records or None,
+        "message": job.message, "error": job.error,
         "scheduled_job": job.scheduled_job, "sync_type": raw.get("sync_type"), "tap": job.tap,
         "connector_id": job.connector_id, "job_type": job.job_type,
     }  # fmt: skip
 
 
 def history_frame(
-    reads: list[Read], env_id: str, since: pd.Timestamp | None, until: pd.Timestamp | None
-) -> pd.DataFrame:
-    """Every job read, within [since, until), sorted by tenant then start time."""
-    rows = [job_rows(job, read, env_id) for read in reads for job in read.data or []]
+    reads: list[Read], env_id: str, since: pd.Timestamp | None, until: pd.Timestamp | None,
+    count: int | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Every job read, within [since, until), sorted by tenant then start time, each row
+    saying whether its tenant's list was whole (``history_complete``, see ``list_limit``)."""
+    limit = list_limit(reads, count)
+    rows = []
+    for read in reads:
+        jobs = read.data or []
+        whole = _whole(jobs, limit, since)
+        rows += [{**job_rows(job, read, env_id), "history_complete": whole} for job in jobs]
     frame = frame_of(rows)
     starts = frame["start_time"]
     keep = pd.Series(True, index=frame.index)
@@ -53,7 +64,46 @@ def history_frame(
     frame = frame[keep.fillna(False)].sort_values(["tenant", "start_time"], kind="stable")
     frame = frame.reset_index(drop=True)
     frame.attrs["errors"] = errors_frame(reads)
+    frame.attrs["list_limit"] = limit
+    _warn_cut(reads, frame, limit)
     return frame
+
+
+def list_limit(reads: list[Read], count: int | None) -> int:
+    """How long a job list that may have been cut short is [I]: hotglue's widget shows the
+    list as "the last 5 jobs", so 5 while no list is longer; ``count`` when lists longer than
+    5 show it was honoured; else the longest list read (the cap, if there is one, is at
+    least that)."""
+    longest = max((len(read.data or []) for read in reads if not read.error), default=0)
+    if longest <= LIST_CAP:
+        return LIST_CAP
+    return count if count is not None and count >= longest else longest
+
+
+def _whole(jobs: list[Job], limit: int, since: pd.Timestamp | None) -> bool:
+    """A list shorter than the limit is whole; so is one reaching back before ``since`` (the
+    list holds a tenant's latest jobs [I])."""
+    if len(jobs) < limit:
+        return True
+    if since is None:
+        return False
+    starts = pd.to_datetime(pd.Series([job.start_time for job in jobs], dtype=object),
+                            utc=True, errors="coerce")  # fmt: skip
+    return bool((starts < since).any())
+
+
+def _warn_cut(reads: list[Read], frame: pd.DataFrame, limit: int) -> None:
+    cut = frame.loc[~frame["history_complete"].fillna(True).astype(bool), "tenant"].nunique()
+    if cut:
+        warnings.warn(
+            f"job_history: the job lists of {cut} of {len(reads)} tenants came back with "
+            f"{limit} jobs, so they may be cut short by the API (its list looks capped [I]); "
+            "their rows have history_complete=False and streaks, failing_since and dormancy "
+            "built on them are lower bounds. Ask for more with count=, or keep outcomes as "
+            "they happen.",
+            HotglueWarning,
+            stacklevel=4,
+        )
 
 
 def latest_frame(reads: list[Read], env_id: str) -> pd.DataFrame:

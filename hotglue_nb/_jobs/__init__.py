@@ -4,9 +4,10 @@ jobs to their end (``_wait``, predicting with ``_eta``), and write records in ba
 (``_write``)."""
 
 from ._prepare import prepare_launch
+from ._refused import failed_records
 from ._send import execute_launch
 from ._wait import execute_wait, prepare_wait
-from ._write import DEFAULT_MAX_BYTES, failed_records, with_batches, write_plan
+from ._write import DEFAULT_MAX_BYTES, with_batches, write_plan
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -35,20 +35,32 @@ FINE = 0.03  # near its end a job is polled every 3 % of its length (1 s at leas
 
 
 def stages(job: Job) -> list[tuple[str, float]]:
-    """(stage, epoch seconds) the job has reached, in time order (its start as JOB_CREATED
-    when ``status_timestamp`` leaves it out)."""
+    """(stage, epoch seconds) the job has reached, in time order. Real jobs stamp only the
+    ``*_STARTED`` stages [C], so the start stands in for JOB_CREATED and, once the job is
+    over, ``last_updated`` for its final status."""
     raw = job.raw.get("status_timestamp")
     out = []
     if isinstance(raw, dict):
         for name, ms in raw.items():
             if isinstance(ms, int | float) and not isinstance(ms, bool) and math.isfinite(ms):
                 out.append((str(name), ms / 1000))
-    if "JOB_CREATED" not in (name for name, _ in out) and job.start_time:
-        try:
-            out.append(("JOB_CREATED", datetime.fromisoformat(job.start_time).timestamp()))
-        except ValueError:
-            pass
+    names = {name for name, _ in out}
+    if "JOB_CREATED" not in names and (start := _epoch(job.start_time)) is not None:
+        out.append(("JOB_CREATED", start))
+    if is_terminal(job.status) and job.status not in names:
+        end = _epoch(job.last_updated)
+        if end is not None and all(end >= t for _, t in out):
+            out.append((str(job.status), end))
     return sorted(out, key=lambda step: step[1])
+
+
+def _epoch(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 @dataclass

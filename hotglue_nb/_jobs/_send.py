@@ -24,7 +24,7 @@ from .._models import Job, QueuedJob
 from .._values import now_iso, now_utc
 from .._version import __version__
 from ._plan import RowPlan, coerce_defaults
-from ._reconcile import State, verdict
+from ._reconcile import RECONCILE_COUNT, State, verdict
 from ._rows import LaunchRun, OnEvent, dry_run_frame, emit, finish_frame, row_result
 
 __all__ = ["execute_launch"]
@@ -245,10 +245,18 @@ async def _check(
         await run.config.sleep(wait)
     client = run.client(plan.env_id, max_retries=RECONCILE_RETRIES if paced else 0, paced=paced)
     try:
-        jobs = await client.list_jobs(plan.flow_id, plan.tenant, v2=plan.v2)
+        jobs = await client.list_jobs(plan.flow_id, plan.tenant, count=RECONCILE_COUNT,
+                                      **_entity(plan))  # fmt: skip
     except HotglueError as exc:
         return "unknown", None, f"could not list the tenant's jobs to check: {exc}"
-    return verdict(jobs, plan.job_name, queue_flag=bool(plan.body.get("queue_if_active_job")))
+    queued = bool(plan.body.get("queue_if_active_job"))
+    return verdict(jobs, plan.job_name, queue_flag=queued, asked=RECONCILE_COUNT)
+
+
+def _entity(plan: RowPlan) -> dict[str, str | None]:
+    """The row's source or connector, so a multi-source flow lists the right jobs [C-code]."""
+    tap = plan.body.get("tap")
+    return {"connector_id": plan.connector_id, "tap": None if plan.v2 else tap}
 
 
 def _answered(

@@ -25,7 +25,7 @@ import pandas as pd
 from .._client import AsyncHotglue
 from .._client._pacing import Pacer
 from .._client._retry import backoff_delay, decide, get_is_retryable
-from .._exceptions import APIStatusError, ConfigError, HotglueError
+from .._exceptions import APIResponseError, APIStatusError, ConfigError, HotglueError
 from .._fanout import Event, Step, fan_out
 from .._frames import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from .._journal import Journal, read_journal, wait_journal_path
@@ -36,12 +36,14 @@ from .._values import duration_s, text_or_none, to_python
 from ._eta import Eta
 from ._plan import row_of_job_name
 from ._reconcile import find_job
+from ._refused import export_fields
 from ._write import with_counts
 
 __all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]
 
 GROWTH = 1.5
 UNKNOWN_LOOKUPS = 3  # an `unknown` row whose job is not listed by then is given up on
+EMPTY_ANSWERS = 3  # empty status answers in a row that end a row (a glitch passes sooner)
 
 
 def poll_delay(polls: int, base: float, cap: float) -> float:
@@ -61,12 +63,14 @@ class Follow:
     job_name: str | None
     outcome: str = "created"
     sent_name: str | None = None  # the job name sent: it carries the row's number in its run
-    v2: bool = False  # a two-way job: its name is looked up in the /v2 job list
+    tap: str | None = None  # the row's source (V1) or connector (V2): its job list's filter
+    connector_id: str | None = None
     status: str | None = None
     job: Job | None = None
     polls: int = 0
     errors: int = 0
     misses: int = 0
+    empties: int = 0  # empty status answers in a row
     error: str | None = None
     done: bool = False
 
@@ -190,6 +194,15 @@ def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
     if decide(exc) == "abort":
         run.abort_reason = item.error = f"stopped: the API refused the key: {item.error}"
     gone = isinstance(exc, APIStatusError) and exc.status_code == 404
+    empty = isinstance(exc, APIResponseError) and exc.empty and item.job_root is not None
+    item.empties = item.empties + 1 if empty else 0
+    if item.empties >= EMPTY_ANSWERS:  # hotglue's widget stops polling on one [C-code]
+        item.error = (
+            f"hotglue returned no job for this job_root ({item.empties} empty answers in a "
+            f"row): the job is not known under {item.job_root!r}; look for it with "
+            "job_history(...) or rerun the row"
+        )
+        gone = True
     if run.abort_reason or gone or not get_is_retryable(exc):
         item.done = True
         return Step(Event(item.row, item.tenant, item.status, True))
@@ -201,7 +214,8 @@ async def _fetch(item: Follow, client: AsyncHotglue, eta: Eta) -> Job | None:
     """The job's current state; a queued (or unknown) row's job is found by its name."""
     if item.job_root:
         return await client.get_job_status(item.flow_id, item.tenant, item.job_root)
-    jobs = await client.list_jobs(item.flow_id, item.tenant, v2=item.v2)
+    jobs = await client.list_jobs(
+        item.flow_id, item.tenant, tap=item.tap, connector_id=item.connector_id)  # fmt: skip
     eta.learn_history(item.tenant, jobs)
     return find_job(jobs, item.job_name or "")
 
@@ -213,23 +227,28 @@ def follows_from(results: pd.DataFrame) -> list[Follow]:
     for row, rec in enumerate(results.to_dict("records")):
         outcome = rec.get("outcome")
         root = text_or_none(rec.get("job_root"))
-        name = text_or_none(rec.get("job_name")) if outcome == "queued" else _sent_name(rec)
+        sent = _sent(rec)
+        sent_name = text_or_none(sent.get("job_name"))
+        name = text_or_none(rec.get("job_name")) if outcome == "queued" else sent_name
         if outcome == "created" and root or outcome in ("queued", "unknown") and name:
             ids = str(rec["tenant"]), str(rec["flow_id"]), str(rec["env_id"])
-            v2 = text_or_none(rec.get("connector_id")) is not None
-            out.append(Follow(row, *ids, root, name, str(outcome), _sent_name(rec), v2=v2))
+            connector = text_or_none(rec.get("connector_id"))
+            tap = None if connector else text_or_none(sent.get("tap"))
+            out.append(Follow(row, *ids, root, name, str(outcome), sent_name, tap=tap,
+                              connector_id=connector))  # fmt: skip
     return out
 
 
-def _sent_name(record: dict[Any, Any]) -> str | None:
+def _sent(record: dict[Any, Any]) -> dict[str, Any]:
+    """The body the row was sent with (its ``request`` column), or {}."""
     text = text_or_none(record.get("request"))
     if not text:
-        return None
+        return {}
     try:
-        name = json.loads(text).get("job_name")
-    except (ValueError, AttributeError):
-        return None
-    return str(name) if name else None
+        body = json.loads(text)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]:
@@ -242,10 +261,10 @@ def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]
         "succeeded": (not failed) if finished else None,
         "failed_stage": item.status.rsplit("_FAILED", 1)[0] if failed and item.status else None,
         "polls": item.polls,
-        "processed_rows": job.processed_rows if job else None,
+        "processed_rows": job.records if job else None,  # recordCount's sum [C]
         "last_updated": job.last_updated if job else None,
         "duration_s": duration_s(job.start_time, job.last_updated) if job else None,
-        **_export(job),
+        **export_fields(job),
     }
     if job is not None:
         out.update(status=job.status, message=job.message, job_root=item.job_root)
@@ -255,26 +274,9 @@ def wait_fields(item: Follow, abort_reason: str | None = None) -> dict[str, Any]
     error = item.error or (abort_reason if not item.done else None)
     if error and not finished:
         out["error"] = error
+    elif failed and job is not None and job.error:
+        out["error"] = job.error  # the cause; the message is generic on real jobs [C]
     return out
-
-
-def _export(job: Job | None) -> dict[str, str | None]:
-    """A write job's outcome per object [C: ``metrics.exportSummary``], and the positions of
-    the records that failed, read off ``exportDetails`` (one ``{hash, success}`` per record,
-    taken to be in the order sent [I])."""
-    metrics = job.raw.get("metrics") if job is not None else None
-    summary = metrics.get("exportSummary") if isinstance(metrics, dict) else None
-    if not isinstance(summary, dict) or not summary:
-        return {"export_summary": None, "export_failures": None}
-    details = metrics.get("exportDetails") if isinstance(metrics, dict) else None
-    failures = {
-        stream: [
-            n for n, d in enumerate(items) if isinstance(d, dict) and d.get("success") is False
-        ]
-        for stream, items in (details if isinstance(details, dict) else {}).items()
-        if isinstance(items, list)
-    }
-    return {"export_summary": json.dumps(summary), "export_failures": json.dumps(failures)}
 
 
 def merge_wait(

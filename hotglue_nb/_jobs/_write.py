@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,13 +18,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from .._exceptions import ConfigError, HotglueWarning
+from .._exceptions import ConfigError
 from .._frames import BATCH_COLUMNS
 from .._options import LaunchOptions
 from .._values import to_python
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "failed_records", "record_values", "with_batches", "with_counts",
+    "DEFAULT_MAX_BYTES", "object_counts", "record_values", "with_batches", "with_counts",
     "write_frame", "write_plan",
 ]  # fmt: skip
 
@@ -223,91 +222,14 @@ def with_counts(out: pd.DataFrame) -> pd.DataFrame:
     """(Re)compute a write's count columns from ``export_summary`` (also after a separate
     ``wait_for_jobs`` of write_records' results)."""
     summaries = out["export_summary"] if "export_summary" in out else [None] * len(out)
-    counts = [_counts(text, obj) for text, obj in zip(summaries, out["object"], strict=True)]
+    counts = [object_counts(text, obj) for text, obj in zip(summaries, out["object"], strict=True)]
     for name in COUNTS:
         out[name] = pd.array([c.get(name) for c in counts], dtype="Int64")
     return out
 
 
-def _counts(text: Any, object_name: Any) -> dict[str, Any]:
+def object_counts(text: Any, object_name: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         return {}
     tally = json.loads(text).get(str(object_name))
     return {k: v for k, v in tally.items() if isinstance(v, int)} if isinstance(tally, dict) else {}
-
-
-def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The records that were not written, from ``write_records``' results (waited for).
-
-    A record is in when the target refused it (``exportDetails``), or when its whole batch
-    was not written: refused or not sent (``outcome``), or its job failed. A ``reason`` column
-    says which, ``batch`` which job carried it. Batches whose fate is not known yet (not
-    waited for, still running, or a job that reports failures without saying which) are left
-    out with a HotglueWarning. With ``records`` (the frame given to ``write_records``) the
-    rows come back as they were, with their own index labels; without it, they are rebuilt
-    from the requests sent (JSON values).
-    """
-    needed = {"request", "first_row", "object", "batch", "tenant", "connector_id", "outcome"}
-    if not needed <= set(results.columns):
-        raise ConfigError("failed_records needs the results of write_records.")
-    found: list[tuple[tuple[str, str], int, Any, str]] = []  # group, offset, batch, reason
-    rebuilt: list[dict[str, Any]] = []
-    unknown: list[Any] = []
-    for row in cast(list[dict[str, Any]], results.to_dict("records")):
-        sent = json.loads(str(row["request"]))["state"][row["object"]]
-        picked = _not_written(row, len(sent))
-        if picked is None:
-            unknown.append(row["batch"])
-            continue
-        key = (str(row["tenant"]), str(row["connector_id"]))
-        found += [(key, int(row["first_row"]) + n, row["batch"], why) for n, why in picked]
-        rebuilt += [sent[n] for n, _ in picked]
-    if unknown:
-        warnings.warn(f"batches {unknown} are left out: what became of their records is not "
-                      "known yet (wait_for_jobs, or a job without exportDetails)",
-                      HotglueWarning, stacklevel=2)  # fmt: skip
-    if records is None:
-        out = pd.DataFrame(rebuilt)
-    elif not found:
-        out = records.iloc[[]].copy()
-    else:
-        groups = {key: _positions(records, *key) for key, _, _, _ in found}
-        out = records.iloc[[groups[key][offset] for key, offset, _, _ in found]].copy()
-    out["batch"] = pd.array([f[2] for f in found], dtype="Int64")
-    out["reason"] = pd.array([f[3] for f in found], dtype="string")
-    return out
-
-
-def _not_written(row: dict[str, Any], count: int) -> list[tuple[int, str]] | None:
-    """(position, reason) of a batch's records not written; None when not known yet."""
-    outcome = row["outcome"]
-    if outcome not in ("created", "queued"):
-        why = f"batch {outcome}: {row.get('error') or row.get('message') or ''}".rstrip(": ")
-        return [(n, why) for n in range(count)]
-    status = row.get("status")
-    if isinstance(status, str) and "FAILED" in status:
-        return [(n, f"job {status}: {row.get('message') or ''}".rstrip(": ")) for n in range(count)]
-    if row.get("finished") is not True:
-        return None
-    failed = _failed_positions(row.get("export_failures"), row["object"])
-    reported = _counts(row.get("export_summary"), row["object"]).get("fail", 0)
-    if reported > len(failed):
-        return None  # failures counted but not located
-    return [(n, "refused by the target") for n in failed]
-
-
-def _positions(records: pd.DataFrame, tenant: str, connector: str) -> list[int]:
-    """Where a batch's records lie in ``records``: every record, narrowed by the records' own
-    ``tenant`` / ``connector_id`` columns when they have them (as write_records grouped)."""
-    keep = pd.Series(True, index=range(len(records)))
-    for name, value in (("tenant", tenant), ("connector_id", connector)):
-        if name in records:
-            keep &= records[name].astype(str).reset_index(drop=True) == value
-    return [int(n) for n in keep[keep].index]
-
-
-def _failed_positions(text: Any, object_name: Any) -> list[int]:
-    if not isinstance(text, str):
-        return []
-    found = json.loads(text).get(str(object_name))
-    return [int(n) for n in found] if isinstance(found, list) else []

@@ -7,6 +7,8 @@ tenants, the pre-launch ``check`` of a tenants file.
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pandas as pd
 from .._analysis import failure_signatures, fleet_health
 from .._api import check_tenants, job_history
 from .._client import Hotglue
+from .._exceptions import ConfigError, HotglueWarning
 from .._tenants import read_tenants
 from ._common import add_connection_flags, credentials, stderr_bar, write_frame
 
@@ -55,6 +58,8 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
     cmd.add_argument("--since", default=since, help=f"e.g. 7d, 2024-05-01 (default {since})")
     cmd.add_argument("--tenants", type=Path, help="a tenants file (default: every tenant)")
     cmd.add_argument("--concurrency", type=int, default=16)
+    cmd.add_argument("--count", type=int, help="ask the API for this many jobs per tenant "
+                     "(its list looks capped at 5 [I])")  # fmt: skip
     cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx)")
 
 
@@ -68,9 +73,21 @@ def _tenants(path: Path | None) -> list[str] | None:
 
 
 def _history(args: argparse.Namespace) -> pd.DataFrame:
+    """The history; the library's warning about cut-short lists said in the CLI's terms."""
     until = getattr(args, "until", None)
-    return job_history(args.flow, _tenants(args.tenants), since=args.since, until=until,
-                       **_options(args))  # fmt: skip
+    if args.count is not None and args.count < 1:
+        raise ConfigError(f"--count must be a whole number >= 1, got {args.count}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HotglueWarning)
+        history = job_history(args.flow, _tenants(args.tenants), since=args.since, until=until,
+                              count=args.count, **_options(args))  # fmt: skip
+    cut = history.loc[history["history_complete"].eq(False).fillna(False), "tenant"].nunique()
+    if cut:
+        print(f"note: the job lists of {cut} tenant(s) came back {history.attrs['list_limit']} "
+              "long and may be cut short by the API (history_complete=False; their streaks "
+              "and 'failing since' are lower bounds); --count N asks for more.",
+              file=sys.stderr)  # fmt: skip
+    return history
 
 
 def _run_history(args: argparse.Namespace) -> int:

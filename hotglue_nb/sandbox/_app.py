@@ -22,8 +22,9 @@ from starlette.types import Scope
 
 from ._faults import FaultPlan, TokenBucket, retry_after_header
 from ._jobs import DEFAULT_TIME_SCALE, JobStore
-from ._routes import ROUTES, Handler
+from ._routes import ANY_VERSION, ROUTES, V2_JOB_READS, Handler
 from ._state import ApiError, SandboxState, error_response
+from ._wire import Wire
 from ._world import World, demo_world
 
 __all__ = ["create_app"]
@@ -37,15 +38,17 @@ def create_app(
     clock: Callable[[], float] | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
     history_days: int = 0,
+    wire: Wire | dict[str, Any] | None = None,
 ) -> Starlette:
     """A fresh sandbox app. State is built here, not in lifespan hooks, so that
     ``httpx.ASGITransport(app=create_app())`` works in-process.
 
     ``history_days``: give every tenant a seeded past of scheduled jobs (0: none).
+    ``wire``: the answers to the wire's open questions (see ``Wire``; default: strict).
     """
     the_world = _resolve_world(world, seed)
     store = JobStore(the_world, clock or time.time, time_scale, seed, history_days)
-    state = SandboxState(the_world, store, FaultPlan.build(faults, seed))
+    state = SandboxState(the_world, store, FaultPlan.build(faults, seed), wire=Wire.build(wire))
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])
     app.state.sandbox = state
@@ -65,7 +68,7 @@ def _resolve_world(world: World | dict[str, Any] | str | None, seed: int) -> Wor
 async def _endpoint(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     segments = _segments(request.scope)
-    route = _match(request.method, segments)
+    route = _match(request.method, segments, state.wire)
     tenant = route.ids.get("tenant") or request.query_params.get("tenant_id")
     try:
         response = await _handle(state, request, route, tenant)
@@ -84,11 +87,14 @@ async def _handle(
     if faults.latency:
         await asyncio.sleep(faults.latency)
     _check_rate(state, faults)
+    if route.handler is None and state.wire.undefined_route == "gateway":
+        raise ApiError(403, None, "Missing Authentication Token")  # before auth, as AWS [I]
     if request.headers.get("x-api-key") != state.world.api_key:
         raise ApiError(401, "UnauthorizedError", "Invalid x-api-key")
     if route.handler is None:
         raise ApiError(404, "NotFoundError", f"No route for {request.method} {route.path}")
-    _check_ids(state.world, route.ids, two_way=route.path.startswith("/v2/"))
+    two_way = route.path.startswith("/v2/")
+    _check_ids(state.world, route.ids, two_way=None if route.handler in ANY_VERSION else two_way)
     number = state.next_number(tenant, request.method)
     if request.method == "POST" or faults.on_get:
         _pre_faults(state, tenant, number, request.method)
@@ -110,15 +116,14 @@ def _check_rate(state: SandboxState, faults: Any) -> None:
         state.bucket = TokenBucket(rate, state.faults.default.burst)
     wait = state.bucket.take()
     if wait > 0:
-        headers = {"Retry-After": retry_after_header(faults, wait)}
-        raise ApiError(429, "TooManyRequestsError", "Too many requests", headers)
+        raise _throttled(state, None, retry_after_header(faults, wait))
 
 
 def _pre_faults(state: SandboxState, tenant: str | None, number: int, method: str) -> None:
     faults = state.faults.for_tenant(tenant)
     headers = {"Retry-After": retry_after_header(faults, 1.0)}
     if method == "POST" and number <= faults.throttle_first:
-        raise ApiError(429, "TooManyRequestsError", "Too many requests", headers)
+        raise _throttled(state, tenant, headers["Retry-After"])
     if method == "POST" and state.faults.hits(tenant, number, "redirect"):
         raise ApiError(307, "Redirect", "Moved", {"Location": "https://elsewhere.example/jobs"})
     if state.faults.hits(tenant, number, "locked"):
@@ -126,6 +131,16 @@ def _pre_faults(state: SandboxState, tenant: str | None, number: int, method: st
     if state.faults.hits(tenant, number, "server_error"):
         status = (500, 502, 503, 504)[int(state.faults.roll(tenant, number, "which") * 4)]
         raise ApiError(status, "ChaliceViewError", "An internal server error occurred.", headers)
+
+
+def _throttled(state: SandboxState, tenant: str | None, retry_after: str) -> ApiError:
+    """A 429: Chalice-style with Retry-After, or (the ``bare_429`` fault) API Gateway's own
+    throttle answer without it [I]."""
+    number = state.next_number(tenant, "429")
+    if state.faults.hits(tenant, number, "bare_429"):
+        return ApiError(429, None, "Too Many Requests")
+    headers = {"Retry-After": retry_after}
+    return ApiError(429, "TooManyRequestsError", "Too many requests", headers)
 
 
 @dataclass(frozen=True)
@@ -137,9 +152,10 @@ class Match:
     path: str
 
 
-def _match(method: str, segments: list[str]) -> Match:
+def _match(method: str, segments: list[str], wire: Wire) -> Match:
     """Match per segment of the raw path (split before decoding), so ``a%2Fb`` stays one."""
-    for verb, pattern, handler in ROUTES:
+    routes = ROUTES + V2_JOB_READS if wire.v2_job_reads == "both" else ROUTES
+    for verb, pattern, handler in routes:
         if verb != method or len(pattern) != len(segments):
             continue
         pairs = list(zip(pattern, segments, strict=True))
@@ -149,14 +165,16 @@ def _match(method: str, segments: list[str]) -> Match:
     return Match(None, {}, "/" + "/".join(segments))
 
 
-def _check_ids(world: World, ids: dict[str, str], *, two_way: bool = False) -> None:
+def _check_ids(world: World, ids: dict[str, str], *, two_way: bool | None = False) -> None:
     """Env, flow (of the path's version: a V1 flow under /v2 or the reverse is not found
-    [I]) and a tenant that linked it."""
+    [I]; ``two_way=None``: a job read, either version) and a tenant that linked it."""
     if "env" in ids and ids["env"] != world.env_id:
         raise ApiError(404, "NotFoundError", f"Environment {ids['env']!r} not found")
     if "tenant" not in ids:
         return
     flow_id, tenant = ids["flow"], ids["tenant"]
+    if two_way is None:
+        two_way = flow_id in world.v2_flow_ids
     if flow_id not in (world.v2_flow_ids if two_way else world.flow_ids):
         raise ApiError(404, "NotFoundError", f"Flow {flow_id!r} not found")
     if tenant not in world.tenants:

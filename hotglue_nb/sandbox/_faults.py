@@ -35,6 +35,10 @@ class Faults:
     * ``redirect`` - a 307 to another URL before acting (nothing is created).
     * ``throttle_first`` - the first N POSTs of a tenant get 429 (with ``retry_after``).
     * ``odd_list`` - per GET of a job list: an object, an HTML page or ``null`` instead.
+    * ``empty_status`` - per GET of a job status: a 200 with an empty body (hotglue's widget
+      stops polling on one [C-code]).
+    * ``bare_429`` - per 429: API Gateway's ``{"message": "Too Many Requests"}`` without
+      ``Retry-After`` instead of a Chalice body with it [I: AWS throttling].
     """
 
     rate_limit: float | None = None
@@ -53,6 +57,8 @@ class Faults:
     redirect: float = 0.0
     throttle_first: int = 0
     odd_list: float = 0.0
+    empty_status: float = 0.0
+    bare_429: float = 0.0
 
 
 @dataclass

@@ -38,25 +38,38 @@ class SandboxJob:
         return str(self.fields["s3_root"])
 
     def view(self, now: float) -> dict[str, Any]:
-        """The job as the API shows it at ``now``."""
+        """The job as the API shows it at ``now``, shaped like real job files [C]: only the
+        ``*_STARTED`` stages reached in ``status_timestamp``, a failure's cause in an
+        ``error`` object under a generic ``message``, no ``processed_rows``."""
         reached = [(status, t) for status, t in self.timeline if t <= now] or self.timeline[:1]
         status, since = reached[-1]
         done = status == "JOB_COMPLETED" or status.endswith("_FAILED")
         synced = any(s == "SYNC_SUCCESS" for s, _ in reached)
-        rows = sum(self.records.values()) if status == "JOB_COMPLETED" else 0
+        failed = status.endswith("_FAILED")
         return {
             **self.fields,
             "status": status,
             "last_updated": iso(since),
-            "status_timestamp": {s: int(t * 1000) for s, t in reached},
-            "message": self.final_message if done else _STAGE_MESSAGES.get(status, status),
-            "error": self.final_message if status.endswith("_FAILED") else None,
+            "status_timestamp": {s: int(t * 1000) for s, t in reached if s.endswith("_STARTED")},
+            "message": self._final(status) if done else _STAGE_MESSAGES.get(status, status),
+            "error": {"message": self.final_message} if failed else None,
             "metrics": {
                 "recordCount": dict(self.records) if synced else {},
-                **((self.written or {}) if status == "JOB_COMPLETED" else {}),
+                **((self.written or {}) if done and self.written else {}),
             },  # fmt: skip
-            "processed_rows": rows,
         }
+
+    def _final(self, status: str) -> str:
+        """hotglue's own wording [C]: generic, naming the job, tenant and target."""
+        job, tenant = self.fields["job_id"], self.fields["tenant"]
+        target = self.fields.get("target")
+        if status == "JOB_COMPLETED":
+            return f"Export for Job {job} for tenant {tenant} successfully completed."
+        if status == "EXPORT_FAILED" and self.written:
+            return (f"Export for Job {job} for tenant {tenant} and target {target} failed "
+                    "because at least one export record failed.")  # fmt: skip
+        stage = status.removesuffix("_FAILED").capitalize()
+        return f"{stage} for Job {job} for tenant {tenant} failed."  # [I]: ours
 
 
 def iso(t: float) -> str:

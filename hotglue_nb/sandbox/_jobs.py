@@ -11,7 +11,6 @@ its stages a little noise (+-10 %, +-15 %) [I: the spread is ours].
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 from ._history import past_jobs
 from ._job import SandboxJob, iso, s3_root
 from ._world import World, roll, short_id
+from ._write import refusals, write_summary
 
 __all__ = ["DEFAULT_TIME_SCALE", "JobStore", "SandboxJob"]
 
@@ -145,8 +145,9 @@ class JobStore:
             "task_type": "STANDARD",
             **{key: body.get(key) for key in BODY_ECHO},
         }
-        if kind is not None:  # V2 jobs name their connector, not a tap and target [C]
-            fields.update(connector_id=connector, job_type=kind.upper(), tap=None, target=None)
+        if kind is not None:  # real V2 jobs carry a tap and a target too, job_type lower [C]
+            tap, target = (connector, "api-target") if kind == "read" else ("api", connector)
+            fields.update(connector_id=connector, job_type=kind.lower(), tap=tap, target=target)
             fields["override_connector_config"] = body.get("override_connector_config")
         job = self._plan(fields, source, body, start)
         self.jobs.setdefault((flow_id, tenant), []).append(job)
@@ -173,10 +174,12 @@ class JobStore:
             if failure and status == f"{failure['stage']}_STARTED":
                 timeline.append((f"{failure['stage']}_FAILED", t))
                 return SandboxJob(fields, timeline, {}, failure["message"])
-        timeline.append(("JOB_COMPLETED", t))
-        if fields.get("job_type") == "WRITE":
+        if fields.get("job_type") == "write":
             counts, summary = write_summary(body.get("state"), source.get("reject_every", 0))
-            return SandboxJob(fields, timeline, counts, _done(fields), summary)
+            refused = refusals(summary)
+            timeline.append(("EXPORT_FAILED" if refused else "JOB_COMPLETED", t))
+            return SandboxJob(fields, timeline, counts, refused or _done(fields), summary)
+        timeline.append(("JOB_COMPLETED", t))
         records = self._records(fields["job_id"], source, body)
         message = (
             f"Export for Job {fields['job_id']} for tenant {fields['tenant']} "
@@ -227,45 +230,6 @@ class JobStore:
             if job_id not in self._ids:
                 self._ids.add(job_id)
                 return job_id
-
-
-def write_summary(state: Any, reject_every: int) -> tuple[dict[str, int], dict[str, Any]]:
-    """A write job's outcome per object [I: the rules are ours]: a record whose ``email`` is
-    not an address fails, as does every ``reject_every``-th record; one with an ``id`` updates
-    an existing record; a repeat of an earlier record of the batch is ``existing``; others are
-    ``success``. ``exportDetails`` lists ``{hash, success}`` per record in order, the hash
-    being SHA-256 of the record's JSON with sorted keys (hotglue does not document it [I])."""
-    counts: dict[str, int] = {}
-    summary: dict[str, Any] = {"exportSummary": {}, "exportDetails": {}}
-    for stream, records in (state or {}).items():
-        rows = records if isinstance(records, list) else []
-        tally = {"success": 0, "fail": 0, "existing": 0, "updated": 0}
-        details, seen = [], set()
-        for number, record in enumerate(rows, start=1):
-            digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-            outcome = _write_outcome(record, number, reject_every, digest in seen)
-            seen.add(digest)
-            tally[outcome] += 1
-            details.append({"hash": digest, "success": outcome != "fail"})
-        counts[stream] = len(rows)
-        summary["exportSummary"][stream] = tally
-        summary["exportDetails"][stream] = details
-    return counts, summary
-
-
-def _write_outcome(record: Any, number: int, reject_every: int, repeated: bool) -> str:
-    if not isinstance(record, dict):
-        return "fail"
-    email = record.get("email", "@")
-    if (
-        not isinstance(email, str)
-        or "@" not in email
-        or (reject_every and number % reject_every == 0)
-    ):
-        return "fail"
-    if repeated:
-        return "existing"
-    return "updated" if record.get("id") not in (None, "") else "success"
 
 
 def _done(fields: dict[str, Any]) -> str:

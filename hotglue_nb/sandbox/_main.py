@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from ._faults import FaultPlan
 from ._jobs import DEFAULT_TIME_SCALE
 from ._serve import serve
+from ._wire import DEFAULT_LIST_CAP, Wire
 from ._world import World, demo_world
 
 __all__ = ["build_parser", "main"]
@@ -34,7 +35,20 @@ def build_parser(prog: str = "python -m hotglue_nb.sandbox") -> argparse.Argumen
     parser.add_argument(
         "--history-days", type=int, default=0, help="a seeded past of daily jobs (e.g. 30)"
     )
+    parser.add_argument(
+        "--list-cap", default=str(DEFAULT_LIST_CAP), metavar="N|none",
+        help=f"jobs a job list returns at most, newest first (default {DEFAULT_LIST_CAP}, "
+        "as hotglue's widget shows; 'none': the whole history)",
+    )  # fmt: skip
     return parser
+
+
+def _list_cap(parser: argparse.ArgumentParser, text: str) -> int | None:
+    if text.strip().lower() == "none":
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        parser.error(f"--list-cap: give a whole number >= 1 or 'none', got {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
@@ -54,7 +68,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         parser.error(f"--world: cannot read {args.world}: {exc}")
     scale = DEFAULT_TIME_SCALE if args.time_scale is None else args.time_scale
     options = {"seed": args.seed, "faults": faults, "port": args.port, "time_scale": scale,
-               "history_days": args.history_days}  # fmt: skip
+               "history_days": args.history_days,
+               "wire": Wire(list_cap=_list_cap(parser, args.list_cap))}  # fmt: skip
     with serve(world, **options) as sb:
         print(f"hotglue sandbox on {sb.base_url}  (Ctrl-C to stop)", flush=True)
         print(f"export HOTGLUE_BASE_URL={sb.base_url}")

@@ -7,42 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ._bodies import V2_BODY_TYPES, parse_json, validate_body
 from ._state import AnswerLost, ApiError, SandboxState, json_response
 from ._world import World
 
-__all__ = ["BODY_TYPES", "ROUTES", "V2_BODY_TYPES", "Handler"]
+__all__ = ["ANY_VERSION", "QUEUED", "ROUTES", "V2_JOB_READS", "Handler"]
 
-#: The documented V1 body fields and their JSON types (the sandbox's own copy of the spec).
-BODY_TYPES: dict[str, str] = {
-    "state": "object",
-    "tap": "string",
-    "job_name": "string",
-    "override_start_date": "date-time",
-    "reset_source_state": "boolean",
-    "streaming_job": "boolean",
-    "override_selected_tables": "object",
-    "override_field_map": "object",
-    "override_end_date": "date-time",
-    "override_source_config": "object",
-    "override_target_config": "object",
-    "ignore_parallel_jobs": "boolean",
-    "queue_if_active_job": "boolean",
-    "environment_variables": "object",
-}
-#: the V2 (two-way) body [C]: V1's without ``tap``, plus the connector and job type
-V2_BODY_TYPES: dict[str, str] = {
-    **{k: v for k, v in BODY_TYPES.items() if k != "tap"},
-    "connector_id": "string",
-    "job_type": "string",
-    "override_connector_config": "object",
-}
 QUEUED = {
     "message": "Job has been queued. It will run when available",
     "reason": "There is a job currently running",
@@ -69,7 +45,7 @@ async def _get_linked_flows(
 async def _post_job(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
-    body = _validate_body(await request.body())
+    body = validate_body(await request.body())
     _check_tap(state.world, flow_id, tenant, body.get("tap"))
     store = state.store
     if store.is_busy(flow_id, tenant) and not body.get("ignore_parallel_jobs"):
@@ -91,7 +67,7 @@ async def _post_job_v2(
 ) -> Response:
     """``POST /v2/.../jobs`` [C]; the 400 texts for a missing connector or job type are
     ours (a 400 is documented, its body is not [I])."""
-    body = _validate_body(await request.body(), V2_BODY_TYPES)
+    body = validate_body(await request.body(), V2_BODY_TYPES)
     linked = [c["connector_id"] for c in state.world.connectors(tenant, flow_id) or []]
     connector, job_type = body.get("connector_id"), body.get("job_type")
     if not connector:
@@ -112,15 +88,19 @@ async def _post_job_v2(
 async def _get_connectors(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
-    """``GET /v2/.../linkedConnectors?catalog=&connector_id=`` [C-code]."""
+    """``GET /v2/.../linkedConnectors?catalog=&config=&connector_id=`` [C-code]; each link
+    keyed ``id`` as hotglue's widget and taps read it [C-code]."""
     query = request.query_params
     out = []
     for connector in state.world.connectors(tenant, flow_id) or []:
         if query.get("connector_id") and connector["connector_id"] != query["connector_id"]:
             continue
-        hidden = ("config", "discover_on_job", "reject_every")
-        item = {k: v for k, v in connector.items() if k not in hidden}
+        hidden = ("connector_id", "config", "discover_on_job", "reject_every")
+        item = {"id": connector["connector_id"]}
+        item.update((k, v) for k, v in connector.items() if k not in hidden)
         item["tenant_id"] = tenant
+        if query.get("config") == "true":
+            item["config"] = connector.get("config") or {}
         if query.get("catalog") == "true":
             item["catalog"] = state.world.catalogs.get(connector["connector_id"], {"streams": []})
         out.append(item)
@@ -145,24 +125,44 @@ async def _post_faults(
     return json_response(view)
 
 
+def _entity_jobs(state: SandboxState, request: Request, flow_id: str, tenant: str) -> list[Any]:
+    """The tenant's jobs in the flow, oldest first, of ``entity_id`` / ``entity_type`` when
+    asked (hotglue's widget filters so [C-code]; a source is a job's tap, a target its
+    target, a connector its connector_id)."""
+    jobs = state.store.list(flow_id, tenant)
+    entity, kind = request.query_params.get("entity_id"), request.query_params.get("entity_type")
+    if not entity:
+        return jobs
+    key = {"source": "tap", "target": "target", "connector": "connector_id"}.get(kind or "")
+    if key is None:
+        raise ApiError(400, "BadRequestError", f"Invalid entity_type {kind!r}")  # [I]
+    return [job for job in jobs if job.fields.get(key) == entity]
+
+
 async def _get_jobs(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
+    """The tenant's recent jobs: capped and ordered as ``state.wire`` says [I]."""
     if state.faults.hits(tenant, number, "odd_list"):  # an answer that proves nothing
         odd = number % 3
         if odd == 0:
             return Response(b"<html>Service Unavailable</html>", media_type="text/html")
         return json_response({"jobs": "see next page"} if odd == 1 else None)
     now = state.store.now()
-    return json_response([job.view(now) for job in state.store.list(flow_id, tenant)])
+    jobs = state.wire.listed(_entity_jobs(state, request, flow_id, tenant),
+                             request.query_params.get("count"))  # fmt: skip
+    return json_response([job.view(now) for job in jobs])
 
 
 async def _get_status(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
+    """One job by its root, V1 or V2 (the widget polls both here [C-code])."""
     job_root = request.query_params.get("job_root")
     if not job_root:
         raise ApiError(400, "BadRequestError", "Missing required query parameter job_root")
+    if state.faults.hits(tenant, number, "empty_status"):  # hotglue's widget stops on it
+        return Response(b"", media_type="application/json")
     for job in state.store.list(flow_id, tenant):
         if job.job_root == job_root:
             return json_response(job.view(state.store.now()))
@@ -172,7 +172,7 @@ async def _get_status(
 async def _get_latest(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
-    jobs = state.store.list(flow_id, tenant)
+    jobs = _entity_jobs(state, request, flow_id, tenant)
     if not jobs:
         raise ApiError(404, "NotFoundError", "No jobs found")  # [I]
     return json_response(jobs[-1].view(state.store.now()))
@@ -200,7 +200,7 @@ async def _get_sources(
 async def _patch_sources(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
-    body = _parsejson_response(await request.body())
+    body = parse_json(await request.body())
     tap = body.get("tap")
     for source in state.world.linked(tenant, flow_id) or []:
         if source["tap"] == tap:
@@ -213,7 +213,8 @@ async def _patch_sources(
 
 
 _TENANT = ("{env}", "{flow}", "{tenant}")
-#: method, raw-path pattern ({...}: one id segment), handler: the whole API surface.
+#: method, raw-path pattern ({...}: one id segment), handler: the whole API surface. V2 jobs
+#: are started under /v2 [C] and read on the un-prefixed job paths [C-code widget].
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("tenants", "{env}"), _get_tenants),
     ("GET", ("{env}", "flows", "linked"), _get_linked_flows),
@@ -224,52 +225,16 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", (*_TENANT, "linkedSources"), _get_sources),
     ("PATCH", (*_TENANT, "linkedSources"), _patch_sources),
     ("POST", ("v2", *_TENANT, "jobs"), _post_job_v2),
+    ("GET", ("v2", *_TENANT, "linkedConnectors"), _get_connectors),
+]
+#: the /v2 job reads hotglue is not known to have, served only with ``v2_job_reads="both"``
+V2_JOB_READS: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("v2", *_TENANT, "jobs"), _get_jobs),
     ("GET", ("v2", *_TENANT, "jobs", "status"), _get_status),
     ("GET", ("v2", *_TENANT, "jobs", "latest"), _get_latest),
-    ("GET", ("v2", *_TENANT, "linkedConnectors"), _get_connectors),
 ]
-
-
-def _parsejson_response(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "BadRequestError", "The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "BadRequestError", "The request body must be a JSON object")
-    return body
-
-
-def _validate_body(raw: bytes, types: dict[str, str] = BODY_TYPES) -> dict[str, Any]:
-    body = _parsejson_response(raw)
-    nested = body.pop("job", None)  # hotglue's widget nests job_name under "job" [C-code]
-    if isinstance(nested, dict) and "job_name" in nested and "job_name" not in body:
-        body["job_name"] = nested["job_name"]
-    for name, value in body.items():
-        kind = types.get(name)
-        if kind is None:  # the real API may ignore unknown fields; the sandbox is strict [I]
-            raise ApiError(400, "BadRequestError", f"Unknown field {name!r} in the request body")
-        if value is not None and not _valid(kind, value):
-            raise ApiError(400, "BadRequestError", f"Invalid value for {name!r}: expected {kind}")
-    return body
-
-
-def _valid(kind: str, value: Any) -> bool:
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    if not isinstance(value, str):
-        return False
-    if kind == "date-time":
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return False
-    return True
+#: handlers that answer for V1 and V2 flows alike on an un-prefixed path
+ANY_VERSION: frozenset[Handler] = frozenset({_get_jobs, _get_status, _get_latest})
 
 
 def _check_tap(world: World, flow_id: str, tenant: str, tap: Any) -> None:

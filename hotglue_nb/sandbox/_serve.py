@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from ._app import create_app
 from ._jobs import DEFAULT_TIME_SCALE
 from ._state import AnswerLost, SandboxState
+from ._wire import Wire
 from ._world import World
 
 __all__ = ["Sandbox", "SandboxCredentials", "serve", "start"]
@@ -118,10 +119,15 @@ def serve(
     clock: Callable[[], float] | None = None,
     time_scale: float = DEFAULT_TIME_SCALE,
     history_days: int = 0,
+    wire: Wire | dict[str, Any] | None = None,
     port: int = 0,
     log_level: str = "warning",
 ) -> Iterator[Sandbox]:
     """Serve a fresh sandbox on 127.0.0.1 (a free port by default) until the block ends.
+
+    ``wire`` sets how strictly it plays the wire's open questions (``Wire``: job lists
+    capped at 5 newest first, V2 job reads only where hotglue's widget makes them, API
+    Gateway's 403 for routes hotglue does not have); e.g. ``wire={"list_cap": None}``.
 
     Usage:
         >>> with serve() as sb:
@@ -129,7 +135,7 @@ def serve(
     """
     app = create_app(
         world, seed=seed, faults=faults, clock=clock, time_scale=time_scale,
-        history_days=history_days,
+        history_days=history_days, wire=wire,
     )  # fmt: skip
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are
     # TCP, and without it every answer waits ~40 ms for a delayed ACK (Nagle).

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ._faults import FaultPlan, TokenBucket
 from ._job import SandboxJob
 from ._jobs import JobStore
+from ._wire import Wire
 from ._world import World
 
 __all__ = ["AnswerLost", "ApiError", "SandboxState", "error_response", "json_response"]
@@ -21,7 +22,9 @@ class AnswerLost(Exception):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, code: str | None, message: str, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
@@ -36,6 +39,7 @@ class SandboxState:
     requests: list[tuple[str, str, str | None, int]] = field(default_factory=list)
     bucket: TokenBucket | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    wire: Wire = field(default_factory=Wire)
 
     @property
     def jobs(self) -> dict[tuple[str, str], list[SandboxJob]]:
@@ -62,8 +66,11 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None
+    status: int, code: str | None, message: str, headers: dict[str, str] | None
 ) -> Response:
-    response = json_response({"Code": code, "Message": message}, status=status)
+    """hotglue's Chalice body ``{"Code", "Message"}``; with no code, API Gateway's own
+    ``{"message"}`` [I: AWS]."""
+    body = {"Code": code, "Message": message} if code is not None else {"message": message}
+    response = json_response(body, status=status)
     response.headers.update(headers or {})
     return response

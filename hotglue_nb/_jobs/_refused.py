@@ -1,0 +1,206 @@
+"""Which records of a write batch the target refused, from the job's ``exportDetails``.
+
+Real details are built from the target's bookmarks [C-code: hotglue's target SDK]: one
+``{success, hash, id?, externalId?, error?}`` per record processed, where ``hash`` is the
+SHA-256 of the record as the target saw it (after mapping), and a record repeating an
+earlier one gets **no entry**. So a failed entry is matched to the record sent by its
+``externalId`` or ``id``, else by its hash, and only as a labelled fallback by position
+(when the details are exactly one per record sent, nothing skipped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from typing import Any, cast
+
+import pandas as pd
+
+from .._exceptions import ConfigError, HotglueWarning
+from .._models import Job
+from ._write import object_counts
+
+__all__ = ["BY_POSITION", "export_fields", "failed_records", "locate"]
+
+BY_POSITION = "refused by the target (matched by position [I])"
+_KEYS = ("externalId", "id")
+
+
+def export_fields(job: Job | None) -> dict[str, str | None]:
+    """A write job's outcome per object [C: ``metrics.exportSummary``] and its refused
+    entries per object (``export_failures``: their index among the details, how many
+    details there were, and the ``id`` / ``externalId`` / ``hash`` / ``error`` they carry)."""
+    metrics = job.raw.get("metrics") if job is not None else None
+    summary = metrics.get("exportSummary") if isinstance(metrics, dict) else None
+    if not isinstance(summary, dict) or not summary:
+        return {"export_summary": None, "export_failures": None}
+    details = metrics.get("exportDetails") if isinstance(metrics, dict) else None
+    failures = {
+        stream: _refused_entries(items)
+        for stream, items in (details if isinstance(details, dict) else {}).items()
+        if isinstance(items, list)
+    }
+    return {"export_summary": json.dumps(summary), "export_failures": json.dumps(failures)}
+
+
+def _refused_entries(items: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and item.get("success") is False:
+            kept = {k: item[k] for k in (*_KEYS, "hash", "error") if item.get(k) not in (None, "")}
+            out.append({"index": index, "of": len(items), **kept})
+    return out
+
+
+def locate(entries: list[Any], sent: list[Any]) -> list[tuple[int, str]] | None:
+    """(position in ``sent``, reason) of each refused entry; None when one cannot be placed.
+
+    Each record is blamed at most once: a repeat of a refused record is not (it had no
+    entry of its own). Entries written by an earlier version (plain positions) are read as
+    positions.
+    """
+    claimed: set[int] = set()
+    out = []
+    for entry in entries:
+        position: int | None
+        if isinstance(entry, int) and not isinstance(entry, bool):
+            position, why = entry, "refused by the target"
+        elif isinstance(entry, dict):
+            position, why = _place(entry, sent, claimed)
+        else:
+            return None
+        if position is None or not 0 <= position < len(sent) or position in claimed:
+            return None
+        claimed.add(position)
+        out.append((position, why))
+    return out
+
+
+def _place(entry: dict[str, Any], sent: list[Any], claimed: set[int]) -> tuple[int | None, str]:
+    cause = entry.get("error")
+    why = f"refused by the target: {_text(cause)}" if cause else "refused by the target"
+    for key in _KEYS:
+        if entry.get(key) not in (None, ""):
+            found = _first(sent, claimed, lambda r, k=key: _same(r.get(k), entry[k]))
+            if found is not None:
+                return found, why
+    if entry.get("hash"):
+        found = _first(sent, claimed, lambda r: entry["hash"] in _hashes(r))
+        if found is not None:
+            return found, why
+    if entry.get("of") == len(sent):
+        return int(entry["index"]), BY_POSITION + (f": {_text(cause)}" if cause else "")
+    return None, why
+
+
+def _first(sent: list[Any], claimed: set[int], match: Any) -> int | None:
+    for position, record in enumerate(sent):
+        if position not in claimed and isinstance(record, dict) and match(record):
+            return position
+    return None
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    return value is not None and str(value) == str(wanted)
+
+
+def _hashes(record: dict[str, Any]) -> set[str]:
+    """The record's SHA-256 as hotglue's SDK makes it (``json.dumps`` as is [C-code]), and
+    with sorted keys (for a target that sorts)."""
+    texts = {json.dumps(record), json.dumps(record, sort_keys=True)}
+    return {hashlib.sha256(text.encode()).hexdigest() for text in texts}
+
+
+def _text(cause: Any) -> str:
+    if isinstance(cause, str):
+        return cause
+    if isinstance(cause, dict) and isinstance(cause.get("message"), str):
+        return str(cause["message"])
+    return json.dumps(cause, default=str)
+
+
+def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The records that were not written, from ``write_records``' results (waited for).
+
+    A record is in when the target refused it (``exportDetails``), or when its whole batch
+    was not written: refused or not sent (``outcome``), or its job failed. A ``reason`` column
+    says which, ``batch`` which job carried it. Batches whose fate is not known yet (not
+    waited for, still running, or a job that reports failures without saying which) are left
+    out with a HotglueWarning. With ``records`` (the frame given to ``write_records``) the
+    rows come back as they were, with their own index labels; without it, they are rebuilt
+    from the requests sent (JSON values).
+    """
+    needed = {"request", "first_row", "object", "batch", "tenant", "connector_id", "outcome"}
+    if not needed <= set(results.columns):
+        raise ConfigError("failed_records needs the results of write_records.")
+    found: list[tuple[tuple[str, str], int, Any, str]] = []  # group, offset, batch, reason
+    rebuilt: list[dict[str, Any]] = []
+    unknown: list[Any] = []
+    for row in cast(list[dict[str, Any]], results.to_dict("records")):
+        sent = json.loads(str(row["request"]))["state"][row["object"]]
+        picked = _not_written(row, sent)
+        if picked is None:
+            unknown.append(row["batch"])
+            continue
+        key = (str(row["tenant"]), str(row["connector_id"]))
+        found += [(key, int(row["first_row"]) + n, row["batch"], why) for n, why in picked]
+        rebuilt += [sent[n] for n, _ in picked]
+    if unknown:
+        warnings.warn(f"batches {unknown} are left out: what became of their records is not "
+                      "known yet (wait_for_jobs, or a job without exportDetails)",
+                      HotglueWarning, stacklevel=2)  # fmt: skip
+    if records is None:
+        out = pd.DataFrame(rebuilt)
+    elif not found:
+        out = records.iloc[[]].copy()
+    else:
+        groups = {key: _positions(records, *key) for key, _, _, _ in found}
+        out = records.iloc[[groups[key][offset] for key, offset, _, _ in found]].copy()
+    out["batch"] = pd.array([f[2] for f in found], dtype="Int64")
+    out["reason"] = pd.array([f[3] for f in found], dtype="string")
+    return out
+
+
+def _not_written(row: dict[str, Any], sent: list[Any]) -> list[tuple[int, str]] | None:
+    """(position, reason) of a batch's records not written; None when not known yet. A job
+    that failed at EXPORT because some records were refused (hotglue's own wording [C])
+    says which in its export details; one without them lost the whole batch."""
+    count = len(sent)
+    outcome = row["outcome"]
+    if outcome not in ("created", "queued"):
+        why = f"batch {outcome}: {row.get('error') or row.get('message') or ''}".rstrip(": ")
+        return [(n, why) for n in range(count)]
+    status = row.get("status")
+    if row.get("finished") is not True:
+        return None
+    if not isinstance(row.get("export_summary"), str):  # no per-record word: the whole batch
+        if isinstance(status, str) and "FAILED" in status:
+            cause = _known(row.get("error")) or _known(row.get("message")) or ""
+            return [(n, f"job {status}: {cause}".rstrip(": ")) for n in range(count)]
+    entries = _failed_entries(row.get("export_failures"), row["object"])
+    reported = object_counts(row.get("export_summary"), row["object"]).get("fail", 0)
+    if reported > len(entries):
+        return None  # failures counted but not located
+    return locate(entries, sent)
+
+
+def _positions(records: pd.DataFrame, tenant: str, connector: str) -> list[int]:
+    """Where a batch's records lie in ``records``: every record, narrowed by the records' own
+    ``tenant`` / ``connector_id`` columns when they have them (as write_records grouped)."""
+    keep = pd.Series(True, index=range(len(records)))
+    for name, value in (("tenant", tenant), ("connector_id", connector)):
+        if name in records:
+            keep &= records[name].astype(str).reset_index(drop=True) == value
+    return [int(n) for n in keep[keep].index]
+
+
+def _failed_entries(text: Any, object_name: Any) -> list[Any]:
+    if not isinstance(text, str):
+        return []
+    found = json.loads(text).get(str(object_name))
+    return list(found) if isinstance(found, list) else []
+
+
+def _known(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
