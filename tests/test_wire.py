@@ -382,3 +382,29 @@ def test_the_sandbox_can_still_serve_v2_job_reads_under_v2_when_asked() -> None:
         sandbox.Wire(list_cap=0)
     with pytest.raises(ValueError, match="unknown wire switch"):
         sandbox.Wire.build({"cap": 5})
+
+
+def test_the_commands_take_a_list_cap_and_a_count(tmp_path: Any, capsys: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from hotglue_nb.sandbox._main import _list_cap, build_parser
+
+    parser = build_parser()
+    assert _list_cap(parser, "none") is None and _list_cap(parser, "30") == 30
+    with pytest.raises(SystemExit):
+        _list_cap(parser, "0")
+    assert "--list-cap: give a whole number >= 1 or 'none'" in capsys.readouterr().err
+    with sandbox.serve(WORLD, history_days=30) as sb:  # capped at 5
+        env = {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
+               "HOTGLUE_BASE_URL": sb.base_url}  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-m", "hotglue_nb", "history", "--flow", V1, "--count", "50"],
+            env=env, text=True, capture_output=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        counts = [r for r in sb.state.requests if r[1].endswith("/jobs") and r[0] == "GET"]
+    assert run.returncode == 0, run.stderr[-800:]
+    assert "may be cut short" in run.stderr and "--count N asks for more" in run.stderr
+    assert "HotglueWarning" not in run.stderr and "count=" not in run.stderr  # the CLI's words
+    assert counts  # one list per tenant
