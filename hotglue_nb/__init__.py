@@ -58,6 +58,7 @@ from ._exceptions import (
     TenantsFileError,
 )
 from ._files import export_results, load_run, read_results
+from ._frames import read_errors
 from ._jobs import failed_records
 from ._last_run import last_run
 from ._models import (
@@ -123,6 +124,7 @@ __all__ = [
     "load_run",
     "plot_history",
     "plot_outcomes",
+    "read_errors",
     "read_results",
     "read_tenants",
     "retry_frame",

@@ -160,7 +160,7 @@ def job_history(
 
     ``since``/``until`` take dates, timestamps, ISO text or spans back from ``now`` such as
     ``"7d"`` (filtered client-side: the API has no such parameter [I]). A tenant whose read
-    fails is a row of ``attrs["errors"]``; only a refused key raises. Options as for
+    fails is a row of ``hg.read_errors(frame)``; only a refused key raises. Options as for
     ``wait_for_jobs``: connection, ``concurrency`` (default 16), ``rate_limit``, ``progress``.
 
     The API's job list is short (hotglue's widget shows it as "the last 5 jobs" [I]), so

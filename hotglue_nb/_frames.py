@@ -33,9 +33,12 @@ __all__ = [
     "apply_dtypes",
     "columns_frame",
     "frame_of",
+    "job_times",
+    "read_errors",
     "require",
     "require_results",
     "results_frame",
+    "sort_jobs",
 ]
 
 #: column -> pandas dtype, in display order
@@ -98,9 +101,11 @@ HEALTH_COLUMNS: Final[Columns] = {
     "success_rate": "Float64", "median_duration_s": "Float64", "last_duration_s": "Float64",
     "last_records": "Int64", "median_records": "Float64", "records_ratio": "Float64",
     "days_since_last_job": "Float64", "tap": "string", "history_complete": "boolean",
+    "connector_id": "string",  # two-way (V2) flows: health is per connector
 }  # fmt: skip
 CHECK_COLUMNS: Final[Columns] = {
-    "tenant": "string", "flow_id": "string", "ready": "boolean", "reason": "string",
+    "tenant": "string", "flow_id": "string", "connector_id": "string", "ready": "boolean",
+    "reason": "string",
     "linked": "boolean", "disconnected": "boolean", "source_error": "string",
     "running": "boolean", "last_status": "string", "last_job_at": "datetime64[ns, UTC]",
     "days_since_last_job": "Float64",
@@ -190,6 +195,45 @@ def _typed(values: pd.Series | list[Any] | None, dtype: str, length: int = 0) ->
         return values.astype(typed)
     made: pd.Series = pd.Series(values, dtype=typed)
     return made
+
+
+def read_errors(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tenants whose read failed in the fleet read that made ``frame`` (``job_history``,
+    ``latest_jobs``, ``check_tenants``): one row per tenant and flow with ``http_status`` and
+    ``error``. Empty when every read worked.
+
+    The frame keeps them in ``frame.attrs["errors"]`` as plain dicts (pandas compares attrs
+    when frames are concatenated, merged or filtered); a concat of two reads keeps the
+    first's, as pandas does.
+
+    Examples
+    --------
+    >>> history = hg.job_history(flow_id, since="7d")
+    >>> hg.read_errors(history)          # doctest: +SKIP
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"read_errors takes a frame of job_history / latest_jobs, got "
+                          f"{type(frame).__name__}.")  # fmt: skip
+    rows = frame.attrs.get("errors") or []
+    if isinstance(rows, pd.DataFrame):  # a frame pickled by an earlier version
+        rows = rows.to_dict("records")
+    data = {name: [row.get(name) for row in rows] for name in ERROR_COLUMNS}
+    return apply_dtypes(pd.DataFrame(data), ERROR_COLUMNS)
+
+
+def job_times(frame: pd.DataFrame) -> pd.Series:
+    """When each job happened: its start, else its last update (a job without a start time
+    must not pass for the tenant's latest)."""
+    starts = frame["start_time"]
+    return starts.fillna(frame["last_updated"]) if "last_updated" in frame else starts
+
+
+def sort_jobs(frame: pd.DataFrame) -> pd.DataFrame:
+    """By tenant, then time; a job with no time at all first (never taken as the latest)."""
+    order = frame.assign(_t=job_times(frame)).sort_values(
+        ["tenant", "_t"], kind="stable", na_position="first"
+    )
+    return order.drop(columns="_t")
 
 
 def require_results(frame: Any) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._values import utc_iso
+
 __all__ = [
     "FAILED_STATUSES",
     "JOB_COMPLETED",
@@ -115,6 +117,8 @@ class Job:
         rows = values["processed_rows"]
         values["processed_rows"] = rows if isinstance(rows, int) else None
         values["error"] = error_text(values["error"])
+        values["start_time"] = utc_iso(values["start_time"])  # times normalised on the way in
+        values["last_updated"] = utc_iso(values["last_updated"])
         if values["target"] is not None:
             values["target"] = str(values["target"])
         return cls(**values, raw=dict(data))

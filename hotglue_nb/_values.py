@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -15,7 +15,7 @@ from ._types import When
 
 __all__ = [
     "duration_s", "is_blank", "moment", "now_iso", "now_utc", "record_total", "text_or_none",
-    "to_python",
+    "to_python", "utc_iso", "utc_stamp",
 ]  # fmt: skip
 
 
@@ -77,6 +77,34 @@ def moment(value: When, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def utc_iso(value: Any) -> str | None:
+    """A time as the API sent it, as ISO-8601 with a UTC offset: a time without an offset is
+    taken as UTC (hotglue's job times are UTC [I]). Text that is not a time is kept as is
+    (readers coerce it to NaT), so nothing the API said is lost."""
+    if value is None or not isinstance(value, str) or not value.strip():
+        return None if value is None or isinstance(value, str) else str(value)
+    try:
+        stamp = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value
+    if stamp.tzinfo is None:
+        return stamp.replace(tzinfo=UTC).isoformat()
+    return value if stamp.utcoffset() == timedelta(0) else stamp.astimezone(UTC).isoformat()
+
+
+def utc_stamp(value: Any) -> pd.Timestamp | None:
+    """A time (ISO text, datetime, Timestamp) as a UTC Timestamp, or None when it is none."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 def duration_s(start: str | None, end: str | None) -> float | None:
     """Seconds between two ISO-8601 times (a job's start and last update), or None."""
     if not start or not end:
@@ -85,6 +113,11 @@ def duration_s(start: str | None, end: str | None) -> float | None:
         began, ended = datetime.fromisoformat(str(start)), datetime.fromisoformat(str(end))
     except ValueError:
         return None
+    if began.tzinfo is None or ended.tzinfo is None:  # one without an offset: UTC [I]
+        began, ended = (
+            began.replace(tzinfo=began.tzinfo or UTC),
+            ended.replace(tzinfo=ended.tzinfo or UTC),
+        )
     return round((ended - began).total_seconds(), 3)
 
 

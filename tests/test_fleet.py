@@ -62,7 +62,7 @@ def test_one_row_per_job_sorted_with_the_promised_columns(history: pd.DataFrame)
     dormant = profiles("dormant")
     assert len(history) == 30 * (len(WORLD.tenants) - len(dormant)) + 15 * len(dormant)
     assert list(history.columns) == list(hg._frames.HISTORY_COLUMNS)
-    assert history.attrs["errors"].empty
+    assert history.attrs["errors"] == [] and hg.read_errors(history).empty
     keys = list(zip(history.tenant, history.start_time, strict=True))
     assert keys == sorted(keys)
     completed = history[history.status == "JOB_COMPLETED"]
@@ -112,8 +112,9 @@ def test_since_until_accept_spans_dates_and_text(history: pd.DataFrame) -> None:
 def test_a_failing_tenant_read_is_data_a_refused_key_raises() -> None:
     fleet = Fleet()
     out = hg.job_history(FLOW, ["nobody", profiles("ok")[0]], count=100, **fleet.options())
-    errors = out.attrs["errors"]
+    errors = hg.read_errors(out)
     assert list(errors.tenant) == ["nobody"] and errors.http_status.iloc[0] == 404
+    assert dict(errors.dtypes.astype(str)) == {k: v for k, v in hg._frames.ERROR_COLUMNS.items()}
     assert set(out.tenant) == {profiles("ok")[0]}
     bad = Fleet(api_key="wrong")
     with pytest.raises(hg.AuthenticationError):

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .._config import DORMANT_DAYS
-from .._frames import HEALTH_COLUMNS, apply_dtypes, require
+from .._frames import HEALTH_COLUMNS, apply_dtypes, require, sort_jobs
 from .._types import When
 from .._values import moment, now_utc, record_total
 from ._triage import row_text
@@ -32,7 +32,8 @@ def fleet_health(
     drop_ratio: float = 0.5,
     slow_factor: float = 2.0,
 ) -> pd.DataFrame:
-    """One row per tenant (and flow) of a ``job_history`` frame, worst first.
+    """One row per tenant and flow (and connector, for a two-way flow) of a ``job_history``
+    frame, worst first.
 
     ``problem``: ``failing`` (its last finished job failed), ``dormant`` (no job for
     ``dormant_days``; read a longer history to see them), ``flaky`` (success rate below
@@ -50,9 +51,10 @@ def fleet_health(
     require(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
     stamp = now_utc(now)
     limits = (dormant_days, flaky_rate, drop_ratio, slow_factor, moment(window, stamp, "window"))
+    keys = ["tenant", "flow_id"] + (["connector_id"] if "connector_id" in history else [])
     rows = [
-        _health(group.sort_values("start_time", kind="stable"), stamp, limits)
-        for _, group in history.groupby(["tenant", "flow_id"], sort=True)
+        _health(sort_jobs(group), stamp, limits)
+        for _, group in history.groupby(keys, sort=True, dropna=False)
     ]
     frame = apply_dtypes(pd.DataFrame(rows, columns=list(HEALTH_COLUMNS)), HEALTH_COLUMNS)
     order = frame["problem"].map({p: i for i, p in enumerate(PROBLEMS)})
@@ -89,6 +91,7 @@ def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> 
         "days_since_last_job": (now - last["start_time"]).total_seconds() / 86400,
         "tap": last.get("tap"),
         "history_complete": _complete(group),
+        "connector_id": last.get("connector_id"),
     }  # fmt: skip
     median = row["median_records"]
     row["records_ratio"] = row["last_records"] / median if median else None

@@ -122,11 +122,35 @@ def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETR
 
 
 def _fleet_retry(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per tenant, flow (and connector): a two-way flow's rows keep their connector
+    and are read jobs again; a write job cannot be rerun from a fleet frame (its records are
+    not in it)."""
     if not {"tenant", "flow_id"} <= set(frame.columns):
         raise ConfigError("retry_frame needs results, or a fleet frame with tenant and flow_id.")
+    _refuse_writes(frame)
+    two_way = "connector_id" in frame and bool(frame["connector_id"].notna().any())
     keys = [c for c in ("tenant", "flow_id", "env_id") if c in frame]
+    keys += ["connector_id"] if two_way else []
     chosen = frame[keys].drop_duplicates(keep="first").reset_index(drop=True)
-    return chosen.astype(dict.fromkeys(keys, "string"))
+    chosen = chosen.astype(dict.fromkeys(keys, "string"))
+    if two_way:
+        v2 = chosen["connector_id"].notna()
+        chosen["job_type"] = pd.array(["read" if k else None for k in v2], dtype="string")
+    return chosen
+
+
+def _refuse_writes(frame: pd.DataFrame) -> None:
+    if "job_type" not in frame:
+        return
+    writes = frame["job_type"].astype("string").str.lower().eq("write").fillna(False)
+    if writes.any():
+        labels = list(frame.index[writes.to_numpy(dtype=bool)])[:5]
+        raise ConfigError(
+            f"Rows {labels} are write jobs: a fleet frame does not hold their records, so "
+            "they cannot be rerun from it. Leave them out (frame[frame.job_type != 'write']) "
+            "and write the records again with hg.write_records(hg.failed_records(results, "
+            "records), ...)."
+        )
 
 
 def _request_body(text: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .._exceptions import HotglueError
 from .._fanout import Clock, Sleep, Step, fan_out
 from .._frames import CHECK_COLUMNS, apply_dtypes
 from .._models import is_terminal
+from .._values import utc_stamp
 from ._reads import Read, read_health
 
 __all__ = ["check_frame", "check_reads", "preflight_reasons"]
@@ -54,7 +55,9 @@ def preflight_reasons(
 
 
 def _check_row(read: Read, now: pd.Timestamp, dormant_days: int) -> dict[str, Any]:
-    row: dict[str, Any] = {"tenant": read.tenant, "flow_id": read.flow_id}
+    row: dict[str, Any] = {
+        "tenant": read.tenant, "flow_id": read.flow_id, "connector_id": read.connector_id,
+    }  # fmt: skip
     if read.error:
         return row | {"ready": False, "reason": f"could not check: {read.error}"}
     sources, latest = read.data["sources"], read.data["latest"]
@@ -72,9 +75,10 @@ def _check_row(read: Read, now: pd.Timestamp, dormant_days: int) -> dict[str, An
         row["running"] = not is_terminal(latest.status)
         if row["running"]:
             reasons.append("running: a job is running (queue_if_active_job=True would queue)")
-        age = (now - pd.Timestamp(latest.start_time)).total_seconds() / 86400
-        row["days_since_last_job"] = round(age, 2)
-        if age >= dormant_days:
+        started = utc_stamp(latest.start_time)
+        age = (now - started).total_seconds() / 86400 if started is not None else None
+        row["days_since_last_job"] = round(age, 2) if age is not None else None
+        if age is not None and age >= dormant_days:
             reasons.append(
                 f"dormant: no job for {age:.0f} days (a run makes the tenant billable as active)"
             )

@@ -75,7 +75,12 @@ def prepare_reads(
     pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
     clients = RunClients(config.connection, config, pacer)
     connector = options.get("connector_id")
-    reads = None if tenants is None else _reads(*_tenant_list(tenants, connector), flow_id)
+    reads = None
+    if tenants is not None:
+        ids, connectors = _tenant_list(tenants, connector)
+        if kind != "check":  # a tenant named twice is read once (its rows would double)
+            ids, connectors = _once(ids, connectors)
+        reads = _reads(ids, connectors, flow_id)
     run = ReadRun(kind, config, flow_id, reads, clients, pacer)
     run.connector_id = connector
     return run
@@ -95,6 +100,11 @@ def _tenant_list(tenants: Tenants, connector: str | None) -> tuple[list[str], li
         raise ConfigError("tenants must be a list of ids, a Series or a frame with 'tenant'.")
     ids = [str(t) for t in tenants]
     return ids, [c or connector for c in connectors] if connectors else [connector] * len(ids)
+
+
+def _once(ids: list[str], connectors: list[str | None]) -> tuple[list[str], list[str | None]]:
+    pairs = list(dict.fromkeys(zip(ids, connectors, strict=True)))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def _reads(tenants: list[str], connectors: list[str | None], flow_id: str) -> list[Read]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._endpoints import LIST_CAP
 from .._exceptions import HotglueWarning
-from .._frames import ERROR_COLUMNS, frame_of
+from .._frames import frame_of, job_times, sort_jobs
 from .._models import Job, is_failed, is_terminal
 from .._values import duration_s
 from ._reads import Read
@@ -38,7 +38,7 @@ def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
         "records": records or None,
         "message": job.message, "error": job.error,
         "scheduled_job": job.scheduled_job, "sync_type": raw.get("sync_type"), "tap": job.tap,
-        "connector_id": job.connector_id, "job_type": job.job_type,
+        "connector_id": job.connector_id or read.connector_id, "job_type": job.job_type,
     }  # fmt: skip
 
 
@@ -55,14 +55,14 @@ def history_frame(
         whole = _whole(jobs, limit, since)
         rows += [{**job_rows(job, read, env_id), "history_complete": whole} for job in jobs]
     frame = frame_of(rows)
-    starts = frame["start_time"]
+    starts = job_times(frame)
     keep = pd.Series(True, index=frame.index)
     if since is not None:
         keep &= starts >= since
     if until is not None:
         keep &= starts < until
-    frame = frame[keep.fillna(False)].sort_values(["tenant", "start_time"], kind="stable")
-    frame = frame.reset_index(drop=True)
+    frame = frame[keep]
+    frame = sort_jobs(frame).reset_index(drop=True)
     frame.attrs["errors"] = errors_frame(reads)
     frame.attrs["list_limit"] = limit
     _warn_cut(reads, frame, limit)
@@ -111,16 +111,17 @@ def latest_frame(reads: list[Read], env_id: str) -> pd.DataFrame:
     rows = []
     for read in reads:
         job = read.data
-        blank = {"tenant": read.tenant, "flow_id": read.flow_id, "env_id": env_id}
+        blank = {"tenant": read.tenant, "flow_id": read.flow_id, "env_id": env_id,
+                 "connector_id": read.connector_id}  # fmt: skip
         rows.append(job_rows(job, read, env_id) if job is not None else blank)
     frame = frame_of(rows)
     frame.attrs["errors"] = errors_frame(reads)
     return frame
 
 
-def errors_frame(reads: list[Read]) -> pd.DataFrame:
-    """The tenants whose read failed, with the status and error."""
-    rows = [{"tenant": r.tenant, "flow_id": r.flow_id, "http_status": r.status, "error": r.error}
+def errors_frame(reads: list[Read]) -> list[dict[str, Any]]:
+    """The tenants whose read failed, with the status and error: plain dicts, so that pandas
+    (which compares ``attrs`` with ``==`` in concat, merge and filters) can compare them;
+    ``hg.read_errors(frame)`` gives them as a typed frame."""
+    return [{"tenant": r.tenant, "flow_id": r.flow_id, "http_status": r.status, "error": r.error}
             for r in reads if r.error]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
-    return frame.astype(ERROR_COLUMNS)

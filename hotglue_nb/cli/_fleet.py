@@ -92,7 +92,7 @@ def _history(args: argparse.Namespace) -> pd.DataFrame:
 
 def _run_history(args: argparse.Namespace) -> int:
     history = _history(args)
-    errors = history.attrs["errors"]
+    errors = history.attrs["errors"]  # plain dicts
     print(f"{len(history)} jobs of {history['tenant'].nunique()} tenants in flow {args.flow} "
           f"since {args.since}; {len(errors)} tenant(s) could not be read.")  # fmt: skip
     signatures = failure_signatures(history)

@@ -1,0 +1,160 @@
+"""The promises on the surfaces built since the launch core: fleet frames, the fleet loop on
+a two-way flow, time zones (issue #22's hostile pass, one test per finding)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+
+ENV = "prod.hg.example.com"
+
+
+def mock_client(handler: Any) -> hg.AsyncHotglue:
+    return hg.AsyncHotglue(api_key="k", env_id=ENV, transport=httpx.MockTransport(handler))
+
+
+def job(tenant: str, n: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "job_id": f"j{n}", "job_name": f"job{n}", "tenant": tenant, "flow_id": "F",
+        "env_id": ENV, "s3_root": f"{ENV}/F/{tenant}/jobs/2026/{n}", "status": "JOB_COMPLETED",
+        "start_time": f"2026-11-2{n}T10:00:00+00:00",
+        "last_updated": f"2026-11-2{n}T10:05:00+00:00", **extra,
+    }  # fmt: skip
+
+
+def lists(jobs: dict[str, list[dict[str, Any]]]) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        tenant = request.url.path.split("/")[3]
+        if tenant not in jobs:
+            return httpx.Response(404, json={"message": "Tenant not found"})
+        if request.url.path.endswith("/jobs"):
+            return httpx.Response(200, json=jobs.get(tenant, []))
+        if request.url.path.endswith("/jobs/latest"):
+            return httpx.Response(200, json=(jobs.get(tenant) or [{}])[-1])
+        if request.url.path.endswith("/linkedSources"):
+            return httpx.Response(200, json=[{"tap": "api", "fieldMap": {}}])
+        return httpx.Response(404, json={"message": "no"})
+
+    return handler
+
+
+# 5 (and #23's concat / merge): frames with plain attrs ------------------------------------
+
+
+def test_fleet_frames_filter_concat_merge_and_retry_like_any_frame() -> None:
+    jobs = {"a": [job("a", 1), job("a", 2, status="EXPORT_FAILED")], "b": [job("b", 3)]}
+    client = mock_client(lists(jobs))
+    history = hg.job_history("F", ["a", "b", "gone"], client=client, progress=False)
+    latest = hg.latest_jobs("F", ["a", "b"], client=client, progress=False)
+    failed = history[history.succeeded == False]  # noqa: E712  (the README's own usage)
+    retry = hg.retry_frame(failed)
+    assert list(retry.tenant) == ["a"]
+    assert len(pd.concat([history[:1], history[1:]])) == len(history)
+    assert len(history.merge(latest, on="tenant", suffixes=("", "_latest"))) == len(history)
+    assert list(hg.retry_frame(latest[latest.status.str.contains("FAILED")]).tenant) == ["a"]
+    errors = hg.read_errors(history)
+    assert list(errors.tenant) == ["gone"] and errors.http_status.tolist() == [404]
+    assert all(isinstance(e, dict) for e in history.attrs["errors"])
+
+
+def test_read_errors_of_a_frame_without_any_and_a_non_frame() -> None:
+    assert hg.read_errors(pd.DataFrame({"tenant": ["a"]})).empty
+    with pytest.raises(hg.ConfigError, match="read_errors takes a frame"):
+        hg.read_errors([1, 2])  # type: ignore[arg-type]
+
+
+# 6 and the start_time-less job: times normalised to UTC on the way in ---------------------
+
+
+def test_a_latest_job_without_a_utc_offset_is_read_as_utc() -> None:
+    naive = job("a", 1, start_time="2026-11-21T10:00:00", last_updated="2026-11-21 10:05:00")
+    client = mock_client(lists({"a": [naive], "b": [job("b", 2)]}))
+    check = hg.check_tenants(["a", "b"], "F", client=client, progress=False)
+    assert str(check.last_job_at.dtype) == "datetime64[ns, UTC]"
+    assert check.set_index("tenant").last_job_at["a"] == pd.Timestamp("2026-11-21T10:00Z")
+    parsed = hg.Job.from_api(naive)
+    assert parsed.start_time == "2026-11-21T10:00:00+00:00"
+    assert parsed.last_updated == "2026-11-21T10:05:00+00:00"
+    history = hg.job_history("F", ["a"], client=client, progress=False)
+    assert history.duration_s.tolist() == [300.0]
+    offset = hg.Job.from_api(job("a", 1, start_time="2026-11-21T12:00:00+02:00"))
+    assert offset.start_time == "2026-11-21T10:00:00+00:00"
+    odd = hg.Job.from_api(job("a", 1, start_time="yesterday"))
+    assert odd.start_time == "yesterday"  # kept as the API said it; frames read it as NaT
+
+
+def test_preflight_with_a_naive_latest_job_launches_instead_of_crashing() -> None:
+    naive = job("a", 1, start_time="2026-11-21T10:00:00")
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            sent.append(request.url.path)
+            return httpx.Response(200, json=job("a", 9, status="JOB_CREATED"))
+        return lists({"a": [naive]})(request)
+
+    out = hg.launch_jobs(["a"], flow_id="F", preflight=True, preflight_allow=["dormant"],
+                         client=mock_client(handler), progress=False)  # fmt: skip
+    assert out.outcome.tolist() == ["created"] and len(sent) == 1
+
+
+def test_a_job_without_a_start_time_is_never_the_latest() -> None:
+    undated = job("a", 3, status="SYNC_FAILED", start_time=None, last_updated=None)
+    client = mock_client(lists({"a": [job("a", 1), undated, job("a", 2)]}))
+    history = hg.job_history("F", ["a"], client=client, progress=False)
+    assert history.status.tolist() == ["SYNC_FAILED", "JOB_COMPLETED", "JOB_COMPLETED"]
+    health = hg.fleet_health(history, now="2026-11-23")
+    assert health.problem.tolist() == ["ok"]
+
+
+def test_a_tenant_named_twice_is_read_once() -> None:
+    client = mock_client(lists({"a": [job("a", 1), job("a", 2)]}))
+    history = hg.job_history("F", ["a", "a"], client=client, progress=False)
+    assert len(history) == 2
+    assert hg.fleet_health(history, now="2026-11-23").jobs.tolist() == [2]
+    latest = hg.latest_jobs("F", pd.DataFrame({"tenant": ["a", "a"]}), client=client,
+                            progress=False)  # fmt: skip
+    assert len(latest) == 1
+
+
+# 10: the fleet loop on a two-way flow keeps its V2 identity --------------------------------
+
+
+def test_the_fleet_loop_on_a_two_way_flow_reruns_v2_read_jobs() -> None:
+    world = sandbox.demo_world(0)
+    flow = world.v2_flow_ids[0]
+    linked = {t: world.connectors(t, flow)[0] for t in world.tenants if world.connectors(t, flow)}
+    tenants = [t for t, c in linked.items() if not c["disconnected"]][:3]
+    connectors = [linked[t]["connector_id"] for t in tenants]
+    frame = pd.DataFrame({"tenant": tenants, "connector_id": connectors})
+    with sandbox.serve(world) as sb:
+        first = hg.launch_jobs(frame, flow_id=flow, job_type="read", wait=True, progress=False,
+                               **sb.credentials)  # fmt: skip
+        assert (first.outcome == "created").all()
+        history = hg.job_history(flow, frame, progress=False, **sb.credentials)
+        health = hg.fleet_health(history)
+        assert health.connector_id.notna().all()
+        retry = hg.retry_frame(health)
+        assert retry.job_type.tolist() == ["read"] * 3
+        assert sorted(retry.connector_id) == sorted(frame.connector_id)
+        again = hg.launch_jobs(retry, progress=False, **sb.credentials)
+        posts = [r for r in sb.state.requests if r[0] == "POST"]
+    assert (again.outcome == "created").all() and again.connector_id.notna().all()
+    assert all(path.startswith("/v2/") for _, path, *_ in posts)
+    bodies = [json.loads(r) for r in again.request]
+    assert all(b["job_type"] == "read" and b["connector_id"] for b in bodies)
+
+
+def test_retry_frame_refuses_write_jobs_of_a_fleet_frame_naming_the_fix() -> None:
+    history = pd.DataFrame({"tenant": ["a", "b"], "flow_id": ["F", "F"],
+                            "connector_id": ["c", "c"], "job_type": ["read", "write"]})  # fmt: skip
+    with pytest.raises(hg.ConfigError, match="write jobs.*failed_records"):
+        hg.retry_frame(history)
+    assert hg.retry_frame(history[history.job_type == "read"]).job_type.tolist() == ["read"]
