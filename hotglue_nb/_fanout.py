@@ -78,15 +78,25 @@ class _Due(Generic[T]):
         self.wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def later(self, item: T, seconds: float) -> None:
-        due = self.clock() + max(seconds, 0.0)
-        if self.deadline is None or due <= self.deadline:  # past the deadline: left as is
-            heapq.heappush(self.heap, (due, next(self.order), item))
+        """Run ``item`` again in ``seconds``; a run due after the deadline is made at the
+        deadline instead (the last look before the wait ends), unless that is now or past."""
+        now = self.clock()
+        due = now + max(seconds, 0.0)
+        if self.deadline is not None and due > self.deadline:
+            if now >= self.deadline:
+                return  # its last look was at (or after) the deadline: left as is
+            due = self.deadline
+        heapq.heappush(self.heap, (due, next(self.order), item))
 
     async def take(self, stop: Callable[[], bool]) -> T | None:
-        """The next due item; None once there is none left (or the run stopped)."""
-        while not stop() and (self.deadline is None or self.clock() <= self.deadline):
-            if self.heap and self.heap[0][0] <= self.clock():
+        """The next due item; None once there is none left (or the run stopped). An item
+        due by the deadline is still handed out when the clock has just passed it."""
+        while not stop():
+            now = self.clock()
+            if self.heap and self.heap[0][0] <= now:
                 return heapq.heappop(self.heap)[2]
+            if self.deadline is not None and now > self.deadline:
+                break
             item = next(self.fresh, _END)
             if item is not _END:
                 return item
@@ -137,8 +147,9 @@ async def fan_out(
 ) -> Report:
     """Run ``operation`` over ``items`` with at most ``concurrency`` at once.
 
-    Items whose next run would fall after ``deadline`` (a ``clock`` time) are left as they
-    are. Returns when every item is done, ``stop()`` turned true, or the run was cancelled.
+    An item whose next run would fall after ``deadline`` (a ``clock`` time) runs once more
+    at the deadline, then is left as it is. Returns when every item is done, ``stop()``
+    turned true, or the run was cancelled.
     """
     due: _Due[T] = _Due(items, clock, sleep, deadline)
     in_flight: dict[int, T] = {}

@@ -52,7 +52,7 @@ def test_again_reschedules_on_the_injected_clock() -> None:
     assert ft.now == 14.0  # time moved only as far as the last due item
 
 
-def test_deadline_leaves_items_as_they_are() -> None:
+def test_a_run_due_past_the_deadline_is_made_at_it_then_left_as_is() -> None:
     ft = FakeTime(0.0)
     calls: list[float] = []
 
@@ -61,7 +61,11 @@ def test_deadline_leaves_items_as_they_are() -> None:
         return Step(again=10.0)
 
     run(fan_out([1], op, concurrency=1, clock=ft, sleep=ft.sleep, deadline=25.0))
-    assert calls == [0.0, 10.0, 20.0]
+    assert calls == [0.0, 10.0, 20.0, 25.0]  # 30 > 25: the last look is at the deadline
+    calls.clear()
+    ft.now = 0.0
+    run(fan_out([1], op, concurrency=1, clock=ft, sleep=ft.sleep, deadline=20.0))
+    assert calls == [0.0, 10.0, 20.0]  # due exactly at the deadline: no second look at it
 
 
 def test_events_reach_the_callback_in_order_of_completion() -> None:

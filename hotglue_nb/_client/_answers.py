@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 
-from .._config import MASK
-from .._exceptions import APIConnectionError, APIResponseError, APITimeoutError
+from .._exceptions import APIConnectionError, APIResponseError, APITimeoutError, mask, scrub
 from .._models import Job, QueuedJob
 
-__all__ = ["JSON_HEADER", "Answer", "Body", "Light", "encode", "started", "transport_error"]
+__all__ = [
+    "JSON_HEADER", "Answer", "Body", "Light", "encode", "encoded", "started", "transport_error",
+]  # fmt: skip
 
 Body = dict[str, Any] | bytes | None
 JSON_HEADER = {"content-type": "application/json"}
@@ -23,6 +24,14 @@ def encode(body: Body) -> bytes | None:
     if body is None or isinstance(body, bytes):
         return body
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def encoded(raw: list[tuple[bytes, bytes]]) -> bool:
+    """Whether raw response headers say the body is content-encoded."""
+    for name, value in raw:
+        if len(name) == 16 and name.lower() == b"content-encoding":
+            return value.strip().lower() not in (b"", b"identity")
+    return False
 
 
 def started(answer: Answer) -> Job | QueuedJob:
@@ -47,10 +56,11 @@ def transport_error(
 ) -> APIConnectionError:
     where = f"{method} {path}"
     if isinstance(exc, httpx.TimeoutException):
-        text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}"
+        said = f" ({exc})" if "deadline" in str(exc) else ""  # ours; httpx's texts vary
+        text = f"{where} timed out (tenant={tenant!r}): {type(exc).__name__}{said}"
         return APITimeoutError(text, method=method, path=path, tenant=tenant, cause=exc)
     text = f"{where} failed (tenant={tenant!r}): {type(exc).__name__}: {exc}"
-    text = text.replace(secret, MASK) if secret else text
+    text = mask(text, secret)
     return APIConnectionError(text, method=method, path=path, tenant=tenant, cause=exc)
 
 
@@ -59,14 +69,17 @@ class Answer:
     promises (not JSON, empty, an object for a list...) is an APIResponseError, so that only
     a well-formed answer is ever taken as proof of anything."""
 
-    def __init__(self, response: httpx.Response, method: str, path: str, tenant: str | None):
+    def __init__(
+        self, response: httpx.Response | Light, method: str, path: str, tenant: str | None,
+        secret: str = "",
+    ) -> None:  # fmt: skip
         self.status_code = response.status_code
-        self._response = response
+        self._content = scrub(response.content, secret)  # a 200 may echo the key, too
         self._where = (method, path, tenant)
 
     def json(self) -> Any:
         try:
-            return json.loads(self._response.content) if self._response.content else None
+            return json.loads(self._content) if self._content else None
         except ValueError:
             raise self._bad("a body that is not JSON") from None
 
@@ -84,7 +97,7 @@ class Answer:
 
     def _bad(self, what: str, *, empty: bool = False) -> APIResponseError:
         method, path, tenant = self._where
-        text = self._response.text[:200]
+        text = self._content.decode("utf-8", "replace")[:200]
         return APIResponseError(
             f"{method} {path} -> {self.status_code} with {what} (tenant={tenant!r}): {text!r}",
             method=method, path=path, tenant=tenant, status_code=self.status_code, empty=empty,

@@ -43,7 +43,17 @@ from .._endpoints import (
 from .._exceptions import APIError, ConfigError, HotglueError, NotFoundError, make_status_error
 from .._models import Job, QueuedJob
 from .._types import Sleep
-from ._answers import JSON_HEADER, Answer, Body, Light, encode, started, transport_error
+from ._answers import (
+    JSON_HEADER,
+    Answer,
+    Body,
+    Light,
+    encode,
+    encoded,
+    started,
+    transport_error,
+)
+from ._limits import as_timeout, check_retries, total_seconds, within
 from ._pacing import Pacer
 from ._pool import Pool, headers
 from ._retry import back_off, get_is_retryable
@@ -104,8 +114,8 @@ class AsyncHotglue:
         sleep: Sleep | None = None,
     ) -> None:
         self.credentials: Credentials = resolve_credentials(api_key, env_id, base_url)
-        self._timeout = _as_timeout(timeout)
-        self.max_retries = _check_retries(max_retries)
+        self._timeout = as_timeout(timeout)
+        self.max_retries = check_retries(max_retries)
         transport = transport or os.environ.get(ENV_TRANSPORT) or None
         _check_transport(transport, http_client)
         self._pool = Pool(self.credentials, max_connections, transport, http_client)
@@ -120,6 +130,7 @@ class AsyncHotglue:
         self._fast_headers_get = base
         self._fast_headers = {**base, "content-type": "application/json"}
         self._timeouts = self._timeout.as_dict()
+        self._total = total_seconds(self._timeout)
 
     @property
     def env_id(self) -> str:
@@ -156,10 +167,10 @@ class AsyncHotglue:
             segment(env_id, "env_id")
             twin.credentials = dataclasses.replace(self.credentials, env_id=env_id)
         if timeout is not None:
-            twin._timeout = _as_timeout(timeout)
+            twin._timeout = as_timeout(timeout)
             twin._set_fast_headers()
         if max_retries is not None:
-            twin.max_retries = _check_retries(max_retries)
+            twin.max_retries = check_retries(max_retries)
         if max_connections is not None and max_connections > self._pool.size:
             twin._pool, twin._owns_pool = self._pool.resized(max_connections), True
         twin._pacer = pacer if pacer is not None else self._pacer
@@ -339,8 +350,10 @@ class AsyncHotglue:
         url = self.base_url + path + ("?" + urlencode(params) if params else "")
         headers = self._fast_headers if body is not None else self._fast_headers_get
         status, raw, content = await fast.fetch(method, url, headers, body, self._timeouts)
-        if 200 <= status < 300:
+        if 200 <= status < 300 and not encoded(raw):
             return Light(status, content)
+        # httpx decodes what the server chose to encode (no Accept-Encoding is sent, so any
+        # coding may come): gzip, deflate, and br / zstd when their packages are installed
         return httpx.Response(status, headers=raw, content=content,
                               request=httpx.Request(method, url))  # fmt: skip
 
@@ -358,7 +371,7 @@ class AsyncHotglue:
         key = self.credentials.api_key
         error: APIError | None = None
         try:
-            response = await self._exchange(method, path, params, json_body)
+            response = await within(self._total, self._exchange(method, path, params, json_body))
         except httpx.RequestError as exc:  # transport failures, and an undecodable body
             error = transport_error(exc, method, path, tenant, key)
         if error is None and not 200 <= response.status_code < 300:  # a 3xx: nothing done
@@ -369,7 +382,7 @@ class AsyncHotglue:
         self._pool.answered.add(method)
         if self._pacer is not None:
             self._pacer.speed_up()
-        return Answer(response, method, path, tenant)
+        return Answer(response, method, path, tenant, key)
 
 
 def _check_transport(transport: Any, http_client: Any) -> None:
@@ -381,13 +394,3 @@ def _check_transport(transport: Any, http_client: Any) -> None:
         )
     if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
         raise ConfigError(f"http_client= must be an httpx.AsyncClient, got {http_client!r}.")
-
-
-def _as_timeout(value: float | httpx.Timeout) -> httpx.Timeout:
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
-
-
-def _check_retries(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"max_retries must be a whole number >= 0, got {value!r}.")
-    return value

@@ -30,6 +30,10 @@ import httpx
 
 __all__ = ["AiohttpTransport", "make_transport"]
 
+#: the longest header line read (aiohttp's own limit is 8,190 bytes; httpx's h11 reads a
+#: header block of up to 16 KB, so anything httpx reads is read here too)
+HEADER_LIMIT = 65_536
+
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends through one ``aiohttp.ClientSession`` (one event loop)."""
@@ -51,6 +55,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = aiohttp.ClientSession(
                 connector=connector, trust_env=False, auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+                max_line_size=HEADER_LIMIT, max_field_size=HEADER_LIMIT,
             )  # fmt: skip
             self._proxies = _Proxies(self._trust_env)
             self._slots = asyncio.Semaphore(self._size)

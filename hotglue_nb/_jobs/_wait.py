@@ -14,7 +14,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -44,6 +44,7 @@ __all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]
 GROWTH = 1.5
 UNKNOWN_LOOKUPS = 3  # an `unknown` row whose job is not listed by then is given up on
 EMPTY_ANSWERS = 3  # empty status answers in a row that end a row (a glitch passes sooner)
+LAST_POLL_GRACE = 5.0  # seconds a poll in flight at the wait's deadline may still take
 
 
 def poll_delay(polls: int, base: float, cap: float) -> float:
@@ -90,6 +91,7 @@ class WaitRun:
     eta: Eta
     abort_reason: str | None = None
     rng: random.Random = field(default_factory=random.Random)
+    deadline: float | None = None  # the wait's end, a clock time
 
 
 def prepare_wait(results: pd.DataFrame, config: WaitConfig) -> WaitRun:
@@ -124,6 +126,7 @@ async def execute_wait(
     """
     config = run.config
     deadline = None if config.timeout is None else config.clock() + config.timeout
+    run.deadline = deadline
     cut_short = True
     try:
         report = await fan_out(
@@ -148,9 +151,13 @@ async def _poll_op(run: WaitRun, item: Follow) -> Step:
     previous = item.status
     assert run.clients is not None
     try:
-        job = await _fetch(item, run.clients.get(item.env_id), run.eta)
+        job = await _by_deadline(run, _fetch(item, run.clients.get(item.env_id), run.eta))
     except HotglueError as exc:
         return _poll_failed(run, item, exc)
+    except TimeoutError:  # the wait is over: the row keeps its last status
+        item.done = True
+        item.error = f"the wait's timeout ({run.config.timeout:g} s) ended a poll in flight"
+        return Step(Event(item.row, item.tenant, item.status, True))
     item.errors, item.error = 0, None
     if job is not None:
         item.job, item.status = job, job.status
@@ -171,6 +178,16 @@ async def _poll_op(run: WaitRun, item: Follow) -> Step:
     event = Event(item.row, item.tenant, item.status, item.done)
     delay = None if item.done else _next_poll(run, item)
     return Step(event if item.status != previous or item.done else None, again=delay)
+
+
+async def _by_deadline(run: WaitRun, poll: Awaitable[Job | None]) -> Job | None:
+    """A poll bounded by the wait's deadline: one made at the deadline still gets
+    ``LAST_POLL_GRACE`` seconds for its answer, none gets more (a trickling answer must not
+    hold the wait past its timeout)."""
+    if run.deadline is None:
+        return await poll
+    async with asyncio.timeout(max(run.deadline - run.config.clock(), 0.0) + LAST_POLL_GRACE):
+        return await poll
 
 
 def _next_poll(run: WaitRun, item: Follow) -> float:
