@@ -59,7 +59,7 @@ from ._exceptions import (
 )
 from ._files import export_results, load_run, read_results
 from ._frames import read_errors
-from ._jobs import failed_records
+from ._jobs import failed_records, record_fates
 from ._last_run import last_run
 from ._models import (
     FAILED_STATUSES,
@@ -127,6 +127,7 @@ __all__ = [
     "read_errors",
     "read_results",
     "read_tenants",
+    "record_fates",
     "retry_frame",
     "summarize",
     "wait_for_jobs",

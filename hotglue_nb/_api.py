@@ -10,12 +10,14 @@ import pandas as pd
 
 from ._client import run_nested, run_sync
 from ._config import DORMANT_DAYS
+from ._exceptions import LaunchInterrupted
 from ._fanout import Event
 from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
     execute_wait,
+    interrupted_write,
     prepare_launch,
     prepare_wait,
     with_batches,
@@ -100,7 +102,11 @@ def write_records(
     (``hg.failed_records`` gives the refused records back).
     """
     frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
-    return with_batches(launch_jobs(frame, **launch), frame)
+    try:
+        results = launch_jobs(frame, **launch)
+    except LaunchInterrupted as exc:
+        raise interrupted_write(exc, frame) from None
+    return with_batches(results, frame)
 
 
 @with_keywords(WaitOptions, WAIT_DEFAULTS)

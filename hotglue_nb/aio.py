@@ -12,11 +12,13 @@ from typing import Unpack
 import pandas as pd
 
 from ._config import DORMANT_DAYS
+from ._exceptions import LaunchInterrupted
 from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
     execute_wait,
+    interrupted_write,
     prepare_launch,
     prepare_wait,
     with_batches,
@@ -64,7 +66,11 @@ async def write_records(
 ) -> pd.DataFrame:
     """Async twin of ``hg.write_records`` (same arguments)."""
     frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
-    return with_batches(await launch_jobs(frame, **launch), frame)
+    try:
+        results = await launch_jobs(frame, **launch)
+    except LaunchInterrupted as exc:
+        raise interrupted_write(exc, frame) from None
+    return with_batches(results, frame)
 
 
 @with_keywords(WaitOptions, WAIT_DEFAULTS)

@@ -42,14 +42,14 @@ def test_values_go_as_json_faithfully() -> None:
 
 def test_batches_follow_the_count_and_the_byte_limit() -> None:
     values = [{"v": "x" * 90} for _ in range(10)]  # ~101 bytes of JSON each
-    assert list(batches(values, 4, 10**6)) == [(0, 4), (4, 8), (8, 10)]
-    assert list(batches(values, None, 10**6)) == [(0, 10)]
-    by_bytes = list(batches(values, None, BODY_ROOM + 350))
+    assert list(batches(values, 4, 10**6, 10**6)) == [(0, 4), (4, 8), (8, 10)]
+    assert list(batches(values, None, 10**6, 10**6)) == [(0, 10)]
+    by_bytes = list(batches(values, None, 350, BODY_ROOM + 350))
     assert by_bytes == [(0, 3), (3, 6), (6, 9), (9, 10)]
     for start, end in by_bytes:  # each batch's JSON list stays under the limit
         assert len(json.dumps(values[start:end], sort_keys=True)) <= 350
-    with pytest.raises(hg.ConfigError, match="raise max_bytes"):
-        list(batches([{"v": "x" * 5000}], None, 4096))
+    with pytest.raises(hg.ConfigError, match="Raise max_bytes"):
+        list(batches([{"v": "x" * 5000}], None, 4096 - 300, 4096))
 
 
 def people(n: int, bad: set[int]) -> pd.DataFrame:
@@ -91,10 +91,10 @@ def test_a_frame_of_records_is_written_in_batches_and_the_refused_ones_come_back
     assert sent[0][1]["score"] == 1 and type(sent[0][1]["score"]) is int
     refused = hg.failed_records(out, records)
     assert list(refused.index) == ["r2", "r7"] and list(refused.batch) == [0, 1]
-    assert refused.drop(columns=["batch", "reason"]).equals(records.loc[["r2", "r7"]])
+    assert refused.drop(columns=["batch", "fate", "reason"]).equals(records.loc[["r2", "r7"]])
     rebuilt = hg.failed_records(out)
     assert list(rebuilt.email) == ["no-address", "no-address"] and list(rebuilt.batch) == [0, 1]
-    fixed = refused.drop(columns=["batch", "reason"]).assign(email=["p2@x.io", "p7@x.io"])
+    fixed = refused.drop(columns=["batch", "fate", "reason"]).assign(email=["p2@x.io", "p7@x.io"])
     again = write(rig, fixed, flow_id=flow, tenant=tenant, connector_id=connector, wait=True)
     assert list(again.success) == [2] and list(again.fail) == [0]
     assert hg.failed_records(again, fixed).empty

@@ -19,9 +19,10 @@ import pandas as pd
 
 from .._exceptions import ConfigError, HotglueWarning
 from .._models import Job
+from ._records import record_values
 from ._write import object_counts
 
-__all__ = ["BY_POSITION", "export_fields", "failed_records", "locate"]
+__all__ = ["BY_POSITION", "FATES", "export_fields", "failed_records", "locate", "record_fates"]
 
 BY_POSITION = "refused by the target (matched by position [I])"
 _KEYS = ("externalId", "id")
@@ -120,57 +121,126 @@ def _text(cause: Any) -> str:
     return json.dumps(cause, default=str)
 
 
-def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The records that were not written, from ``write_records``' results (waited for).
+FATES = ("written", "refused", "not_written", "unknown")
 
-    A record is in when the target refused it (``exportDetails``), or when its whole batch
-    was not written: refused or not sent (``outcome``), or its job failed. A ``reason`` column
-    says which, ``batch`` which job carried it. Batches whose fate is not known yet (not
-    waited for, still running, or a job that reports failures without saying which) are left
-    out with a HotglueWarning. With ``records`` (the frame given to ``write_records``) the
-    rows come back as they were, with their own index labels; without it, they are rebuilt
-    from the requests sent (JSON values).
+
+def record_fates(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every record of ``write_records``' results with what became of it.
+
+    ``fate``: ``written`` (its job ended and the target did not refuse it), ``refused`` (the
+    target refused it: ``exportDetails``), ``not_written`` (its batch was never sent or was
+    refused with proof, or its job failed without writing) or ``unknown`` (its batch's
+    answer was lost and no job list could settle it, its job has not ended, or the job
+    counts failures without saying which). ``reason`` says why, ``batch`` which job carried
+    it. With ``records`` (the frame given to ``write_records``) the rows come back as they
+    were, with their own index labels (each matched to what was sent by its values); without
+    it, they are rebuilt from the requests sent (JSON values).
     """
     needed = {"request", "first_row", "object", "batch", "tenant", "connector_id", "outcome"}
-    if not needed <= set(results.columns):
-        raise ConfigError("failed_records needs the results of write_records.")
-    found: list[tuple[tuple[str, str], int, Any, str]] = []  # group, offset, batch, reason
-    rebuilt: list[dict[str, Any]] = []
-    unknown: list[Any] = []
+    if not isinstance(results, pd.DataFrame) or not needed <= set(results.columns):
+        raise ConfigError("record_fates / failed_records need the results of write_records "
+                          "(or hg.last_run() after an interrupted one).")  # fmt: skip
+    found: list[tuple[tuple[str, str], int, Any, str, str]] = []  # group, offset, batch, ...
+    sent_values: list[Any] = []
     for row in cast(list[dict[str, Any]], results.to_dict("records")):
+        if row["request"] is None or row["request"] is pd.NA:
+            continue  # a batch not planned (an invalid row): nothing was sent
         sent = json.loads(str(row["request"]))["state"][row["object"]]
-        picked = _not_written(row, sent)
-        if picked is None:
-            unknown.append(row["batch"])
-            continue
         key = (str(row["tenant"]), str(row["connector_id"]))
-        found += [(key, int(row["first_row"]) + n, row["batch"], why) for n, why in picked]
-        rebuilt += [sent[n] for n, _ in picked]
-    if unknown:
-        warnings.warn(f"batches {unknown} are left out: what became of their records is not "
-                      "known yet (wait_for_jobs, or a job without exportDetails)",
-                      HotglueWarning, stacklevel=2)  # fmt: skip
-    if records is None:
-        out = pd.DataFrame(rebuilt)
-    elif not found:
-        out = records.iloc[[]].copy()
-    else:
-        groups = {key: _positions(records, *key) for key, _, _, _ in found}
-        out = records.iloc[[groups[key][offset] for key, offset, _, _ in found]].copy()
+        for n, (fate, why) in enumerate(_fates(row, sent)):
+            found.append((key, int(row["first_row"]) + n, row["batch"], fate, why))
+            sent_values.append(sent[n])
+    out = pd.DataFrame(sent_values) if records is None else _originals(records, found, sent_values)
     out["batch"] = pd.array([f[2] for f in found], dtype="Int64")
-    out["reason"] = pd.array([f[3] for f in found], dtype="string")
+    out["fate"] = pd.array([f[3] for f in found], dtype="string")
+    out["reason"] = pd.array([f[4] for f in found], dtype="string")
     return out
 
 
-def _not_written(row: dict[str, Any], sent: list[Any]) -> list[tuple[int, str]] | None:
-    """(position, reason) of a batch's records not written; None when not known yet. A job
-    that failed at EXPORT because some records were refused (hotglue's own wording [C])
-    says which in its export details; one without them lost the whole batch."""
+def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The records that were not written, from ``write_records``' results (waited for): the
+    ``refused`` and ``not_written`` rows of ``record_fates`` (with ``fate``, ``reason`` and
+    ``batch``) — safe to write again.
+
+    Records whose fate is ``unknown`` (a lost answer, a job still running, failures not
+    located) are never among them: a HotglueWarning names their batches (wait for them, or
+    look at ``record_fates``). With ``records`` the rows come back as they were given.
+    """
+    fates = record_fates(results, records)
+    unknown = fates["fate"] == "unknown"
+    if unknown.any():
+        batches = sorted({int(b) for b in fates.loc[unknown, "batch"]})
+        warnings.warn(
+            f"batches {batches} are left out ({int(unknown.sum())} records): what became of "
+            "their records is not known yet (a lost answer, a job not finished, or failures not "
+            "located) — wait_for_jobs, or see hg.record_fates(results)",
+            HotglueWarning, stacklevel=2,
+        )  # fmt: skip
+    return fates[fates["fate"].isin(["refused", "not_written"]).to_numpy(dtype=bool)]
+
+
+def _fates(row: dict[str, Any], sent: list[Any]) -> list[tuple[str, str]]:
+    """(fate, reason) of each record of a batch, in the order sent."""
     count = len(sent)
     outcome = row["outcome"]
+    if outcome == "unknown":
+        why = f"batch unknown: {_known(row.get('error')) or 'its answer was lost'}"
+        return [("unknown", why)] * count
     if outcome not in ("created", "queued"):
         why = f"batch {outcome}: {row.get('error') or row.get('message') or ''}".rstrip(": ")
-        return [(n, why) for n in range(count)]
+        return [("not_written", why)] * count
+    picked = _not_written(row, sent)
+    status = row.get("status")
+    if picked is None:
+        state = "not finished" if row.get("finished") is not True else "failures not located"
+        return [("unknown", f"job {status or 'not followed'}: {state}")] * count
+    lost = dict(picked)
+    out = []
+    for n in range(count):
+        cause = lost.get(n)
+        if cause is None:
+            out.append(("written", f"written: job {status}"))
+        else:  # a failed job without details lost the batch; else the target refused it
+            out.append(("not_written" if cause.startswith("job ") else "refused", cause))
+    return out
+
+
+def _originals(
+    records: pd.DataFrame, found: list[tuple[Any, ...]], sent_values: list[Any]
+) -> pd.DataFrame:
+    """The rows of ``records`` that were sent, each found by its place in its group and
+    checked against the values sent (or looked for among the group by its values, when the
+    records were reordered); records that were never sent are refused with the fix."""
+    groups = {key: _positions(records, *key) for key, *_ in found}
+    own = [c for c in ("tenant", "connector_id") if c in records]
+    used: set[tuple[Any, int]] = set()  # per group: the same records may go to many tenants
+    picked = []
+    for (key, offset, *_), sent in zip(found, sent_values, strict=True):
+        positions = groups[key]
+        candidates = ([positions[offset]] if offset < len(positions) else []) + positions
+        for position in candidates:
+            if (key, position) not in used and _values_of(records, position, own) == sent:
+                used.add((key, position))
+                picked.append(position)
+                break
+        else:
+            raise ConfigError(
+                "records= is not the frame these batches were written from (a record sent "
+                f"for tenant {key[0]!r} is not in it): pass the records given to "
+                "write_records, or leave records= out to rebuild them from the requests."
+            )
+    return records.iloc[picked].copy()
+
+
+def _values_of(records: pd.DataFrame, position: int, own: list[str]) -> Any:
+    return record_values(records.iloc[[position]].drop(columns=own))[0]
+
+
+def _not_written(row: dict[str, Any], sent: list[Any]) -> list[tuple[int, str]] | None:
+    """(position, reason) of a launched batch's records not written; None when not known
+    yet. A job that failed at EXPORT because some records were refused (hotglue's own
+    wording [C]) says which in its export details; one without them lost the whole batch."""
+    count = len(sent)
     status = row.get("status")
     if row.get("finished") is not True:
         return None

@@ -8,78 +8,34 @@ name, journaled and resumable like any run.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
+from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 
-from .._exceptions import ConfigError
+from .._endpoints import V2_BODY_FIELDS
+from .._exceptions import ConfigError, LaunchInterrupted
 from .._frames import BATCH_COLUMNS
+from .._journal import JournalState, find_journal, read_journal
+from .._last_run import remember
 from .._options import LaunchOptions
 from .._values import to_python
+from ._records import record_values
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "object_counts", "record_values", "with_batches", "with_counts",
-    "write_frame", "write_plan",
+    "DEFAULT_MAX_BYTES", "body_defaults", "interrupted_write", "object_counts", "record_values",
+    "with_batches", "with_counts", "write_frame", "write_plan",
 ]  # fmt: skip
 
 #: a batch's JSON stays under this many bytes unless told otherwise. hotglue publishes no
 #: limit [I]; AWS API Gateway caps a request at 10 MB and Lambda at 6 MB, so 1 MB is well under.
 DEFAULT_MAX_BYTES = 1_000_000
-BODY_ROOM = 1_024  # bytes of a write request that are not records
+BODY_ROOM = 1_024  # the smallest max_bytes is 4x this
+SLACK = 16  # bytes kept free beyond the measured request
 COUNTS = ("success", "fail", "existing", "updated")
-
-
-def record_values(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows as JSON records, typed faithfully: ints stay ints, a missing value (None, NaN,
-    NA, NaT) is null, timestamps and dates are ISO-8601, durations ISO-8601 too, Decimals
-    exact (as text), numpy scalars and arrays Python ones; lists and dicts are converted
-    inside. What JSON cannot carry (bytes, infinity, other objects) is refused with its row
-    and column named."""
-    columns = [str(c) for c in frame.columns]
-    if len(set(columns)) != len(columns):
-        twice = sorted({c for c in columns if columns.count(c) > 1})
-        raise ConfigError(f"The records have columns named alike {twice}: rename them.")
-    values = []
-    for name, column in zip(columns, frame.columns, strict=True):
-        cells = frame[column].tolist()
-        values.append([_cell(v, name, n) for n, v in enumerate(cells)])
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _cell(value: Any, column: str, row: int) -> Any:
-    if isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _cell(v, column, row) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_cell(v, column, row) for v in list(value)]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, datetime | date):  # pd.Timestamp too
-        return value.isoformat()
-    if isinstance(value, timedelta | np.timedelta64):
-        return pd.Timedelta(value).isoformat()
-    if isinstance(value, Decimal):
-        return None if value.is_nan() else str(value)
-    value = to_python(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            raise ConfigError(f"Record {row}, column {column!r}: infinity cannot go as JSON.")
-        return value
-    if isinstance(value, str | bool | int):
-        return value
-    raise ConfigError(
-        f"Record {row}, column {column!r}: a {type(value).__name__} cannot go as JSON; "
-        "convert the column (e.g. to text) first."
-    )
 
 
 def write_frame(
@@ -90,28 +46,63 @@ def write_frame(
     object_name: str,
     batch_size: int | None,
     max_bytes: int,
+    body: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The launch frame: one row per batch (``tenant``, ``connector_id``, ``job_type``,
-    ``state`` and where the batch lies in ``records``).
+    ``state`` and where the batch lies in ``records``), each labelled by its identity.
 
     ``tenant``: one id, or many (a list, or a frame with ``tenant`` and maybe
     ``connector_id``): every tenant gets all the records. ``None``: the records' own
-    ``tenant`` (and ``connector_id``) columns say where each record goes.
+    ``tenant`` (and ``connector_id``) columns say where each record goes. ``body``: the
+    other fields every request carries (measured, so a request stays within ``max_bytes``).
+
+    A batch's label is a digest of where it goes and of its records' index labels and
+    values: a resume matches batches by it, so the same records given in another order (or
+    changed) can never be taken for the batches already sent.
     """
     _check(records, tenant, connector_id, object_name, batch_size, max_bytes)
     object_name = object_name.strip()
     rows: list[dict[str, Any]] = []
+    keys: list[str] = []
     own = [c for c in ("tenant", "connector_id") if c in records]
     for (who, connector), positions in _groups(records, _targets(tenant, connector_id)):
         values = record_values(records.iloc[positions].drop(columns=own))
-        for start, end in batches(values, batch_size, max_bytes):
+        labels = [str(label) for label in records.index[positions]]
+        room = max_bytes - _overhead(body or {}, connector, object_name)
+        for start, end in batches(values, batch_size, room, max_bytes):
+            keys.append(_identity(len(rows), (who, connector, object_name),
+                                  labels[start:end], values[start:end]))  # fmt: skip
             rows.append({
                 "tenant": who, "connector_id": connector, "job_type": "write",
                 "state": {object_name: values[start:end]}, "object": object_name,
                 "batch": len(rows), "first_row": start, "record_count": end - start,
             })  # fmt: skip
-    return pd.DataFrame(rows, columns=["tenant", "connector_id", "job_type", "state",
-                                       *BATCH_COLUMNS])  # fmt: skip
+    columns = ["tenant", "connector_id", "job_type", "state", *BATCH_COLUMNS]
+    return pd.DataFrame(rows, columns=columns, index=pd.Index(keys, dtype=object))
+
+
+def _identity(number: int, where: tuple[Any, ...], labels: list[str], values: list[Any]) -> str:
+    text = json.dumps([list(map(str, where)), labels, values], sort_keys=True, default=str)
+    return f"batch-{number}-{hashlib.sha256(text.encode()).hexdigest()[:20]}"
+
+
+#: a job name as the launch makes it: ``<name>~<run id: 22 characters>-<row: 6+ digits>``
+_NAME_SUFFIX = 1 + 22 + 1 + 9
+
+
+def _overhead(body: dict[str, Any], connector: Any, object_name: str) -> int:
+    """Bytes of a write request that are not records: its other fields, the unique job
+    name and the empty ``state``, written as the launch writes the request."""
+    name = str(body.get("job_name") or "hotglue-nb") + "x" * _NAME_SUFFIX
+    shell = {**body, "connector_id": str(connector), "job_type": "write", "job_name": name,
+             "state": {object_name: []}}  # fmt: skip
+    return len(json.dumps(shell, sort_keys=True, default=str).encode()) + SLACK
+
+
+def body_defaults(options: LaunchOptions) -> dict[str, Any]:
+    """The request fields every batch carries from the options (``environment_variables``,
+    ``job_name``...), for measuring."""
+    return {k: v for k, v in dict(options).items() if k in V2_BODY_FIELDS and v is not None}
 
 
 def write_plan(
@@ -120,19 +111,47 @@ def write_plan(
 ) -> tuple[pd.DataFrame, LaunchOptions]:  # fmt: skip
     """What ``write_records`` (blocking or async) hands to ``launch_jobs``: the batch frame,
     and the options without ``connector_id`` (the frame has it), a tenant's batches side by
-    side unless told otherwise."""
+    side unless told otherwise. A resume is checked against the batches its run planned."""
     opts = cast(LaunchOptions, dict(options))
     connector_id = opts.pop("connector_id", None)
     opts.setdefault("ignore_parallel_jobs", True)
     frame = write_frame(records, tenant=tenant, connector_id=connector_id, object_name=object_name,
-                        batch_size=batch_size, max_bytes=max_bytes)  # fmt: skip
+                        batch_size=batch_size, max_bytes=max_bytes,
+                        body=body_defaults(opts))  # fmt: skip
+    if opts.get("resume") is not None:
+        _same_batches(frame, read_journal(find_journal(cast(str, opts["resume"]))))
     return frame, opts
+
+
+def _same_batches(frame: pd.DataFrame, state: JournalState) -> None:
+    planned = [str(label) for label in state.run.get("labels") or []]
+    differ = [key for key in frame.index if key not in set(planned)]
+    if differ or len(frame) != len(planned):
+        raise ConfigError(
+            f"These records do not make the batches run {state.run_id} planned ({len(planned)} "
+            f"batches; {len(differ)} of the {len(frame)} made now differ): a batch is its "
+            "records' index labels and values, in order. Resume with the same records in the "
+            "same order (and the same batch_size / max_bytes), or start a new run without "
+            "resume= (hg.failed_records of the old run says what it did not write)."
+        )
 
 
 Target = tuple[Any, Any]  # (tenant, connector_id); None: from the records' own column
 
 
 def _targets(tenant: Any, connector_id: str | None) -> list[Target]:
+    targets = _target_list(tenant, connector_id)
+    seen = Counter(targets)
+    twice = sorted({str(t[0]) for t, n in seen.items() if n > 1})
+    if twice:
+        raise ConfigError(
+            f"tenant= names {twice} more than once: each would get every record again. "
+            "Give each tenant (and connector) once, e.g. tenants.drop_duplicates('tenant')."
+        )
+    return targets
+
+
+def _target_list(tenant: Any, connector_id: str | None) -> list[Target]:
     if isinstance(tenant, pd.DataFrame):
         if "tenant" not in tenant:
             raise ConfigError("The tenants frame given as tenant= has no 'tenant' column.")
@@ -162,18 +181,20 @@ def _groups(records: pd.DataFrame, targets: list[Target]) -> Iterator[tuple[Targ
 
 
 def batches(
-    values: list[dict[str, Any]], batch_size: int | None, max_bytes: int
+    values: list[dict[str, Any]], batch_size: int | None, room: int, max_bytes: int
 ) -> Iterator[tuple[int, int]]:
-    """[start, end) of each batch: at most ``batch_size`` records and ``max_bytes`` of JSON."""
-    room = max_bytes - BODY_ROOM  # the request's other fields (job name, connector, ...)
+    """[start, end) of each batch: at most ``batch_size`` records, and records whose JSON
+    (as the request writes them) fits in ``room`` bytes (``max_bytes`` less the rest of the
+    request)."""
     start, size, limit = 0, 2, batch_size or len(values) or 1  # 2: the list's brackets
     for end, record in enumerate(values):
-        length = len(json.dumps(record, sort_keys=True).encode()) + 2  # as the plan writes it
+        length = len(json.dumps(record, sort_keys=True).encode()) + 2  # ", " between records
         if length + 2 > room:
             raise ConfigError(
-                f"The record at position {end} alone is {length:,} bytes of JSON, too many "
-                f"for max_bytes={max_bytes:,} (which also holds the rest of the request): "
-                "raise max_bytes or trim the record."
+                f"The record at position {end} alone is {length:,} bytes of JSON, and the "
+                f"rest of the request takes {max_bytes - room:,}: too many for "
+                f"max_bytes={max_bytes:,}. Raise max_bytes, trim the record, or send less "
+                "with every batch (environment_variables, overrides)."
             )
         if end > start and (end - start >= limit or size + length > room):
             yield start, end
@@ -211,11 +232,22 @@ def _check(
 
 def with_batches(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """The launch's results with where each batch lies, and, once waited for, its object's
-    ``success`` / ``fail`` / ``existing`` / ``updated`` counts."""
+    ``success`` / ``fail`` / ``existing`` / ``updated`` counts; numbered 0..n-1 like
+    ``batch`` (the batch identities stay in the journal). Kept for ``hg.last_run()``."""
     out = results.copy()
     for name, dtype in BATCH_COLUMNS.items():
         out[name] = frame[name].astype(cast(Any, dtype)).array
-    return with_counts(out)
+    out.index = pd.RangeIndex(len(out))
+    out = with_counts(out)
+    remember(out)
+    return out
+
+
+def interrupted_write(exc: LaunchInterrupted, frame: pd.DataFrame) -> LaunchInterrupted:
+    """An interrupted write's partial results with their batch columns (``failed_records``
+    and ``record_fates`` read them): the frame on the exception and in ``hg.last_run()``."""
+    exc.results = with_batches(exc.results, frame)
+    return exc
 
 
 def with_counts(out: pd.DataFrame) -> pd.DataFrame:
