@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -51,8 +51,50 @@ def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         _need("openpyxl", "excel")
         for column in frame.select_dtypes(include=["datetimetz"]).columns:
             frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
-        frame.to_excel(target, sheet_name="results")
+        frame, rest = _split_long(frame)
+        with pd.ExcelWriter(target) as sheets:
+            frame.to_excel(sheets, sheet_name="results")
+            if len(rest):
+                rest.to_excel(sheets, sheet_name=CONTINUED, index=False)
     return target
+
+
+#: Excel keeps at most 32,767 characters in a cell; a longer one (a write batch's records,
+#: a large override_field_map) is cut there in the results sheet and continues, in parts, on
+#: this sheet, which read_results puts back together
+CONTINUED = "continued"
+CELL_CHARS = 32_000
+
+
+def _split_long(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts: list[dict[str, Any]] = []
+    for number, column in enumerate(frame.columns):
+        values = frame[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        long = values.map(lambda v: isinstance(v, str) and len(v) > CELL_CHARS, na_action="ignore")
+        for position in [i for i, flag in enumerate(long.fillna(False)) if flag]:
+            text = values.iloc[position]
+            chunks = [text[i : i + CELL_CHARS] for i in range(0, len(text), CELL_CHARS)]
+            frame.iloc[position, number] = chunks[0]
+            parts += [{"row": position, "column": str(column), "part": n, "text": _escape(c)}
+                      for n, c in enumerate(chunks[1:], start=1)]  # fmt: skip
+    return frame, pd.DataFrame(parts, columns=["row", "column", "part", "text"])
+
+
+def _joined(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """A workbook's long cells put back together from its ``continued`` sheet."""
+    try:
+        rest = pd.read_excel(source, sheet_name=CONTINUED, dtype={"text": str, "column": str},
+                             keep_default_na=False)  # fmt: skip
+    except ValueError:  # no such sheet: no long cells
+        return frame
+    for key, group in rest.sort_values("part").groupby(["row", "column"]):
+        position, column = cast(tuple[int, str], key)
+        extra = "".join(_unescape(t) for t in group["text"])
+        at = cast(int, frame.columns.get_loc(column))
+        frame.iloc[int(position), at] = str(frame.iloc[int(position), at]) + extra
+    return frame
 
 
 def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -69,9 +111,12 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = pd.read_parquet(source)
     else:
         _need("openpyxl", "excel")
-        frame = pd.read_excel(source, index_col=0, dtype=_text_columns(), **only_empty)
+        frame = pd.read_excel(source, index_col=0, dtype=_text_columns(), **only_empty,
+                              sheet_name=0)  # fmt: skip
     if kind != ".parquet":
         frame = _escaped(frame, undo=True)
+    if kind == ".xlsx":
+        frame = _joined(frame, source)
     if frame.index.name == INDEX_NAME:
         frame.index.name = None  # the placeholder export_results gave an unnamed index
     if "records" in frame:  # a history's per-stream counts, written as JSON text
@@ -87,15 +132,18 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
 _RISKY = ("=", "+", "-", "@", "\t", "\r", "#", "'")
 
 
+def _escape(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(_RISKY) else value
+
+
+def _unescape(value: Any) -> Any:
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
 def _escaped(frame: pd.DataFrame, *, undo: bool = False) -> pd.DataFrame:
     """Prefix risky text cells with ``'`` (or take that prefix off again)."""
 
-    def fix(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if undo:
-            return value[1:] if value.startswith("'") else value
-        return "'" + value if value.startswith(_RISKY) else value
+    fix = _unescape if undo else _escape
 
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):

@@ -158,3 +158,27 @@ def test_retry_frame_refuses_write_jobs_of_a_fleet_frame_naming_the_fix() -> Non
     with pytest.raises(hg.ConfigError, match="write jobs.*failed_records"):
         hg.retry_frame(history)
     assert hg.retry_frame(history[history.job_type == "read"]).job_type.tolist() == ["read"]
+
+
+# 7: an export never cuts a cell ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
+def test_cells_longer_than_a_spreadsheet_cell_survive_an_export(tmp_path: Any, suffix: str) -> None:
+    records = pd.DataFrame({"email": [f"p{i}@x.io" for i in range(400)],
+                            "note": ["=" + "n" * 200] * 400})  # fmt: skip
+    written = hg.write_records(records, object="Contact", flow_id="F", tenant="t",
+                               connector_id="c", api_key="k", env_id="e", dry_run=True,
+                               progress=False)  # fmt: skip
+    fields = {f"stream_{i}": {f"col_{j}": f"target_{j}" for j in range(60)} for i in range(60)}
+    launched = hg.launch_jobs(["a", "b"], flow_id="F", override_field_map=fields, api_key="k",
+                              env_id="e", dry_run=True, progress=False)  # fmt: skip
+    for frame in (written, launched):
+        assert frame.request.str.len().max() > 2 * 32_767
+        path = hg.export_results(frame, tmp_path / f"out{suffix}")
+        back = hg.read_results(path)
+        assert back.request.tolist() == frame.request.tolist()
+    retry = hg.retry_frame(hg.read_results(tmp_path / f"out{suffix}"), which="skipped")
+    assert retry.override_field_map.tolist() == [fields, fields]
+    fates = hg.record_fates(hg.read_results(hg.export_results(written, tmp_path / f"w{suffix}")))
+    assert len(fates) == 400 and fates.note.iloc[0].startswith("=")
