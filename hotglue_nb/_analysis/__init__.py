@@ -3,12 +3,13 @@ report and plots; imports nothing but the vocabulary, so it works on any frame o
 columns (a read, an export read back, a store)."""
 
 from ._compare import compare
-from ._health import fleet_health
+from ._health import PROBLEMS, fleet_health
 from ._plots import plot_history, plot_outcomes
 from ._report import Summary, retry_frame, summarize
 from ._triage import failure_signatures, failures, problem_kind, signature
 
 __all__ = [
+    "PROBLEMS",
     "Summary",
     "compare",
     "failure_signatures",

@@ -2,7 +2,9 @@
 
 Credentials come from ``HOTGLUE_API_KEY`` / ``HOTGLUE_ENV_ID`` / ``HOTGLUE_BASE_URL`` (or
 ``--api-key-file``), never from a plain argument. Progress goes to stderr, summaries to
-stdout. Bad input prints one clear line and exits 2, without a traceback. ``launch`` and
+stdout. Bad input prints one clear line and exits 2, without a traceback; ``--out`` is
+checked (format, folder) before anything is sent. Ctrl-C writes what was done so far
+(``--out``, else a file named after the run) and exits 130, in every command. ``launch`` and
 ``wait`` exit 0 only when every row was created/queued (with ``--wait``: succeeded).
 
 One module per command group: ``_runs`` (launch, wait, status), ``_fleet`` (tenants,
@@ -15,8 +17,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .._exceptions import HotglueError
+from .._exceptions import HotglueError, LaunchInterrupted
 from .._version import __version__
+from ._common import check_out, write_interrupted
 from ._fleet import add_fleet_commands
 from ._local import add_local_commands
 from ._runs import add_run_commands
@@ -49,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        check_out(getattr(args, "out", None))
         return run(args)
+    except LaunchInterrupted as exc:  # a reading command (launch / wait handle their own)
+        return write_interrupted(exc, getattr(args, "out", None), str(args.command))
     except HotglueError as exc:
         print(f"hotglue-nb {args.command}: error: {exc}", file=sys.stderr)
         return 2

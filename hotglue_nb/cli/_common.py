@@ -13,12 +13,13 @@ import pandas as pd
 
 from .._analysis import failures, summarize
 from .._exceptions import ConfigError, LaunchInterrupted
-from .._files import export_results
+from .._files import FORMATS, export_results
 from .._types import ProgressChoice
 
 __all__ = [
     "add_connection_flags",
     "body_sets",
+    "check_out",
     "credentials",
     "report",
     "stderr_bar",
@@ -75,10 +76,27 @@ def stderr_bar() -> ProgressChoice:
     return partial(tqdm, file=sys.stderr, mininterval=0.5)
 
 
+def check_out(out: Path | None) -> None:
+    """Every command's ``--out``, checked before anything is sent: a format ``export_results``
+    writes, in a folder that exists (made when missing)."""
+    if out is None:
+        return
+    if out.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--out {out}: save as one of {', '.join(FORMATS)} "
+                          f"(e.g. --out {out.with_suffix('.csv')}).")  # fmt: skip
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot make its folder: {exc.strerror}.") from None
+
+
 def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) -> int:
-    """Ctrl-C: the partial results go to a file (``--out``, else one named after the run)."""
+    """Ctrl-C, in every command: what was done so far goes to a file (``--out``, else one
+    named after the run or the command), and the exit code is 130."""
     frame = exc.results
-    run_ids = frame["run_id"].dropna().unique() if "run_id" in frame else []
+    if not isinstance(frame, pd.DataFrame) or "outcome" not in frame:
+        return _read_interrupted(frame, out, command)
+    run_ids: Any = frame["run_id"].dropna().unique() if "run_id" in frame else []
     target = out or Path(f"hotglue-interrupted-{run_ids[0] if len(run_ids) else 'run'}.csv")
     export_results(frame, target)
     print(summarize(frame))
@@ -89,6 +107,20 @@ def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) ->
         print(f"continue with: hotglue-nb launch FILE --resume {journal}", file=sys.stderr)
     elif exc.phase == "wait":
         print(f"follow the jobs again with: hotglue-nb wait {target}", file=sys.stderr)
+    return 130
+
+
+def _read_interrupted(frame: Any, out: Path | None, command: str) -> int:
+    """A reading command interrupted: the rows read so far are written, the rest is not."""
+    if not isinstance(frame, pd.DataFrame):
+        print(f"hotglue-nb {command}: interrupted", file=sys.stderr)
+        return 130
+    target = out or Path(f"hotglue-interrupted-{command}.csv")
+    export_results(frame, target)
+    tenants = frame["tenant"].nunique() if "tenant" in frame else len(frame)
+    print(f"hotglue-nb {command}: interrupted; what was read so far ({len(frame)} rows, "
+          f"{tenants} tenants) written to {target}; run the command again for all of it.",
+          file=sys.stderr)  # fmt: skip
     return 130
 
 

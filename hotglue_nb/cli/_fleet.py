@@ -7,6 +7,7 @@ tenants, the pre-launch ``check`` of a tenants file.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import warnings
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._analysis import failure_signatures, fleet_health
+from .._analysis import PROBLEMS, failure_signatures, fleet_health
 from .._api import check_tenants, job_history
 from .._client import Hotglue
 from .._exceptions import ConfigError, HotglueWarning
@@ -104,15 +105,25 @@ def _run_history(args: argparse.Namespace) -> int:
 
 
 def _run_health(args: argparse.Namespace) -> int:
+    problems = _problems(args.problem)  # before reading: a typo must not cost a fleet read
     health = fleet_health(_history(args))
     print(health["problem"].value_counts().to_string())
-    problems = {p for item in args.problem for p in item.split(",")}
     if problems:
         health = health[health["problem"].isin(problems)]
     columns = ["tenant", "problem", "last_status", "failure_streak", "last_message"]
     print("\n" + health[columns].head(25).to_string(index=False, max_colwidth=60))
     write_frame(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
     return 0
+
+
+def _problems(items: list[str]) -> set[str]:
+    chosen = {p.strip() for item in items for p in item.split(",") if p.strip()}
+    for name in sorted(chosen - set(PROBLEMS)):
+        near = difflib.get_close_matches(name, PROBLEMS, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ConfigError(f"--problem {name!r} is not a problem{hint}; choose from "
+                          f"{', '.join(PROBLEMS)}.")  # fmt: skip
+    return chosen
 
 
 def _run_check(args: argparse.Namespace) -> int:

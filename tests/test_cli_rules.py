@@ -1,0 +1,85 @@
+"""The rules every hotglue-nb command shares (issue #22, finding 15 and the smaller CLI
+points): --out checked before anything is sent, Ctrl-C writes what was done and exits 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotglue_nb import sandbox
+
+from .test_cli import cli, creds, tenants_csv
+
+
+@pytest.fixture(scope="module")
+def sb() -> sandbox.Sandbox:
+    with sandbox.serve(faults={"latency": 0.05}, history_days=3) as running:
+        yield running  # type: ignore[misc]
+
+
+def requests(sb: sandbox.Sandbox) -> int:
+    return len(sb.state.requests)
+
+
+@pytest.mark.parametrize("command", ["launch", "history", "health", "check"])
+def test_a_bad_out_is_refused_before_any_request(
+    sb: sandbox.Sandbox, tmp_path: Path, command: str
+) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:3])
+    flow = ["--flow", sb.flow_id]
+    args = {
+        "launch": [str(tenants), *flow],
+        "check": [str(tenants), *flow],
+        "history": flow,
+        "health": flow,
+    }[command]
+    before = requests(sb)
+    out = cli(command, *args, "--out", str(tmp_path / "results.json"), env=creds(sb))
+    assert out.returncode == 2, out.stderr
+    assert "--out" in out.stderr and ".csv" in out.stderr and "Traceback" not in out.stderr
+    assert requests(sb) == before  # nothing was sent: no job was created and then lost
+
+
+def test_out_into_a_missing_folder_is_made(sb: sandbox.Sandbox, tmp_path: Path) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:2])
+    target = tmp_path / "new" / "deeper" / "results.csv"
+    out = cli("launch", str(tenants), "--flow", sb.flow_id, "--out", str(target), env=creds(sb))
+    assert out.returncode in (0, 1), out.stderr
+    assert len(pd.read_csv(target)) == 2
+
+
+def test_a_misspelt_problem_is_refused_before_reading(sb: sandbox.Sandbox) -> None:
+    before = requests(sb)
+    out = cli("health", "--flow", sb.flow_id, "--problem", "failng", env=creds(sb))
+    assert out.returncode == 2 and "did you mean 'failing'" in out.stderr
+    assert requests(sb) == before
+
+
+def test_ctrl_c_of_history_writes_what_was_read_and_exits_130(
+    sb: sandbox.Sandbox, tmp_path: Path
+) -> None:
+    target = tmp_path / "history.csv"
+    env = {**os.environ, **creds(sb), "PYTHONUNBUFFERED": "1"}
+    before = requests(sb)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotglue_nb", "history", "--flow", sb.flow_id,
+         "--concurrency", "1", "--out", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while requests(sb) - before < 14:  # the tenant listing, then a dozen tenants' lists
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and str(target) in err and "hg." not in err
+    partial = pd.read_csv(target)
+    assert partial.tenant.nunique() >= 10 and len(partial) > 0
