@@ -8,13 +8,14 @@ always selected and cannot be removed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, HotglueWarning
 
 __all__ = ["ALL", "Catalog", "FieldMapError", "Selection", "Table"]
 
@@ -50,10 +51,14 @@ class Catalog:
         streams = catalog.get("streams") if isinstance(catalog, Mapping) else None
         if not isinstance(streams, list):
             raise FieldMapError("A Singer catalog is a dict with a 'streams' list.")
-        tables = {}
+        tables: dict[str, Table] = {}
+        ids: dict[str, list[str]] = {}
         for stream in streams:
             table = _table(stream)
-            tables[table.name] = table
+            ids.setdefault(table.name, []).append(str(stream.get("tap_stream_id") or table.name))
+            known = tables.get(table.name)
+            tables[table.name] = table if known is None else _merged(known, table)
+        _warn_shared({name: found for name, found in ids.items() if len(found) > 1})
         return cls(tables, tuple(unified))
 
     @classmethod
@@ -73,6 +78,24 @@ class Catalog:
             for t, f in fields.items()
         }
         return cls(tables, tuple(unified))
+
+
+def _merged(first: Table, second: Table) -> Table:
+    fields = tuple(dict.fromkeys((*first.fields, *second.fields)))
+    return Table(first.name, fields, first.automatic | second.automatic)
+
+
+def _warn_shared(shared: dict[str, list[str]]) -> None:
+    """Streams of one name (tap-postgres' schemas: public-users, sales-users) are one table:
+    hotglue's field map keys a table by its stream name [C-code: the widget's serializer]."""
+    for name, found in shared.items():
+        warnings.warn(
+            f"The catalog's streams {found} share the name {name!r}: hotglue's field map keys "
+            "tables by stream name, so they are one table here (fields of both) and a "
+            "selection applies to both.",
+            HotglueWarning,
+            stacklevel=4,
+        )
 
 
 def _table(stream: Mapping[str, Any]) -> Table:

@@ -130,3 +130,21 @@ def test_unknown_names_in_edits() -> None:
         sel.set_fields("Contact", ["Fax"])
     with pytest.raises(FieldMapError, match="unified"):
         sel.set_unified("Moons", True)
+
+
+def test_streams_sharing_a_name_are_one_table_with_a_warning() -> None:
+    import pytest as _pytest
+
+    import hotglue_nb as hg
+    from hotglue_nb._fieldmap import Catalog
+
+    def stream(sid: str, props: list[str]) -> dict[str, object]:
+        schema = {"properties": {p: {} for p in props}}
+        return {"stream": "users", "tap_stream_id": sid, "schema": schema, "key_properties": ["id"]}
+
+    singer = {"streams": [stream("public-users", ["id", "email"]),
+                          stream("sales-users", ["id", "region"])]}  # fmt: skip
+    with _pytest.warns(hg.HotglueWarning, match=r"\['public-users', 'sales-users'\] share"):
+        catalog = Catalog.from_singer(singer)
+    assert list(catalog.tables) == ["users"]
+    assert catalog.tables["users"].fields == ("id", "email", "region")  # nothing dropped
