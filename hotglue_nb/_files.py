@@ -20,7 +20,7 @@ from ._exceptions import ConfigError
 from ._frames import KNOWN_COLUMNS, RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from ._journal import find_journal, read_journal
 
-__all__ = ["export_results", "load_run", "read_results"]
+__all__ = ["FORMATS", "export_results", "load_run", "read_results"]
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 INDEX_NAME = "row"
