@@ -83,3 +83,36 @@ def test_ctrl_c_of_history_writes_what_was_read_and_exits_130(
     assert "interrupted" in err and str(target) in err and "hg." not in err
     partial = pd.read_csv(target)
     assert partial.tenant.nunique() >= 10 and len(partial) > 0
+
+
+# issue #23: nothing lost, no secret shown ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["tenants", "--api-key", "hg_live_SECRET"], ["tenants", "--api-key=hg_live_SECRET"],
+     ["tenants", "--api-key-fil", "hg_live_SECRET"], ["history", "--flo", "F", "hg_live_SECRET"]],
+)  # fmt: skip
+def test_a_key_given_as_an_argument_is_refused_and_never_echoed(args: list[str]) -> None:
+    out = cli(*args)
+    assert out.returncode == 2
+    assert "hg_live_SECRET" not in out.stderr + out.stdout
+    if args[1].startswith("--api-key="):
+        assert "HOTGLUE_API_KEY" in out.stderr
+
+
+def test_launch_without_out_keeps_a_journal_and_says_where(
+    sb: sandbox.Sandbox, tmp_path: Path
+) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:3])
+    out = cli("launch", str(tenants), "--flow", sb.flow_id, env=creds(sb), cwd=tmp_path)
+    assert out.returncode in (0, 1), out.stderr
+    journals = list((tmp_path / "hotglue-runs").glob("*.jsonl"))
+    assert len(journals) == 1 and str(journals[0].name) in out.stderr
+    status = cli("status", str(journals[0]), cwd=tmp_path)
+    assert status.returncode in (0, 1) and "created" in status.stdout
+
+
+def test_help_shows_the_defaults() -> None:
+    text = cli("launch", "--help").stdout
+    assert "(default: 8)" in text and "(default: 30.0)" in text and "default: None" not in text

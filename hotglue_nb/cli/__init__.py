@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .._exceptions import HotglueError, LaunchInterrupted
 from .._version import __version__
@@ -29,12 +30,57 @@ __all__ = ["build_parser", "main"]
 Command = Callable[[argparse.Namespace], int]
 
 
+class Parser(argparse.ArgumentParser):
+    """Every parser: no abbreviated options (``--api-key`` must never be taken for
+    ``--api-key-file``), defaults shown in help, and ``--api-key`` refused without its
+    value ever being echoed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(**kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("help") is None and _meaningful(kwargs.get("default")):
+            kwargs["help"] = "(default: %(default)s)"
+        return super().add_argument(*args, **kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if any(a == "--api-key" or a.startswith("--api-key=") for a in given):
+            self.exit(2, f"{self.prog}: error: the key is never a plain argument (it would be "
+                      "in the shell's history and the process list): set HOTGLUE_API_KEY, or "
+                      "pass --api-key-file FILE.\n")  # fmt: skip
+        return super().parse_known_args(given, namespace)
+
+
+def _meaningful(default: Any) -> bool:
+    return default not in (None, False, "", [], argparse.SUPPRESS)
+
+
+class _Help(argparse.HelpFormatter):
+    """Help that says each option's default, when it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "%(default)" not in text and _meaningful(action.default) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _shown(rest: list[str]) -> str:
+    """Unrecognized arguments, options by name only: a value may be a secret."""
+    options = [a.split("=", 1)[0] for a in rest if a.startswith("-")]
+    values = len(rest) - len(options)
+    return " ".join(options) + (f" (and {values} value(s), not shown)" if values else "")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="hotglue-nb", description="Launch and follow hotglue jobs across many tenants."
     )
     parser.add_argument("--version", action="version", version=f"hotglue-nb {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     add_run_commands(commands)
     add_fleet_commands(commands)
     add_local_commands(commands)
@@ -45,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and not getattr(args, "passes_on", False):
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        parser.error(f"unrecognized arguments: {_shown(rest)}")
     args.passed_on = rest  # a command that hands its arguments on (sandbox) reads them here
     run: Command | None = getattr(args, "run", None)
     if run is None:

@@ -4,6 +4,7 @@ results file or journal (offline)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,13 @@ def _add_launch(commands: Any) -> None:
     cmd.add_argument("--concurrency", type=int, default=8)
     cmd.add_argument("--rate-limit", type=float, help="requests per second")
     cmd.add_argument("--max-attempts", type=int, default=4)
-    cmd.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    cmd.add_argument("--timeout", type=float, default=30.0, help="seconds per request, whole")
     cmd.add_argument("--wait", action="store_true", help="then follow the jobs to their end")
     cmd.add_argument("--wait-timeout", type=float, help="stop following after this many s")
     cmd.add_argument("--poll-interval", type=float, default=5.0)
     cmd.add_argument("--dry-run", action="store_true", help="send nothing; show what would be")
-    cmd.add_argument("--journal", type=Path, help="durable run record (enables --resume)")
+    cmd.add_argument("--journal", type=Path, help="durable run record (enables --resume); "
+                     "without --out and --journal: hotglue-runs/<run id>.jsonl")  # fmt: skip
     cmd.add_argument("--resume", help="journal path or run id of an interrupted run")
     cmd.add_argument("--skip-invalid", action="store_true", help="launch the valid rows only")
     cmd.add_argument("--check", action="store_true",
@@ -80,7 +82,7 @@ def _run_launch(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "concurrency": args.concurrency, "rate_limit": args.rate_limit,
         "max_attempts": args.max_attempts, "timeout": args.timeout, "dry_run": args.dry_run,
-        "journal": args.journal, "resume": args.resume, "on_invalid": on_invalid,
+        "journal": _journal(args), "resume": args.resume, "on_invalid": on_invalid,
         "wait": args.wait, "poll_interval": args.poll_interval,
         "wait_timeout": args.wait_timeout, "progress": stderr_bar(), "preflight": args.check,
         "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
@@ -91,7 +93,20 @@ def _run_launch(args: argparse.Namespace) -> int:
         results = launch_jobs(tenants, **options, **credentials(args), **body_sets(args.set))
     except LaunchInterrupted as exc:
         return write_interrupted(exc, args.out, "launch")
+    journal = results.attrs.get("journal")
+    if journal and args.journal is None and args.resume is None:
+        print(f"journal: {journal} (no --out: every job id is here; `hotglue-nb status "
+              f"{journal}` shows the run)", file=sys.stderr)  # fmt: skip
     return report(results, args.out, waited=args.wait, dry_run=args.dry_run)
+
+
+def _journal(args: argparse.Namespace) -> Path | bool | None:
+    """``--journal``; without it and without ``--out`` the run is journaled anyway (under
+    hotglue-runs/), so no job id is ever only on the screen."""
+    given: Path | None = args.journal
+    if given is not None or args.resume is not None or args.dry_run:
+        return given
+    return True if args.out is None else None
 
 
 def _run_wait(args: argparse.Namespace) -> int:
