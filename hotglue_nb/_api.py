@@ -10,7 +10,7 @@ import pandas as pd
 
 from ._client import run_nested, run_sync
 from ._config import DORMANT_DAYS
-from ._exceptions import LaunchInterrupted
+from ._exceptions import APIError, LaunchInterrupted
 from ._fanout import Event
 from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
@@ -104,7 +104,7 @@ def write_records(
     frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
     try:
         results = launch_jobs(frame, **launch)
-    except LaunchInterrupted as exc:
+    except (LaunchInterrupted, APIError) as exc:  # partial results: with their batches
         raise interrupted_write(exc, frame) from None
     return with_batches(results, frame)
 

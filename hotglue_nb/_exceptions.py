@@ -163,7 +163,12 @@ class JournalError(HotglueError):
 
 
 class APIError(HotglueError):
-    """Raised when a call to the API did not succeed."""
+    """Raised when a call to the API did not succeed.
+
+    ``results``: when the error stopped a whole run (a refused key in ``launch_jobs`` /
+    ``wait_for_jobs``), the run's frame as far as it got — every row, also kept for
+    ``hg.last_run()``; else None.
+    """
 
     def __init__(self, message: str, *, method: str, path: str, tenant: str | None) -> None:
         super().__init__(message)
@@ -171,6 +176,7 @@ class APIError(HotglueError):
         self.method = method
         self.path = path
         self.tenant = tenant
+        self.results: Any = None
 
 
 class APIConnectionError(APIError):

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ._exceptions import HotglueWarning, LaunchInterrupted
+from ._exceptions import HotglueError, HotglueWarning, LaunchInterrupted
 
-__all__ = ["NOTICES", "interrupted", "last_run", "remember", "warn_notices"]
+__all__ = ["NOTICES", "interrupted", "last_run", "remember", "stopped_by", "warn_notices"]
 
 #: frame.attrs keys that the user must hear about, and what to tell them
 NOTICES: Final[dict[str, str]] = {
@@ -49,6 +49,15 @@ def interrupted(frame: pd.DataFrame, *, phase: str) -> LaunchInterrupted:
     """The exception to raise for an interrupted run, its frame kept for ``hg.last_run()``."""
     remember(frame)
     return LaunchInterrupted(frame, phase=phase)
+
+
+def stopped_by(error: HotglueError, frame: pd.DataFrame) -> HotglueError:
+    """The error that stopped a whole run (a refused key), carrying the run's frame as far
+    as it got (``error.results``, and ``hg.last_run()``): a run-wide failure raises, it
+    never passes for a frame of rejected rows."""
+    remember(frame)
+    error.results = frame  # type: ignore[attr-defined]
+    return error
 
 
 def warn_notices(frame: pd.DataFrame) -> pd.DataFrame:

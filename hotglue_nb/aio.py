@@ -12,7 +12,7 @@ from typing import Unpack
 import pandas as pd
 
 from ._config import DORMANT_DAYS
-from ._exceptions import LaunchInterrupted
+from ._exceptions import APIError, LaunchInterrupted
 from ._fleet import Call, check_call, execute_reads, history_call, latest_call
 from ._jobs import (
     DEFAULT_MAX_BYTES,
@@ -68,7 +68,7 @@ async def write_records(
     frame, launch = write_plan(records, object, tenant, batch_size, max_bytes, options)
     try:
         results = await launch_jobs(frame, **launch)
-    except LaunchInterrupted as exc:
+    except (LaunchInterrupted, APIError) as exc:  # partial results: with their batches
         raise interrupted_write(exc, frame) from None
     return with_batches(results, frame)
 

@@ -116,3 +116,15 @@ def test_launch_without_out_keeps_a_journal_and_says_where(
 def test_help_shows_the_defaults() -> None:
     text = cli("launch", "--help").stdout
     assert "(default: 8)" in text and "(default: 30.0)" in text and "default: None" not in text
+
+
+def test_a_refused_key_exits_3_and_writes_what_was_done(
+    sb: sandbox.Sandbox, tmp_path: Path
+) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:20])
+    target = tmp_path / "r.csv"
+    env = {**creds(sb), "HOTGLUE_API_KEY": "hg_wrong_key"}
+    out = cli("launch", str(tenants), "--flow", sb.flow_id, "--out", str(target), env=env)
+    assert out.returncode == 3, out.stderr
+    assert "refused the key" in out.stderr and "hg_wrong_key" not in out.stderr + out.stdout
+    assert len(pd.read_csv(target)) == 20

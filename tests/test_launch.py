@@ -328,8 +328,10 @@ def test_a_burst_of_429s_slows_the_whole_run() -> None:
 def test_bad_key_stops_the_run_fast() -> None:
     api = FakeAPI()
     client = hg.AsyncHotglue(api_key="wrong", env_id=ENV, transport=api.transport())
-    out = hg.launch_jobs(frame(2000), flow_id=FLOW, client=client, concurrency=4, **FAST)
-    assert len(out) == 2000
+    with pytest.raises(hg.AuthenticationError) as caught:  # a run-wide failure raises
+        hg.launch_jobs(frame(2000), flow_id=FLOW, client=client, concurrency=4, **FAST)
+    out = caught.value.results
+    assert out is hg.last_run() and len(out) == 2000
     counts = out.outcome.value_counts().to_dict()
     assert counts["rejected"] <= 4 and counts["skipped"] >= 1996
     reason = out.error[out.outcome == "skipped"].iloc[0]
@@ -519,7 +521,9 @@ def test_a_row_paused_by_a_429_at_an_interrupt_has_no_job_and_returns_at_once() 
 def test_a_refused_key_stops_rows_already_waiting_for_a_rate_slot() -> None:
     api = FakeAPI(lambda tenant, attempt: error(401, "Invalid key"), delay=0.05)
     options = {"concurrency": 4, "rate_limit": 4.0, **FAST}  # real time: slots 0.25 s apart
-    out = hg.launch_jobs(frame(8), flow_id=FLOW, client=client_for(api), **options)
+    with pytest.raises(hg.AuthenticationError) as caught:
+        hg.launch_jobs(frame(8), flow_id=FLOW, client=client_for(api), **options)
+    out = caught.value.results
     assert len(api.posts) == 1  # the rows waiting for their slot did not send after the 401
     assert out.outcome.value_counts().to_dict() == {"skipped": 7, "rejected": 1}
 
@@ -531,7 +535,9 @@ def test_a_resumed_row_left_unchecked_stays_unknown(tmp_path: Path) -> None:
     first = launch(api, frame(2), journal=path)
     assert list(first.outcome) == ["rejected", "unknown"] and api.job_count("t001") == 1
     revoked = hg.AsyncHotglue(api_key="revoked", env_id=ENV, transport=api.transport())
-    again = hg.launch_jobs(frame(2), resume=path, client=revoked, concurrency=1, **FAST)
+    with pytest.raises(hg.AuthenticationError) as caught:
+        hg.launch_jobs(frame(2), resume=path, client=revoked, concurrency=1, **FAST)
+    again = caught.value.results
     assert list(again.outcome) == ["rejected", "unknown"]  # never "skipped": a job may exist
     assert "not checked yet" in again.error.iloc[1]
 

@@ -90,10 +90,12 @@ def test_odd_tenant_ids_travel_intact() -> None:
 def test_bad_key_fails_fast_whatever_the_size() -> None:
     with sandbox.serve(world(1000)) as sb:
         start = time.monotonic()
-        out = hg.launch_jobs(
-            sb.tenants, flow_id=sb.flow_id, concurrency=8, progress=False,
-            **{**sb.credentials, "api_key": "wrong-key"},
-        )  # fmt: skip
+        with pytest.raises(hg.AuthenticationError) as caught:
+            hg.launch_jobs(
+                sb.tenants, flow_id=sb.flow_id, concurrency=8, progress=False,
+                **{**sb.credentials, "api_key": "wrong-key"},
+            )  # fmt: skip
+        out = caught.value.results
         assert time.monotonic() - start < 5
         assert len(out) == 1009 and (out.outcome == "skipped").sum() >= 1001
         assert len(sb.state.requests) <= 8 and sb.state.job_count() == 0

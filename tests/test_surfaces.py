@@ -182,3 +182,34 @@ def test_cells_longer_than_a_spreadsheet_cell_survive_an_export(tmp_path: Any, s
     assert retry.override_field_map.tolist() == [fields, fields]
     fates = hg.record_fates(hg.read_results(hg.export_results(written, tmp_path / f"w{suffix}")))
     assert len(fates) == 400 and fates.note.iloc[0].startswith("=")
+
+
+# issue #23 (4, 5): run-wide failures raise, with the frame ---------------------------------
+
+
+def test_a_fleet_read_where_every_tenant_failed_raises_with_the_frame() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    dead = {"api_key": "k", "env_id": "e", "base_url": f"http://127.0.0.1:{port}",
+            "progress": False}  # fmt: skip
+    with pytest.raises(hg.APIConnectionError, match="every one of the 3 tenants") as caught:
+        hg.job_history("F", ["a", "b", "c"], **dead)
+    frame = caught.value.results
+    assert frame is hg.last_run() and list(hg.read_errors(frame).tenant) == ["a", "b", "c"]
+    one_ok = mock_client(lists({"a": [job("a", 1)]}))
+    partly = hg.job_history("F", ["a", "gone"], client=one_ok, progress=False)
+    assert list(hg.read_errors(partly).tenant) == ["gone"]  # some read: data, not an error
+
+
+def test_a_refused_key_in_a_launch_raises_with_every_row() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"Code": "UnauthorizedError", "Message": "bad key"})
+
+    with pytest.raises(hg.AuthenticationError) as caught:
+        hg.launch_jobs(["a", "b", "c"], flow_id="F", client=mock_client(refuse), progress=False)
+    out = caught.value.results
+    assert len(out) == 3 and set(out.outcome) <= {"rejected", "skipped"}
+    assert out is hg.last_run()

@@ -227,7 +227,10 @@ def test_a_refused_key_stops_the_wait_at_once() -> None:
     rig = Rig(api_key="wrong-key")
     rig.app = good.app  # the same jobs, seen with a bad key
     rig.transport.inner = httpx.ASGITransport(app=good.app)
-    out = rig.wait(results, concurrency=4)
+    with pytest.raises(hg.AuthenticationError) as caught:  # a run-wide failure raises
+        rig.wait(results, concurrency=4)
+    out = caught.value.results
+    assert out is hg.last_run() and len(out) == 40
     assert len(rig.gets()) <= 4  # the first refusal stopped every other poll
     assert not out.finished.any() and out.status.eq("JOB_CREATED").all()
     assert out.error.str.contains("refused the key").all()

@@ -11,7 +11,7 @@ stops the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -22,7 +22,7 @@ from .._client._pacing import Pacer
 from .._client._retry import decide
 from .._exceptions import ConfigError, HotglueError, NotFoundError
 from .._fanout import Event, Step, fan_out
-from .._last_run import interrupted
+from .._last_run import interrupted, stopped_by
 from .._models import Job
 from .._options import RunClients, WaitConfig, wait_config
 from .._types import Tenants
@@ -50,6 +50,7 @@ class Read:
     error: str | None = None
     status: int | None = None
     connector_id: str | None = None  # a two-way (V2) flow: its connector's link and jobs
+    exc: HotglueError | None = field(default=None, repr=False)  # why the read failed
 
 
 @dataclass
@@ -141,7 +142,20 @@ async def execute_reads(
     frame = build(run.reads)
     if report.interrupted:
         raise interrupted(frame, phase=run.kind)
+    failed = [read.exc for read in run.reads if read.exc is not None]
+    if run.reads and len(failed) == len(run.reads):  # "no jobs" must not read as "all good"
+        raise stopped_by(_every_read_failed(failed[0], len(failed)), frame)
     return frame
+
+
+def _every_read_failed(first: HotglueError, count: int) -> HotglueError:
+    """The first failure, saying that it was every tenant's: the base URL, env or flow is
+    most likely wrong (``hg.read_errors(exc.results)`` lists them all)."""
+    if count > 1:
+        first.args = (f"{first} — and so did the read of every one of the {count} tenants "
+                      "(check base_url, env_id and flow_id; hg.read_errors(exc.results) "
+                      "lists them)",)  # fmt: skip
+    return first
 
 
 async def _read_op(run: ReadRun, operation: Operation, read: Read) -> Step:
@@ -151,6 +165,7 @@ async def _read_op(run: ReadRun, operation: Operation, read: Read) -> Step:
     except HotglueError as exc:
         read.error = f"{type(exc).__name__}: {exc}"
         read.status = getattr(exc, "status_code", None)
+        read.exc = exc
         if decide(exc) == "abort":
             run.refused = exc
     return Step(Event(read.row, read.tenant, "error" if read.error else run.kind, True))

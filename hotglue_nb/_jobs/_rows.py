@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .._client._pacing import Pacer
+from .._exceptions import HotglueError
 from .._fanout import Event
 from .._frames import columns_frame, results_frame
 from .._journal import Journal, JournalState
@@ -51,6 +52,7 @@ class LaunchRun:
     sent: dict[int, int] = field(default_factory=dict)  # POSTs sent per row
     doubt: set[int] = field(default_factory=set)  # rows whose last POST may have made a job
     abort_reason: str | None = None
+    refused: HotglueError | None = None  # the refused key that stopped the run
     not_in_frame: list[str] = field(default_factory=list)  # resumed run rows left out
     rng: random.Random = field(default_factory=random.Random)
 

@@ -19,7 +19,7 @@ from .._exceptions import APIResponseError, APIStatusError, HotglueError, Journa
 from .._fanout import Event, Step, fan_out
 from .._fleet import Read, check_reads, preflight_reasons
 from .._journal import FORMAT
-from .._last_run import interrupted
+from .._last_run import interrupted, stopped_by
 from .._models import Job, QueuedJob
 from .._values import now_iso, now_utc
 from .._version import __version__
@@ -64,6 +64,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
     frame = finish_frame(run, "interrupted before sending" if cut_short else "not sent")
     if cut_short:
         raise interrupted(frame, phase="launch")
+    if run.refused is not None:
+        raise stopped_by(run.refused, frame)
     return frame
 
 
@@ -214,6 +216,7 @@ async def _after_error(
         run.doubt.discard(plan.row)  # the answer proves no job was made
     if decision == "abort":
         run.abort_reason = f"not sent: the API refused the key: {_describe(exc)}"
+        run.refused = run.refused or exc
     if decision in ("abort", "reject"):
         return row_result(
             run, plan, "rejected", error=_describe(exc), attempts=attempts, http_status=status,

@@ -29,7 +29,7 @@ from .._exceptions import APIResponseError, APIStatusError, ConfigError, Hotglue
 from .._fanout import Event, Step, fan_out
 from .._frames import RESULT_COLUMNS, WAIT_COLUMNS, apply_dtypes
 from .._journal import Journal, read_journal, wait_journal_path
-from .._last_run import interrupted
+from .._last_run import interrupted, stopped_by
 from .._models import Job, is_failed, is_terminal
 from .._options import RunClients, WaitConfig
 from .._values import duration_s, text_or_none, to_python
@@ -92,6 +92,7 @@ class WaitRun:
     abort_reason: str | None = None
     rng: random.Random = field(default_factory=random.Random)
     deadline: float | None = None  # the wait's end, a clock time
+    refused: HotglueError | None = None  # the refused key that stopped the wait
 
 
 def prepare_wait(results: pd.DataFrame, config: WaitConfig) -> WaitRun:
@@ -144,6 +145,8 @@ async def execute_wait(
     await _journal_statuses(run, out)
     if cut_short:
         raise interrupted(out, phase="wait")
+    if run.refused is not None:
+        raise stopped_by(run.refused, out)
     return out
 
 
@@ -210,6 +213,7 @@ def _poll_failed(run: WaitRun, item: Follow, exc: HotglueError) -> Step:
     item.error = f"{type(exc).__name__}: {exc}"
     if decide(exc) == "abort":
         run.abort_reason = item.error = f"stopped: the API refused the key: {item.error}"
+        run.refused = run.refused or exc
     gone = isinstance(exc, APIStatusError) and exc.status_code == 404
     empty = isinstance(exc, APIResponseError) and exc.empty and item.job_root is not None
     item.empties = item.empties + 1 if empty else 0

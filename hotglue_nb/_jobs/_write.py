@@ -17,7 +17,7 @@ from typing import Any, cast
 import pandas as pd
 
 from .._endpoints import V2_BODY_FIELDS
-from .._exceptions import ConfigError, LaunchInterrupted
+from .._exceptions import ConfigError, HotglueError
 from .._frames import BATCH_COLUMNS
 from .._journal import JournalState, find_journal, read_journal
 from .._last_run import remember
@@ -243,10 +243,13 @@ def with_batches(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def interrupted_write(exc: LaunchInterrupted, frame: pd.DataFrame) -> LaunchInterrupted:
-    """An interrupted write's partial results with their batch columns (``failed_records``
-    and ``record_fates`` read them): the frame on the exception and in ``hg.last_run()``."""
-    exc.results = with_batches(exc.results, frame)
+def interrupted_write(exc: HotglueError, frame: pd.DataFrame) -> HotglueError:
+    """A write stopped part-way (an interrupt, a refused key): its results with their batch
+    columns (``failed_records`` and ``record_fates`` read them), on the exception and in
+    ``hg.last_run()``."""
+    partial = getattr(exc, "results", None)
+    if isinstance(partial, pd.DataFrame):
+        exc.results = with_batches(partial, frame)  # type: ignore[attr-defined]
     return exc
 
 

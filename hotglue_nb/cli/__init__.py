@@ -3,7 +3,9 @@
 Credentials come from ``HOTGLUE_API_KEY`` / ``HOTGLUE_ENV_ID`` / ``HOTGLUE_BASE_URL`` (or
 ``--api-key-file``), never from a plain argument. Progress goes to stderr, summaries to
 stdout. Bad input prints one clear line and exits 2, without a traceback; ``--out`` is
-checked (format, folder) before anything is sent. Ctrl-C writes what was done so far
+checked (format, folder) before anything is sent. Exit codes: 0 done, 1 some rows failed, 2
+bad input, 3 the API refused the key (the run stopped; what it did is in ``--out``), 130
+interrupted. Ctrl-C writes what was done so far
 (``--out``, else a file named after the run) and exits 130, in every command. ``launch`` and
 ``wait`` exit 0 only when every row was created/queued (with ``--wait``: succeeded).
 
@@ -18,9 +20,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._exceptions import HotglueError, LaunchInterrupted
+from .._exceptions import AuthenticationError, HotglueError, LaunchInterrupted
 from .._version import __version__
-from ._common import check_out, write_interrupted
+from ._common import check_out, write_interrupted, write_stopped
 from ._fleet import add_fleet_commands
 from ._local import add_local_commands
 from ._runs import add_run_commands
@@ -102,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except LaunchInterrupted as exc:  # a reading command (launch / wait handle their own)
         return write_interrupted(exc, getattr(args, "out", None), str(args.command))
+    except AuthenticationError as exc:  # the key was refused: the run stopped
+        return write_stopped(exc, getattr(args, "out", None), str(args.command))
     except HotglueError as exc:
         print(f"hotglue-nb {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .._analysis import failures, summarize
-from .._exceptions import ConfigError, LaunchInterrupted
+from .._exceptions import APIError, ConfigError, LaunchInterrupted
 from .._files import FORMATS, export_results
 from .._types import ProgressChoice
 
@@ -25,6 +25,7 @@ __all__ = [
     "stderr_bar",
     "write_frame",
     "write_interrupted",
+    "write_stopped",
 ]
 
 
@@ -108,6 +109,20 @@ def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) ->
     elif exc.phase == "wait":
         print(f"follow the jobs again with: hotglue-nb wait {target}", file=sys.stderr)
     return 130
+
+
+def write_stopped(exc: APIError, out: Path | None, command: str) -> int:
+    """A refused key stopped the run (exit 3, not the 1 of "some rows failed"): the error in
+    the CLI's terms, and the rows done so far written to ``--out`` when there are any."""
+    print(f"hotglue-nb {command}: error: {exc}", file=sys.stderr)
+    print("the API refused the key: check HOTGLUE_API_KEY / --api-key-file and the key's "
+          "access to this env (--env)", file=sys.stderr)  # fmt: skip
+    frame = exc.results
+    if isinstance(frame, pd.DataFrame) and out is not None:
+        export_results(frame, out)
+        print(f"what was done before it stopped ({len(frame)} rows) written to {out}",
+              file=sys.stderr)  # fmt: skip
+    return 3
 
 
 def _read_interrupted(frame: Any, out: Path | None, command: str) -> int:
