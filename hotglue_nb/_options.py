@@ -18,8 +18,9 @@ from typing import Any, TypedDict
 from ._client import AsyncHotglue, Hotglue
 from ._client._pacing import Pacer
 from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, resolve_target
-from ._endpoints import BodyOptions, V2BodyOptions
+from ._endpoints import LAUNCH_FIELDS, BodyOptions, V2BodyOptions
 from ._exceptions import ConfigError
+from ._keywords import unexpected_keyword
 from ._types import Clock, ProgressChoice, Sleep
 
 __all__ = [
@@ -180,34 +181,39 @@ _SHARED = {"concurrency", "rate_limit", "clock", "sleep"}  # launch's, unless wa
 _WAIT_ONLY = {"poll_interval", "max_poll_interval", "wait_timeout"}
 
 
-def launch_config(options: dict[str, Any]) -> tuple[LaunchConfig, Display, WaitConfig]:
+def launch_config(
+    options: dict[str, Any], function: str = "launch_jobs"
+) -> tuple[LaunchConfig, Display, WaitConfig]:
     """Sort launch_jobs' keywords by who uses them, and check them."""
     opts = dict(options)
     connection = Connection.take(opts)
     display = Display(**{k: opts.pop(k) for k in _DISPLAY_KEYS & opts.keys()})
     waiting = {k: opts.pop(k) for k in _WAIT_ONLY & opts.keys()}
     run = {k: opts.pop(k) for k in _LAUNCH_KEYS & opts.keys()}
+    for name in opts:
+        if name not in LAUNCH_FIELDS:
+            keys = _LAUNCH_KEYS | _DISPLAY_KEYS | _WAIT_ONLY
+            raise ConfigError(unexpected_keyword(function, name, keys, body=True))
     config = LaunchConfig(connection, run.pop("flow_id", None), body=opts, **run)
     _check_launch(config)
     if "wait_timeout" in waiting:
         waiting["timeout"] = waiting.pop("wait_timeout")
     shared: dict[str, Any] = {k: run[k] for k in _SHARED & run.keys()}
-    return config, display, _wait(connection, {**shared, **waiting})
+    return config, display, _wait(connection, {**shared, **waiting}, function)
 
 
-def wait_config(options: dict[str, Any]) -> tuple[WaitConfig, Any]:
-    """Check wait_for_jobs' keywords; also returns the ``progress`` choice."""
+def wait_config(options: dict[str, Any], function: str = "wait_for_jobs") -> tuple[WaitConfig, Any]:
+    """Check wait_for_jobs' (or a fleet read's) keywords; also returns ``progress``."""
     opts = dict(options)
     connection = Connection.take(opts)
     progress = opts.pop("progress", True)
-    return _wait(connection, opts), progress
+    return _wait(connection, opts, function), progress
 
 
-def _wait(connection: Connection, opts: dict[str, Any]) -> WaitConfig:
+def _wait(connection: Connection, opts: dict[str, Any], function: str) -> WaitConfig:
     known = {f.name for f in dataclasses.fields(WaitConfig)} - {"connection"}
-    unknown = set(opts) - known
-    if unknown:
-        raise ConfigError(f"Unknown wait_for_jobs argument(s): {', '.join(sorted(unknown))}.")
+    for name in sorted(set(opts) - known):
+        raise ConfigError(unexpected_keyword(function, name, {*known, "progress"}))
     if "poll_interval" in opts and "max_poll_interval" not in opts:
         opts["max_poll_interval"] = max(DEFAULT_MAX_POLL_INTERVAL, opts["poll_interval"])
     config = WaitConfig(connection, **opts)

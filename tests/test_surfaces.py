@@ -213,3 +213,31 @@ def test_a_refused_key_in_a_launch_raises_with_every_row() -> None:
     out = caught.value.results
     assert len(out) == 3 and set(out.outcome) <= {"rejected", "skipped"}
     assert out is hg.last_run()
+
+
+# issue #23 (7): a keyword nobody takes -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "given", "expected"),
+    [
+        ("launch", {"concurency": 4}, "did you mean concurrency="),
+        ("launch", {"flow": "F"}, "did you mean flow_id="),
+        ("launch", {"env": "e"}, "did you mean env_id="),
+        ("launch", {"override_start_dat": "2024-01-01"}, "did you mean override_start_date="),
+        ("wait", {"wait_timeout": 3}, "takes timeout="),
+        ("wait", {"polling_interval": 3}, "did you mean poll_interval="),
+        ("history", {"concurency": 3}, r"job_history\(\) got an unexpected keyword"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_keyword_names_the_function_and_the_nearest_name(
+    call: str, given: dict[str, Any], expected: str
+) -> None:
+    calls = {
+        "launch": lambda: hg.launch_jobs(["a"], flow_id="F", api_key="k", env_id="e",
+                                         dry_run=True, progress=False, **given),
+        "wait": lambda: hg.wait_for_jobs(pd.DataFrame({"outcome": []}), **given),
+        "history": lambda: hg.job_history("F", ["a"], api_key="k", env_id="e", **given),
+    }  # fmt: skip
+    with pytest.raises(hg.ConfigError, match=expected):
+        calls[call]()

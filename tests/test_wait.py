@@ -186,7 +186,8 @@ def test_bad_wait_arguments() -> None:
     results = rig.launch(OK[:1])
     with pytest.raises(hg.ConfigError, match="poll_interval"):
         rig.wait(results, poll_interval=0)
-    with pytest.raises(hg.ConfigError, match="Unknown wait_for_jobs argument"):
+    typo = r"wait_for_jobs\(\) got an unexpected keyword argument .pol_interval. — did you mean"
+    with pytest.raises(hg.ConfigError, match=typo):
         rig.wait(results, pol_interval=3)
     with pytest.raises(hg.ConfigError, match="results frame"):
         hg.wait_for_jobs(pd.DataFrame({"tenant": ["a"]}))

@@ -72,7 +72,9 @@ def prepare_reads(
     if not isinstance(flow_id, str) or not flow_id.strip():
         raise ConfigError(f"flow_id must be the flow's id, got {flow_id!r}.")
     skipped = ("progress", "connector_id")
-    config, _ = wait_config({k: v for k, v in options.items() if k not in skipped})
+    names = {"history": "job_history", "latest": "latest_jobs", "check": "check_tenants"}
+    opts = {k: v for k, v in options.items() if k not in skipped}
+    config, _ = wait_config(opts, names.get(kind, kind))
     pacer = Pacer(config.rate_limit, clock=config.clock, sleep=config.sleep)
     clients = RunClients(config.connection, config, pacer)
     connector = options.get("connector_id")
