@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import io
 import os
 import re
 import warnings
@@ -25,7 +26,7 @@ from ._endpoints import BODY_FIELDS, coerce_field
 from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
 from ._values import is_blank
 
-__all__ = ["read_tenants"]
+__all__ = ["ALIASES", "normal_header", "read_tenants"]
 
 ALIASES = {
     "tenant": "tenant", "tenant_id": "tenant", "tenantid": "tenant", "tenant_name": "tenant",
@@ -38,7 +39,7 @@ Source = str | os.PathLike[str] | IO[bytes] | IO[str]
 
 
 def read_tenants(
-    path_or_buffer: Source,
+    path_or_buffer: Source | pd.DataFrame,
     *,
     sheet: str | int | None = None,
     tenant_column: str | None = None,
@@ -51,7 +52,12 @@ def read_tenants(
     """
     if on_invalid not in ("raise", "skip"):
         raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}.")
-    raw, name = _read(path_or_buffer, sheet)
+    if isinstance(path_or_buffer, pd.DataFrame):  # a frame already: the same checks
+        raw = path_or_buffer.astype(object).reset_index(drop=True)
+        raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
+        raw, name = raw, "the frame"
+    else:
+        raw, name = _read(path_or_buffer, sheet)
     frame = _rename(raw, tenant_column, name)
     problems: dict[int, list[str]] = {}
     out = _convert(frame, problems)
@@ -63,7 +69,7 @@ def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
     name, kind = _kind(source)
     try:
         if kind == "csv":
-            frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=False)
+            frame = _csv(source, name)
         else:
             excel: Any = pd.read_excel
             frame = excel(
@@ -81,9 +87,62 @@ def _read(source: Source, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
     except Exception as exc:  # parsers raise many types (BadZipFile, ParserError, ...)
         raise TenantsFileError(f"{name} cannot be read as {kind.upper()}: {exc}") from None
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
+    if kind != "csv" and sheet is None:
+        _other_sheets(source, frame, name)
     if kind == "xlsx":
         _mark_uncached(source, sheet, frame)
     return frame, name
+
+
+def _csv(source: Source, name: str) -> pd.DataFrame:
+    """A CSV as Excel and Sheets write them: UTF-8 (BOM or not) or UTF-16, separated by
+    commas, semicolons (a European Excel) or tabs, sniffed from the first lines."""
+    data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source.read()
+    if isinstance(data, bytes):
+        try:
+            utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            data = data.decode("utf-16" if utf16 else "utf-8-sig")
+        except UnicodeDecodeError:
+            raise TenantsFileError(
+                f"{name} is not UTF-8 text: save it as 'CSV UTF-8 (comma delimited)'."
+            ) from None
+    head = "\n".join(data.splitlines()[:20])
+    sep = max(",;\t|", key=lambda c: (head.count(c), c == ","))
+    try:
+        return pd.read_csv(io.StringIO(data), sep=sep, dtype=str, keep_default_na=False,
+                           skip_blank_lines=False)  # fmt: skip
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not found:
+            raise
+        want, line, saw = found.groups()
+        raise TenantsFileError(
+            f"{name}, line {line}: {saw} cells where the header has {want} (a trailing "
+            f"{sep!r}?): remove the extra separators, or name the extra column in the header."
+        ) from None
+
+
+def _other_sheets(source: Source, frame: pd.DataFrame, name: str) -> None:
+    """No sheet= given: tenants on another sheet (or on several) must not pass unseen."""
+    if hasattr(source, "seek"):
+        source.seek(0)
+    try:
+        excel: Any = pd.read_excel
+        sheets = excel(source, sheet_name=None, nrows=0, engine=_engine("xlsx"))
+    except Exception:
+        return
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    with_ids = [str(n) for n, f in sheets.items()
+                if any(ALIASES.get(normal_header(c)) == "tenant" for c in f.columns)]  # fmt: skip
+    first = any(ALIASES.get(normal_header(c)) == "tenant" for c in frame.columns)
+    if len(with_ids) > 1:
+        raise TenantsFileError(f"{name}: the sheets {with_ids} all have a tenant column: "
+                               "pass sheet= with the one to launch.")  # fmt: skip
+    if with_ids and not first:
+        raise TenantsFileError(f"{name}: the first sheet has no tenant column; sheet "
+                               f"{with_ids[0]!r} has one: pass sheet={with_ids[0]!r}.")  # fmt: skip
 
 
 class _Uncached:
@@ -144,7 +203,8 @@ def _engine(kind: str) -> str:
     return "openpyxl"
 
 
-def _normal(header: Hashable) -> str:
+def normal_header(header: Hashable) -> str:
+    """A header as compared with ``ALIASES`` (lower case, spaces and dashes as _)."""
     return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
 
 
@@ -153,7 +213,7 @@ def _rename(frame: pd.DataFrame, tenant_column: str | None, name: str) -> pd.Dat
     kept: list[Hashable] = []
     problems = []
     for col in frame.columns:
-        key = _normal(col)
+        key = normal_header(col)
         target = ALIASES.get(key) or (key if key in BODY_FIELDS else None)
         if tenant_column is not None and str(col) == tenant_column:
             target = "tenant"

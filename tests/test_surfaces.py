@@ -241,3 +241,53 @@ def test_a_misspelt_keyword_names_the_function_and_the_nearest_name(
     }  # fmt: skip
     with pytest.raises(hg.ConfigError, match=expected):
         calls[call]()
+
+
+# issue #23 (8, 9): tenants as people have them ---------------------------------------------
+
+
+def _dry(tenants: Any) -> pd.DataFrame:
+    return hg.launch_jobs(tenants, flow_id="F", api_key="k", env_id="e", dry_run=True,
+                          progress=False)  # fmt: skip
+
+
+def test_tenant_ids_in_any_list_like_and_the_file_headers_in_a_frame() -> None:
+    import numpy as np
+
+    ids = pd.Series(["a", "b", "a", "c"], dtype="string[pyarrow]")
+    for given in (ids.unique(), np.array(["a", "b", "c"]), pd.Index(["a", "b", "c"]),
+                  {"c", "a", "b"}, ("a", "b", "c")):  # fmt: skip
+        assert _dry(given).tenant.tolist() == ["a", "b", "c"], type(given)
+    frame = pd.DataFrame({"Tenant ID": ["a", "b"], "Flow": ["F", "F"]})
+    assert _dry(frame).tenant.tolist() == ["a", "b"]
+    with pytest.raises(hg.ConfigError, match="got str"):
+        _dry("a")
+
+
+def test_tenants_files_as_spreadsheets_write_them(tmp_path: Any) -> None:
+    (tmp_path / "semi.csv").write_text("tenant;override_start_date\na;2024-01-01\nb;\n")
+    semi = hg.read_tenants(tmp_path / "semi.csv")
+    assert semi.tenant.tolist() == ["a", "b"] and "override_start_date" in semi
+    (tmp_path / "u16.csv").write_bytes("tenant\nä1\nb2\n".encode("utf-16"))
+    assert hg.read_tenants(tmp_path / "u16.csv").tenant.tolist() == ["ä1", "b2"]
+    (tmp_path / "ragged.csv").write_text("tenant,flow_id\na,F\nb,F,\n")
+    with pytest.raises(hg.TenantsFileError, match=r"line 3: 3 cells where the header has 2"):
+        hg.read_tenants(tmp_path / "ragged.csv")
+    (tmp_path / "latin.csv").write_bytes("tenant\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(hg.TenantsFileError, match="CSV UTF-8"):
+        hg.read_tenants(tmp_path / "latin.csv")
+    book = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(book) as sheets:
+        pd.DataFrame({"notes": ["x"]}).to_excel(sheets, sheet_name="readme", index=False)
+        pd.DataFrame({"Tenant": ["a"]}).to_excel(sheets, sheet_name="tenants", index=False)
+    with pytest.raises(hg.TenantsFileError, match="pass sheet='tenants'"):
+        hg.read_tenants(book)
+    assert hg.read_tenants(book, sheet="tenants").tenant.tolist() == ["a"]
+    both = tmp_path / "both.xlsx"
+    with pd.ExcelWriter(both) as sheets:
+        pd.DataFrame({"tenant": ["a"]}).to_excel(sheets, sheet_name="q1", index=False)
+        pd.DataFrame({"tenant": ["b"]}).to_excel(sheets, sheet_name="q2", index=False)
+    with pytest.raises(hg.TenantsFileError, match=r"\['q1', 'q2'\] all have a tenant column"):
+        hg.read_tenants(both)
+    frame = hg.read_tenants(pd.DataFrame({"Tenant ID": ["a", "b"]}))
+    assert frame.tenant.tolist() == ["a", "b"]

@@ -24,6 +24,7 @@ from .._endpoints import (
     version_problems,
 )
 from .._exceptions import ConfigError
+from .._tenants import ALIASES, normal_header
 from .._types import Tenants
 from .._values import is_blank, to_python
 
@@ -117,16 +118,20 @@ class Plan:
 
 
 def as_frame(tenants: Tenants) -> pd.DataFrame:
-    """Accept a DataFrame with a ``tenant`` column, a Series or a list of tenant ids."""
+    """Accept a DataFrame with a ``tenant`` column (or one ``read_tenants`` would take for
+    it: ``Tenant ID``, ``tenant_id``...), or tenant ids as a list, tuple, set (sorted),
+    Series, Index, numpy or pandas array (``df.tenant.unique()``)."""
     if isinstance(tenants, pd.DataFrame):
-        frame = tenants
-    elif isinstance(tenants, (pd.Series, list, tuple)):
-        index = tenants.index if isinstance(tenants, pd.Series) else None
-        frame = pd.DataFrame({"tenant": list(tenants)}, index=index)
-    else:
+        frame = _canonical(tenants)
+    elif isinstance(tenants, (str, bytes, dict)) or not pd.api.types.is_list_like(tenants):
         raise ConfigError(
-            f"tenants must be a DataFrame with a 'tenant' column, got {type(tenants).__name__}."
+            "tenants must be a DataFrame with a 'tenant' column, or tenant ids (a list, "
+            f"Series, Index or array), got {type(tenants).__name__}."
         )
+    else:
+        index = tenants.index if isinstance(tenants, pd.Series) else None
+        ids = sorted(tenants, key=str) if isinstance(tenants, set | frozenset) else list(tenants)
+        frame = pd.DataFrame({"tenant": ids}, index=index)
     if "tenant" not in frame.columns:
         raise ConfigError(
             "The tenants frame has no 'tenant' column "
@@ -135,6 +140,20 @@ def as_frame(tenants: Tenants) -> pd.DataFrame:
     if not frame.index.is_unique:
         raise ConfigError("The tenants frame's index has duplicate labels; reset_index() first.")
     return frame
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """The column names ``read_tenants`` maps (one rule for files and frames): ``Tenant ID``
+    -> ``tenant``, ``Flow`` -> ``flow_id``..., unless the canonical name is there already."""
+    renames: dict[Any, str] = {}
+    for column in frame.columns:
+        target = ALIASES.get(normal_header(column))
+        if target and target != column and target not in frame.columns:
+            if target in renames.values():
+                raise ConfigError(f"Columns {[c for c, t in renames.items() if t == target]} "
+                                  f"and {column!r} all mean {target!r}: keep one.")  # fmt: skip
+            renames[column] = target
+    return frame.rename(columns=renames) if renames else frame
 
 
 def job_name_for(base: str | None, run_id: str, row: int) -> str:
