@@ -291,3 +291,61 @@ def test_tenants_files_as_spreadsheets_write_them(tmp_path: Any) -> None:
         hg.read_tenants(both)
     frame = hg.read_tenants(pd.DataFrame({"Tenant ID": ["a", "b"]}))
     assert frame.tenant.tolist() == ["a", "b"]
+
+
+# issue #23 (10): one cause, one signature -------------------------------------------------
+
+_CAUSES = [
+    "Request {uuid} to {url} failed after {dur}",
+    "Could not connect to {ip} for tenant data",
+    "Postgres at {hostport} refused the connection",
+    "User {email} has no access to object Account",
+    "Salesforce record {sfid} is locked (attempt {n})",
+    "Token for {email} expired at {time}",
+    "Rate limited by {url}: retry in {dur}",
+    "Field {quoted} is not in schema Contact",
+    "Job {hexid} timed out after {dur}",
+    "Export of batch {n} rejected by {hostport}",
+]
+
+
+def _variant(template: str, rng: Any) -> str:
+    hexes = "0123456789abcdef"
+
+    def hx(n: int) -> str:
+        return "".join(rng.choice(hexes) for _ in range(n))
+
+    values = {
+        "uuid": f"{hx(8)}-{hx(4)}-{hx(4)}-{hx(4)}-{hx(12)}",
+        "url": f"https://{rng.choice(['api', 'eu1', 'na3'])}.example.com/v{rng.randint(1, 9)}/"
+               f"x?id={rng.randint(1, 10**6)}",
+        "dur": rng.choice([f"{rng.randint(1, 99)}s", f"{rng.random() * 60:.1f} s",
+                           f"{rng.randint(1, 900)}ms", f"{rng.randint(1, 9)} minutes"]),
+        "ip": ".".join(str(rng.randint(0, 255)) for _ in range(4)),
+        "hostport": f"db{rng.randint(1, 99)}.internal.example:{rng.randint(1000, 65000)}",
+        "email": f"{rng.choice(['ann', 'bo.b', 'c+d'])}{rng.randint(1, 999)}@"
+                 f"{rng.choice(['acme', 'globex'])}.io",
+        "sfid": "00" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+                               for _ in range(16)),
+        "n": str(rng.randint(1, 10**5)),
+        "time": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T10:"
+                f"{rng.randint(0, 59):02d}:00Z",
+        "quoted": repr(rng.choice(["email_2", "Phone", "x_custom__c"])),
+        "hexid": hx(rng.choice([6, 8, 12])),
+    }  # fmt: skip
+    return template.format(**values)
+
+
+def test_variants_of_one_cause_share_a_signature_and_causes_never_merge() -> None:
+    import random
+
+    from hotglue_nb._analysis._triage import signature
+
+    rng = random.Random(22)
+    found = {}
+    for cause in _CAUSES:
+        signatures = {signature(_variant(cause, rng), tenant=f"t{rng.randint(1, 99)}")
+                      for _ in range(200)}  # fmt: skip
+        assert len(signatures) == 1, (cause, sorted(signatures)[:4])
+        found[cause] = signatures.pop()
+    assert len(set(found.values())) == len(_CAUSES)  # ten causes, ten signatures

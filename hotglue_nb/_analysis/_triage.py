@@ -22,11 +22,22 @@ __all__ = ["PROBLEM_KINDS", "failure_signatures", "failures", "problem_kind", "r
 PROBLEM_KINDS = ("failed", "unknown", "rejected", "skipped")
 EXAMPLES = 5  # tenants named per group of ``failures``
 
+_HEX = "[0-9a-fA-F]"
+#: what varies, masked as whole tokens, most specific first (a UUID before its groups look
+#: like numbers, a URL before its path looks like ids)
 _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?"), "<time>"),
+    (re.compile(r"\b(?:https?|wss?|s3|ftp)://[^\s'\"<>]*[^\s'\"<>.,;:)\]]"), "<url>"),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
+    (re.compile(rf"\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"), "<id>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"), "<host>"),
+    (re.compile(r"\b[\w-]+(?:\.[\w-]+)+:\d{2,5}\b"), "<host>"),
+    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b"),
+     "<duration>"),  # fmt: skip
     (re.compile(r"'[^']*'|\"[^\"]*\""), "<value>"),
     (re.compile(r"(\b(?i:job)\s+)(?=\S*[A-Z0-9])[\w-]{5,9}\b"), r"\1<id>"),  # job tdqmb9
-    (re.compile(r"\b(?=\w*\d)\w{5,}\b"), "<id>"),  # ids carry digits; words do not
+    (re.compile(rf"\b{_HEX}{{8,}}\b"), "<id>"),  # hex ids (and numbers of 8+ digits)
+    (re.compile(r"\b(?=\w*\d)(?=\w*[A-Za-z_])\w{5,}\b"), "<id>"),  # ids mix; words don't
     (re.compile(r"\b\d+(?:\.\d+)?\b"), "<n>"),
     (re.compile(r"\s+"), " "),
 ]
@@ -34,7 +45,9 @@ _MASKS = [
 
 def signature(text: Any, tenant: Any = None) -> str:
     """A failure text with what varies between tenants and runs masked: the tenant's own id,
-    timestamps, quoted values, ids and numbers; so one cause is one signature."""
+    timestamps, URLs, emails, UUIDs and other ids (hex, Salesforce, anything with digits),
+    IPs and host:port, durations, quoted values and numbers — each as a whole token — so one
+    cause is one signature."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return "(no message)"
     out = str(text)
