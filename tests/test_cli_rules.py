@@ -128,3 +128,28 @@ def test_a_refused_key_exits_3_and_writes_what_was_done(
     assert out.returncode == 3, out.stderr
     assert "refused the key" in out.stderr and "hg_wrong_key" not in out.stderr + out.stdout
     assert len(pd.read_csv(target)) == 20
+
+
+# issue #23 (11): a CLI for scripts -----------------------------------------------------------
+
+
+def test_no_progress_frames_in_a_log_unless_asked(sb: sandbox.Sandbox, tmp_path: Path) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:5])
+    base = ["launch", str(tenants), "--flow", sb.flow_id, "--out", str(tmp_path / "r.csv")]
+    logged = cli(*base, env=creds(sb))  # stderr is a pipe here, as in a log
+    assert "\r" not in logged.stderr and "row/s" not in logged.stderr
+    forced = cli(*base, "--progress", env=creds(sb))
+    assert "row/s" in forced.stderr
+    quiet = cli(*base, "--quiet", "--progress", env=creds(sb))
+    assert quiet.returncode == 2  # one or the other
+
+
+def test_a_closed_pipe_ends_quietly(sb: sandbox.Sandbox, tmp_path: Path) -> None:
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:30])
+    results = tmp_path / "r.csv"
+    cli("launch", str(tenants), "--flow", sb.flow_id, "--out", str(results), env=creds(sb))
+    for reader, lines in (("head -2", 2), ("true", 0)):  # `true` leaves before any write
+        line = f"{sys.executable} -m hotglue_nb status {results} | {reader}"
+        out = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60)
+        assert len(out.stdout.splitlines()) == lines
+        assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr

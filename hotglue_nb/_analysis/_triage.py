@@ -32,8 +32,10 @@ _MASKS = [
     (re.compile(rf"\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"), "<id>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"), "<host>"),
     (re.compile(r"\b[\w-]+(?:\.[\w-]+)+:\d{2,5}\b"), "<host>"),
-    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b"),
-     "<duration>"),  # fmt: skip
+    (
+        re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b"),
+        "<duration>",
+    ),  # fmt: skip
     (re.compile(r"'[^']*'|\"[^\"]*\""), "<value>"),
     (re.compile(r"(\b(?i:job)\s+)(?=\S*[A-Z0-9])[\w-]{5,9}\b"), r"\1<id>"),  # job tdqmb9
     (re.compile(rf"\b{_HEX}{{8,}}\b"), "<id>"),  # hex ids (and numbers of 8+ digits)

@@ -16,6 +16,7 @@ history, health, check), ``_local`` (sandbox, demo); ``_common`` holds what they
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -101,7 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         check_out(getattr(args, "out", None))
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # here, so a reader that left (| head) is caught below
+        return code
     except LaunchInterrupted as exc:  # a reading command (launch / wait handle their own)
         return write_interrupted(exc, getattr(args, "out", None), str(args.command))
     except AuthenticationError as exc:  # the key was refused: the run stopped
@@ -109,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HotglueError as exc:
         print(f"hotglue-nb {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `hotglue-nb status run.jsonl | head`: the reader is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"hotglue-nb {args.command}: interrupted", file=sys.stderr)
         return 130

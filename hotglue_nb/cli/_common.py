@@ -36,6 +36,10 @@ def add_connection_flags(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--api-key-file", type=Path, help="a file holding the key (else HOTGLUE_API_KEY)"
     )
+    shown = cmd.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress bar")
+    shown.add_argument("--progress", action="store_true",
+                       help="a progress bar even when stderr is not a terminal")  # fmt: skip
 
 
 def credentials(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,13 +72,18 @@ def body_sets(items: list[str]) -> dict[str, Any]:
     return body
 
 
-def stderr_bar() -> ProgressChoice:
-    """A text progress bar on stderr (stdout is for summaries)."""
+def stderr_bar(args: argparse.Namespace | None = None) -> ProgressChoice:
+    """A text progress bar on stderr (stdout is for summaries) — only when stderr is a
+    terminal, so logs get no carriage-return frames; ``--quiet`` turns it off, ``--progress``
+    on even in a log."""
     from functools import partial
 
     from tqdm import tqdm
 
-    return partial(tqdm, file=sys.stderr, mininterval=0.5)
+    if getattr(args, "quiet", False):
+        return False
+    forced = bool(getattr(args, "progress", False))  # else None: tqdm asks isatty()
+    return partial(tqdm, file=sys.stderr, mininterval=0.5, disable=False if forced else None)
 
 
 def check_out(out: Path | None) -> None:

@@ -65,7 +65,7 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"concurrency": getattr(args, "concurrency", 16), "progress": stderr_bar(),
+    return {"concurrency": getattr(args, "concurrency", 16), "progress": stderr_bar(args),
             **credentials(args)}  # fmt: skip
 
 

@@ -84,7 +84,7 @@ def _run_launch(args: argparse.Namespace) -> int:
         "max_attempts": args.max_attempts, "timeout": args.timeout, "dry_run": args.dry_run,
         "journal": _journal(args), "resume": args.resume, "on_invalid": on_invalid,
         "wait": args.wait, "poll_interval": args.poll_interval,
-        "wait_timeout": args.wait_timeout, "progress": stderr_bar(), "preflight": args.check,
+        "wait_timeout": args.wait_timeout, "progress": stderr_bar(args), "preflight": args.check,
         "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
     }  # fmt: skip
     if args.flow:
@@ -114,7 +114,7 @@ def _run_wait(args: argparse.Namespace) -> int:
     try:
         waited = wait_for_jobs(
             results, poll_interval=args.poll_interval, timeout=args.timeout,
-            progress=stderr_bar(), **credentials(args),
+            progress=stderr_bar(args), **credentials(args),
         )  # fmt: skip
     except LaunchInterrupted as exc:
         return write_interrupted(exc, args.out or args.results, "wait")
