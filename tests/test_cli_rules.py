@@ -153,3 +153,20 @@ def test_a_closed_pipe_ends_quietly(sb: sandbox.Sandbox, tmp_path: Path) -> None
         out = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60)
         assert len(out.stdout.splitlines()) == lines
         assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
+
+
+def test_json_lines_for_scripts(sb: sandbox.Sandbox, tmp_path: Path) -> None:
+    import json
+
+    tenants = tenants_csv(tmp_path / "t.csv", list(sb.tenants)[:4])
+    results = tmp_path / "r.csv"
+    cli("launch", str(tenants), "--flow", sb.flow_id, "--out", str(results), env=creds(sb))
+    status = cli("status", str(results), "--json")
+    rows = [json.loads(line) for line in status.stdout.splitlines()]
+    assert len(rows) == 4 and {"tenant", "outcome", "job_root"} <= set(rows[0])
+    health = cli("health", "--flow", sb.flow_id, "--json", "--quiet", env=creds(sb))
+    assert health.returncode == 0, health.stderr
+    parsed = [json.loads(line) for line in health.stdout.splitlines()]
+    assert parsed and all("problem" in row for row in parsed)
+    none = cli("health", "--flow", sb.flow_id, "--problem", "slow", "--quiet", env=creds(sb))
+    assert "Empty DataFrame" not in none.stdout

@@ -17,10 +17,12 @@ from .._files import FORMATS, export_results
 from .._types import ProgressChoice
 
 __all__ = [
+    "JSON_HELP",
     "add_connection_flags",
     "body_sets",
     "check_out",
     "credentials",
+    "emit_json",
     "report",
     "stderr_bar",
     "write_frame",
@@ -166,6 +168,21 @@ def report(results: pd.DataFrame, out: Path | None, *, waited: bool, dry_run: bo
     if waited and "succeeded" in results:
         ok = ok and bool(results["succeeded"].fillna(False).all())
     return 0 if ok else 1
+
+
+JSON_HELP = "print the frame as JSON lines on stdout (one object per row), no tables"
+
+
+def emit_json(frame: pd.DataFrame, out: Path | None) -> int:
+    """``--json``: one JSON object per row on stdout (times ISO-8601 UTC, missing values
+    null), for ``jq`` and scripts; ``--out`` is still written."""
+    if out is not None:
+        export_results(frame, out)
+    if len(frame):
+        text = frame.reset_index(drop=True).to_json(orient="records", lines=True,
+                                                    date_format="iso", date_unit="s")  # fmt: skip
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def write_frame(frame: pd.DataFrame, out: Path | None, note: str = "") -> None:

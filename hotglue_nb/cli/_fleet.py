@@ -20,7 +20,14 @@ from .._api import check_tenants, job_history
 from .._client import Hotglue
 from .._exceptions import ConfigError, HotglueWarning
 from .._tenants import read_tenants
-from ._common import add_connection_flags, credentials, stderr_bar, write_frame
+from ._common import (
+    JSON_HELP,
+    add_connection_flags,
+    credentials,
+    emit_json,
+    stderr_bar,
+    write_frame,
+)
 
 __all__ = ["add_fleet_commands"]
 
@@ -42,6 +49,7 @@ def add_fleet_commands(commands: Any) -> None:
     check.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods)")
     check.add_argument("--flow", required=True, help="flow id")
     check.add_argument("--out", type=Path, help="write the check (.csv, .parquet, .xlsx)")
+    check.add_argument("--json", action="store_true", help=JSON_HELP)
     check.set_defaults(run=_run_check)
     for cmd in (tenants, history, health, check):
         add_connection_flags(cmd)
@@ -62,6 +70,7 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
     cmd.add_argument("--count", type=int, help="ask the API for this many jobs per tenant "
                      "(its list looks capped at 5 [I])")  # fmt: skip
     cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx)")
+    cmd.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,6 +102,8 @@ def _history(args: argparse.Namespace) -> pd.DataFrame:
 
 def _run_history(args: argparse.Namespace) -> int:
     history = _history(args)
+    if args.json:
+        return emit_json(history, args.out)
     errors = history.attrs["errors"]  # plain dicts
     print(f"{len(history)} jobs of {history['tenant'].nunique()} tenants in flow {args.flow} "
           f"since {args.since}; {len(errors)} tenant(s) could not be read.")  # fmt: skip
@@ -107,9 +118,16 @@ def _run_history(args: argparse.Namespace) -> int:
 def _run_health(args: argparse.Namespace) -> int:
     problems = _problems(args.problem)  # before reading: a typo must not cost a fleet read
     health = fleet_health(_history(args))
-    print(health["problem"].value_counts().to_string())
     if problems:
         health = health[health["problem"].isin(problems)]
+    if args.json:
+        return emit_json(health, args.out)
+    if health.empty:
+        print(f"No tenant with a job since {args.since}{' and that problem' if problems else ''}"
+              ": nothing to judge (read further back with --since).")  # fmt: skip
+        write_frame(health, args.out)
+        return 0
+    print(health["problem"].value_counts().to_string())
     columns = ["tenant", "problem", "last_status", "failure_streak", "last_message"]
     print("\n" + health[columns].head(25).to_string(index=False, max_colwidth=60))
     write_frame(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
@@ -131,6 +149,9 @@ def _run_check(args: argparse.Namespace) -> int:
     check = check_tenants(tenants, args.flow, **_options(args))
     check.index = tenants.index
     bad = check[~check["ready"].fillna(False).astype(bool)]
+    if args.json:
+        emit_json(check, args.out)
+        return 0 if bad.empty else 1
     print(f"{len(check) - len(bad)} of {len(check)} rows ready for flow {args.flow}.")
     if len(bad):
         print(bad[["tenant", "reason"]].to_string(max_colwidth=90))

@@ -13,9 +13,11 @@ from .._exceptions import LaunchInterrupted
 from .._files import load_run, read_results
 from .._tenants import read_tenants
 from ._common import (
+    JSON_HELP,
     add_connection_flags,
     body_sets,
     credentials,
+    emit_json,
     report,
     stderr_bar,
     write_interrupted,
@@ -29,6 +31,7 @@ def add_run_commands(commands: Any) -> None:
     _add_wait(commands)
     status = commands.add_parser("status", help="summarise a results file or journal (offline)")
     status.add_argument("file", help="results file, journal path or run id")
+    status.add_argument("--json", action="store_true", help=JSON_HELP)
     status.set_defaults(run=_run_status)
 
 
@@ -126,4 +129,7 @@ def _run_status(args: argparse.Namespace) -> int:
     is_results = path.suffix.lower() in (".csv", ".parquet", ".xlsx")
     results = read_results(path) if is_results else load_run(args.file)
     waited = "finished" in results and bool(results["finished"].notna().any())
+    if args.json:
+        emit_json(results, None)
+        return 0
     return report(results, None, waited=waited, dry_run=False)
