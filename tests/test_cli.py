@@ -98,10 +98,10 @@ def test_launch_writes_results_and_exits_0(sb: sandbox.Sandbox, tmp_path: Path) 
     out = tmp_path / "results.csv"
     r = cli("launch", str(file), "--flow", sb.flow_id, "--out", str(out),
             "--set", "override_start_date=2024-01-01", "--set", "reset_source_state=true",
-            env=creds(sb))  # fmt: skip
+            "--progress", env=creds(sb))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "outcomes" in r.stdout and "created" in r.stdout
-    assert "launch" in r.stderr  # progress goes to stderr
+    assert "launch" in r.stderr  # progress goes to stderr (asked for: stderr is a pipe)
     results = hg.read_results(out)
     assert len(results) == 5 and (results.outcome == "created").all()
     assert '"reset_source_state": true' in results.request.iloc[0]

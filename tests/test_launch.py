@@ -135,7 +135,8 @@ def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
 
 def test_frame_level_mistakes() -> None:
     with pytest.raises(hg.ConfigError, match="no 'tenant' column"):
-        launch(FakeAPI(), pd.DataFrame({"Tenant ID": ["a"]}))
+        launch(FakeAPI(), pd.DataFrame({"customer": ["a"]}))
+    assert list(launch(FakeAPI(), pd.DataFrame({"Tenant ID": ["a"]})).tenant) == ["a"]
     with pytest.raises(hg.ConfigError, match="looks like a misspelt 'override_start_date'"):
         launch(FakeAPI(), pd.DataFrame({"tenant": ["a"], "overide_start_date": ["x"]}))
     with pytest.raises(hg.ConfigError, match="duplicate labels"):
