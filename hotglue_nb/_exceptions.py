@@ -29,11 +29,15 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import time
+import traceback
 from collections.abc import Collection
 from typing import Any
 
 import httpx
+
+from ._masking import mask, scrub, scrubbed
 
 __all__ = [
     "APIConnectionError",
@@ -61,7 +65,6 @@ __all__ = [
     "scrub",
 ]
 
-MASK = "********"
 AUTH_HINT = "check the API key: api_key= or HOTGLUE_API_KEY, and its access to this env"
 WRITE_HINT = (
     "reads with this key worked, so it may lack write permission (a read-only Viewer key "
@@ -81,6 +84,9 @@ GATEWAY_NO_ROUTE = "Missing Authentication Token"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
 class HotglueWarning(UserWarning):
     """Warned when hotglue_nb drops or changes something it was given (e.g. skipped rows)."""
 
@@ -93,9 +99,17 @@ class HotglueError(Exception):
         return _restore, (type(self), self.args, self.__dict__)
 
     def _render_traceback_(self) -> list[str]:
-        """In IPython/Jupyter: the message, not a traceback through hotglue_nb's internals
-        (plain Python keeps its usual traceback)."""
-        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
+        """In IPython/Jupyter: the caller's own line and the message, not a traceback
+        through hotglue_nb's internals (plain Python keeps its usual traceback; so does
+        IPython with ``HOTGLUE_TRACEBACK=1``)."""
+        if os.environ.get("HOTGLUE_TRACEBACK"):
+            return traceback.format_exception(self)
+        lines = []
+        for frame in traceback.extract_tb(self.__traceback__):
+            if not frame.filename.startswith(_PACKAGE_DIR):  # the user's code
+                lines = [f"  {frame.filename}, line {frame.lineno}, in {frame.name}"]
+                lines += [f"    {frame.line}"] if frame.line else []
+        return [*lines, f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 def _restore(cls: type[HotglueError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
@@ -240,35 +254,6 @@ class APIStatusError(APIError):
         self.retry_after = parse_retry_after(response.headers.get("retry-after"))
 
 
-def scrub(content: bytes, secret: str) -> bytes:
-    """The one masking rule for what came back: every copy of the key in a body (of any
-    status: a proxy, WAF or captive portal may echo the request headers in a 200) becomes
-    the mask, before anything reads it."""
-    if secret and content:
-        key = secret.encode()
-        if key in content:
-            return content.replace(key, MASK.encode())
-    return content
-
-
-def mask(text: str, secret: str) -> str:
-    """The same rule for a text (a transport error, a message built from an answer)."""
-    return text.replace(secret, MASK) if secret and secret in text else text
-
-
-_DECODED = ("content-encoding", "content-length")  # the copy holds the decoded body
-
-
-def _scrubbed(response: httpx.Response, secret: str) -> httpx.Response:
-    """The response tied to a bare copy of its request line: no request headers (the API
-    key) travel with an exception, its repr or its pickle; a body echoing the key is masked."""
-    content = scrub(response.content, secret)
-    request = httpx.Request(response.request.method, response.request.url)
-    headers = [(k, mask(v, secret)) for k, v in response.headers.multi_items()
-               if k.lower() not in _DECODED]  # fmt: skip
-    return httpx.Response(response.status_code, headers=headers, content=content, request=request)
-
-
 class BadRequestError(APIStatusError):
     """Raised on 400: the API refused the request (bad body, a job already running...)."""
 
@@ -328,7 +313,7 @@ def make_status_error(
     that does it. ``secret`` (the API key) is masked wherever the answer echoes it;
     ``answered`` holds the methods that have already succeeded with this key (a 403 on one
     route while others answer is not the key's fault)."""
-    response = _scrubbed(response, secret)
+    response = scrubbed(response, secret)
     status = response.status_code
     body, code, api_message = parse_error_body(response)
     cls, hint = _classify(status, method, code, api_message, answered)

@@ -349,3 +349,20 @@ def test_variants_of_one_cause_share_a_signature_and_causes_never_merge() -> Non
         assert len(signatures) == 1, (cause, sorted(signatures)[:4])
         found[cause] = signatures.pop()
     assert len(set(found.values())) == len(_CAUSES)  # ten causes, ten signatures
+
+
+# issue #23 (12): in IPython an error shows the user's own line -------------------------------
+
+
+def test_an_error_in_ipython_shows_the_callers_line_and_the_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(hg.ConfigError) as caught:
+        hg.launch_jobs(["a"], flow_id="F", concurency=3, api_key="k", env_id="e")
+    exc = caught.value
+    shown = exc._render_traceback_()
+    assert "test_surfaces.py" in shown[0] and "concurency=3" in shown[1]
+    assert "did you mean concurrency=" in shown[-1] and len(shown) == 3
+    monkeypatch.setenv("HOTGLUE_TRACEBACK", "1")
+    full = "".join(exc._render_traceback_())
+    assert "_options.py" in full and "Traceback" in full
