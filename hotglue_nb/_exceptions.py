@@ -30,6 +30,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import sysconfig
 import time
 import traceback
 from collections.abc import Collection
@@ -84,7 +85,11 @@ GATEWAY_NO_ROUTE = "Missing Authentication Token"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: where frames are not the user's: this package, the standard library, installed packages
+_NOT_USERS = tuple(
+    {os.path.dirname(os.path.abspath(__file__))}
+    | {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
 
 
 class HotglueWarning(UserWarning):
@@ -106,9 +111,9 @@ class HotglueError(Exception):
             return traceback.format_exception(self)
         lines = []
         for frame in traceback.extract_tb(self.__traceback__):
-            if not frame.filename.startswith(_PACKAGE_DIR):  # the user's code
-                lines = [f"  {frame.filename}, line {frame.lineno}, in {frame.name}"]
-                lines += [f"    {frame.line}"] if frame.line else []
+            if not frame.filename.startswith(_NOT_USERS):  # the user's code (a cell)
+                where = f"  {frame.filename}, line {frame.lineno}, in {frame.name}"
+                lines = [where + (f"\n    {frame.line}" if frame.line else "")]
         return [*lines, f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
