@@ -63,7 +63,7 @@ def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 #: a large override_field_map) is cut there in the results sheet and continues, in parts, on
 #: this sheet, which read_results puts back together
 CONTINUED = "continued"
-CELL_CHARS = 32_000
+CELL_CHARS = 16_000  # Excel counts UTF-16 units: a character may take two (an emoji)
 
 
 def _split_long(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,7 +72,8 @@ def _split_long(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         values = frame[column]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
-        long = values.map(lambda v: isinstance(v, str) and len(v) > CELL_CHARS, na_action="ignore")
+        long = values.map(lambda v: isinstance(v, str) and _units(v) > 2 * CELL_CHARS,
+                          na_action="ignore")  # fmt: skip
         for position in [i for i, flag in enumerate(long.fillna(False)) if flag]:
             text = values.iloc[position]
             chunks = [text[i : i + CELL_CHARS] for i in range(0, len(text), CELL_CHARS)]
@@ -80,6 +81,11 @@ def _split_long(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             parts += [{"row": position, "column": str(column), "part": n, "text": _escape(c)}
                       for n, c in enumerate(chunks[1:], start=1)]  # fmt: skip
     return frame, pd.DataFrame(parts, columns=["row", "column", "part", "text"])
+
+
+def _units(text: str) -> int:
+    """A text's length as Excel counts it (UTF-16 code units)."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
 def _joined(frame: pd.DataFrame, source: Path) -> pd.DataFrame:

@@ -366,3 +366,25 @@ def test_an_error_in_ipython_shows_the_callers_line_and_the_cause(
     monkeypatch.setenv("HOTGLUE_TRACEBACK", "1")
     full = "".join(exc._render_traceback_())
     assert "_options.py" in full and "Traceback" in full
+
+
+def test_a_cell_long_in_excels_units_is_split_too(tmp_path: Any) -> None:
+    frame = pd.DataFrame({"tenant": ["t"], "error": ["😀" * 20_000]})  # 40,000 UTF-16 units
+    back = hg.read_results(hg.export_results(frame, tmp_path / "e.xlsx"))
+    assert back.error.iloc[0] == frame.error.iloc[0]
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "e.xlsx")
+    cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row if c.value]
+    longest = max(len(str(value).encode("utf-16-le")) // 2 for value in cells)
+    assert longest <= 32_767
+
+
+def test_record_fates_match_reordered_records_by_value() -> None:
+    records = pd.DataFrame({"email": [f"p{i}@x.io" for i in range(300)], "n": range(300)})
+    out = hg.write_records(records, object="Contact", flow_id="F", tenant="t", connector_id="c",
+                           batch_size=50, api_key="k", env_id="e", dry_run=True,
+                           progress=False)  # fmt: skip
+    shuffled = records.sample(frac=1.0, random_state=1)
+    fates = hg.record_fates(out, shuffled)
+    assert list(fates.index) == list(range(300)) and (fates.email == records.email).all()

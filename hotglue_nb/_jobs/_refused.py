@@ -210,30 +210,53 @@ def _originals(
 ) -> pd.DataFrame:
     """The rows of ``records`` that were sent, each found by its place in its group and
     checked against the values sent (or looked for among the group by its values, when the
-    records were reordered); records that were never sent are refused with the fix."""
-    groups = {key: _positions(records, *key) for key, *_ in found}
+    records were reordered); records that were never sent are refused with the fix. Each
+    group's values are converted once, and looked up by their JSON text."""
     own = [c for c in ("tenant", "connector_id") if c in records]
-    used: set[tuple[Any, int]] = set()  # per group: the same records may go to many tenants
+    groups: dict[Any, _Group] = {}
     picked = []
     for (key, offset, *_), sent in zip(found, sent_values, strict=True):
-        positions = groups[key]
-        candidates = ([positions[offset]] if offset < len(positions) else []) + positions
-        for position in candidates:
-            if (key, position) not in used and _values_of(records, position, own) == sent:
-                used.add((key, position))
-                picked.append(position)
-                break
-        else:
+        group = groups.get(key) or groups.setdefault(key, _Group(records, key, own))
+        position = group.take(offset, sent)
+        if position is None:
             raise ConfigError(
                 "records= is not the frame these batches were written from (a record sent "
                 f"for tenant {key[0]!r} is not in it): pass the records given to "
                 "write_records, or leave records= out to rebuild them from the requests."
             )
+        picked.append(position)
     return records.iloc[picked].copy()
 
 
-def _values_of(records: pd.DataFrame, position: int, own: list[str]) -> Any:
-    return record_values(records.iloc[[position]].drop(columns=own))[0]
+class _Group:
+    """One (tenant, connector) group of ``records``: its positions, values, and which are
+    still unclaimed (the same records may go to many tenants: claims are per group)."""
+
+    def __init__(self, records: pd.DataFrame, key: tuple[str, str], own: list[str]) -> None:
+        self.positions = _positions(records, *key)
+        self.values = record_values(records.iloc[self.positions].drop(columns=own))
+        self.by_text: dict[str, list[int]] = {}
+        for n in reversed(range(len(self.values))):  # popped from the end: first one first
+            self.by_text.setdefault(_text_of(self.values[n]), []).append(n)
+        self.used: set[int] = set()
+
+    def take(self, offset: int, sent: Any) -> int | None:
+        if offset < len(self.values) and offset not in self.used and self.values[offset] == sent:
+            return self._claim(offset)
+        stack = self.by_text.get(_text_of(sent), [])
+        while stack:
+            n = stack.pop()
+            if n not in self.used:
+                return self._claim(n)
+        return None
+
+    def _claim(self, n: int) -> int:
+        self.used.add(n)
+        return self.positions[n]
+
+
+def _text_of(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _not_written(row: dict[str, Any], sent: list[Any]) -> list[tuple[int, str]] | None:
