@@ -182,3 +182,24 @@ def test_float32_keys_and_lists_of_mixed_values() -> None:
     assert values[1] == {"price": None, "ext": None, "tags": None}
     with pytest.raises(hg.ConfigError, match="keys 1 and '1' are\\s+one key"):
         record_values(pd.DataFrame({"d": [{1: "a", "1": "b"}]}))
+
+
+def test_a_failed_export_that_does_not_account_for_every_record_leaves_them_unknown() -> None:
+    records = people(6, bad=set())
+    out = hg.write_records(records, object="Contact", flow_id="F", tenant="t", connector_id="c",
+                           api_key="k", env_id="e", dry_run=True, progress=False)  # fmt: skip
+
+    def ended(status: str, summary: Any) -> pd.DataFrame:
+        details = json.dumps({"Contact": []}) if summary else None
+        return out.assign(outcome="created", finished=True, status=status,
+                          export_summary=json.dumps(summary) if summary else None,
+                          export_failures=details)  # fmt: skip
+
+    for status, summary in (("EXPORT_FAILED", {"Contact": {"success": 3, "fail": 0}}),
+                            ("EXPORT_FAILED", {"Other": {"success": 1}}),
+                            ("EXPORT_FAILED", None)):  # fmt: skip
+        assert set(hg.record_fates(ended(status, summary), records).fate) == {"unknown"}
+    before = hg.record_fates(ended("SYNC_FAILED", None), records)  # failed before writing
+    assert set(before.fate) == {"not_written"}
+    whole = hg.record_fates(ended("EXPORT_FAILED", {"Contact": {"success": 6, "fail": 0}}), records)
+    assert set(whole.fate) == {"written"}

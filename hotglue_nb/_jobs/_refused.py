@@ -20,7 +20,7 @@ import pandas as pd
 from .._exceptions import ConfigError, HotglueWarning
 from .._models import Job
 from ._records import record_values
-from ._write import object_counts
+from ._write import COUNTS, object_counts
 
 __all__ = ["BY_POSITION", "FATES", "export_fields", "failed_records", "locate", "record_fates"]
 
@@ -192,7 +192,8 @@ def _fates(row: dict[str, Any], sent: list[Any]) -> list[tuple[str, str]]:
     picked = _not_written(row, sent)
     status = row.get("status")
     if picked is None:
-        state = "not finished" if row.get("finished") is not True else "failures not located"
+        state = ("not finished" if row.get("finished") is not True
+                 else "what it wrote is not accounted for record by record")  # fmt: skip
         return [("unknown", f"job {status or 'not followed'}: {state}")] * count
     lost = dict(picked)
     out = []
@@ -267,14 +268,19 @@ def _not_written(row: dict[str, Any], sent: list[Any]) -> list[tuple[int, str]] 
     status = row.get("status")
     if row.get("finished") is not True:
         return None
-    if not isinstance(row.get("export_summary"), str):  # no per-record word: the whole batch
-        if isinstance(status, str) and "FAILED" in status:
+    failed = isinstance(status, str) and "FAILED" in status
+    if not isinstance(row.get("export_summary"), str):  # no per-record word
+        if failed and str(status).startswith("EXPORT"):
+            return None  # the export had begun: some records may be written
+        if failed:  # it failed before writing anything: the whole batch
             cause = _known(row.get("error")) or _known(row.get("message")) or ""
             return [(n, f"job {status}: {cause}".rstrip(": ")) for n in range(count)]
     entries = _failed_entries(row.get("export_failures"), row["object"])
-    reported = object_counts(row.get("export_summary"), row["object"]).get("fail", 0)
-    if reported > len(entries):
+    counts = object_counts(row.get("export_summary"), row["object"])
+    if counts.get("fail", 0) > len(entries):
         return None  # failures counted but not located
+    if failed and sum(counts.get(k, 0) for k in COUNTS) < count:
+        return None  # a failed job that does not account for every record sent
     return locate(entries, sent)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,9 @@ def check_out(out: Path | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot make its folder: {exc.strerror}.") from None
+    if out.is_dir() or not os.access(out.parent, os.W_OK):
+        raise ConfigError(f"--out {out}: cannot write there (a folder, or no permission); "
+                          "choose another file.")  # fmt: skip
 
 
 def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) -> int:
