@@ -328,7 +328,7 @@ def test_write_records_and_failed_records_return_exactly_the_refused_ones(strict
 
 
 def test_failed_records_by_id_and_position_only_as_a_labelled_fallback() -> None:
-    from hotglue_nb._jobs._refused import locate
+    from hotglue_nb._jobs._details import locate
 
     sent = [{"externalId": "a"}, {"externalId": "b"}, {"externalId": "b"}, {"n": 4}]
     # keyed entries: the repeat of "b" is not blamed; an unkeyed entry with one detail per

@@ -33,10 +33,10 @@ from .._last_run import interrupted, stopped_by
 from .._models import Job, is_failed, is_terminal
 from .._options import RunClients, WaitConfig
 from .._values import duration_s, text_or_none, to_python
+from ._details import export_fields
 from ._eta import Eta
 from ._plan import row_of_job_name
 from ._reconcile import find_job
-from ._refused import export_fields
 from ._write import with_counts
 
 __all__ = ["Follow", "WaitRun", "execute_wait", "poll_delay", "prepare_wait"]

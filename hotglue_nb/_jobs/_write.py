@@ -26,8 +26,8 @@ from .._values import to_python
 from ._records import record_values
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "body_defaults", "interrupted_write", "object_counts", "record_values",
-    "with_batches", "with_counts", "write_frame", "write_plan",
+    "COUNTS", "DEFAULT_MAX_BYTES", "body_defaults", "interrupted_write", "object_counts",
+    "record_values", "with_batches", "with_counts", "write_frame", "write_plan",
 ]  # fmt: skip
 
 #: a batch's JSON stays under this many bytes unless told otherwise. hotglue publishes no
