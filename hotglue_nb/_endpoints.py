@@ -145,6 +145,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "latest_job", "GET", (*_TENANT, "jobs", "latest"), query=_JOB_QUERY, marker="C-code"
         ),  # fmt: skip
         Endpoint("list_tenants", "GET", ("tenants", "{env_id}"), marker="C-code"),
+        Endpoint("supported_flows", "GET", ("{env_id}", "flows", "supported"), marker="C-code"),
         Endpoint("run_job_v2", "POST", ("v2", *_TENANT, "jobs"), body=V2_BODY_FIELDS),
         Endpoint(
             "linked_connectors",

@@ -125,7 +125,8 @@ def _restore(cls: type[HotglueError], args: tuple[Any, ...], state: dict[str, An
 
 
 class ConfigError(HotglueError, ValueError):
-    """Raised for a bad argument or missing configuration, before anything is sent."""
+    """Raised for a bad argument or missing configuration: before anything is sent, or (a
+    flow or environment that does not exist) after its first 404, carrying ``.results``."""
 
 
 class TenantsFileError(ConfigError):

@@ -33,7 +33,12 @@ def test_sandbox_command_serves_and_prints_credentials() -> None:
         assert r.status_code == 200 and len(r.json()) >= 200
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert code == 0
 
 
 def test_sandbox_bad_faults_is_a_clear_error() -> None:

@@ -271,6 +271,12 @@ class AsyncHotglue:
         answer = await self._call(ENDPOINTS["list_tenants"])
         return [str(item) for item in answer.json_list()]
 
+    async def supported_flows(self) -> list[dict[str, Any]]:
+        """The environment's flows (``id``, ``name``, ``taps``, ``targets``; ``version`` 2 for
+        a two-way flow): ``GET /{env_id}/flows/supported`` [C-code]."""
+        answer = await self._call(ENDPOINTS["supported_flows"])
+        return [item for item in answer.json_list() if isinstance(item, dict)]
+
     async def linked_connectors(
         self, flow_id: str, tenant: str, *, catalog: bool = False, connector_id: str | None = None,
         config: bool = False,
@@ -285,14 +291,9 @@ class AsyncHotglue:
         return [item for item in answer.json_list() if isinstance(item, dict)]
 
     async def linked_sources(
-        self,
-        flow_id: str,
-        tenant: str,
-        *,
-        catalog: bool = False,
-        tap: str | None = None,
+        self, flow_id: str, tenant: str, *, catalog: bool = False, tap: str | None = None,
         config: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Linked sources with their ``fieldMap`` (and Singer ``catalog`` / ``config`` when
         asked): ``GET /{env_id}/{flow_id}/{tenant}/linkedSources``."""
         params = {"catalog": "true" if catalog else None, "config": "true" if config else None}

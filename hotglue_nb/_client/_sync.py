@@ -79,6 +79,7 @@ class Hotglue:
     list_jobs = _blocking(AsyncHotglue.list_jobs)
     latest_job = _blocking(AsyncHotglue.latest_job)
     list_tenants = _blocking(AsyncHotglue.list_tenants)
+    supported_flows = _blocking(AsyncHotglue.supported_flows)
     linked_sources = _blocking(AsyncHotglue.linked_sources)
     linked_connectors = _blocking(AsyncHotglue.linked_connectors)
 

@@ -17,6 +17,7 @@ from .._fanout import Event
 from .._frames import columns_frame, results_frame
 from .._journal import Journal, JournalState
 from .._options import LaunchConfig, RunClients
+from ._flows import FlowCheck
 from ._plan import Plan, RowPlan
 
 __all__ = [
@@ -53,6 +54,7 @@ class LaunchRun:
     doubt: set[int] = field(default_factory=set)  # rows whose last POST may have made a job
     abort_reason: str | None = None
     refused: HotglueError | None = None  # the refused key that stopped the run
+    flows: FlowCheck = field(default_factory=FlowCheck)  # flows proven missing
     not_in_frame: list[str] = field(default_factory=list)  # resumed run rows left out
     rng: random.Random = field(default_factory=random.Random)
 

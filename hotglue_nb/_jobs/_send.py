@@ -66,6 +66,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
         raise interrupted(frame, phase="launch")
     if run.refused is not None:
         raise stopped_by(run.refused, frame)
+    if (missing := run.flows.error()) is not None:
+        raise stopped_by(missing, frame)
     return frame
 
 
@@ -178,9 +180,10 @@ async def _attempt(run: LaunchRun, row: _Row) -> dict[str, Any] | float:
             error=f"gave up after {row.attempts} attempts: {_describe(row.last)}",
         )  # fmt: skip
     await run.pacer.wait()  # the rate slot first: an intent is written only to be sent
-    if run.abort_reason:  # earlier POSTs of this row proved no job: nothing exists
+    stop = run.abort_reason or run.flows.stopped(plan)
+    if stop:  # earlier POSTs of this row proved no job: nothing exists
         outcome = "rejected" if run.sent.get(plan.row) else "skipped"
-        return row_result(run, plan, outcome, error=run.abort_reason, attempts=row.attempts)
+        return row_result(run, plan, outcome, error=stop, attempts=row.attempts)
     row.attempts += 1
     await _intent(run, plan, row.attempts)
     try:
@@ -217,6 +220,8 @@ async def _after_error(
     if decision == "abort":
         run.abort_reason = f"not sent: the API refused the key: {_describe(exc)}"
         run.refused = run.refused or exc
+    if decision == "reject" and status == 404:
+        await run.flows.after_404(plan, run.client(plan.env_id))
     if decision in ("abort", "reject"):
         return row_result(
             run, plan, "rejected", error=_describe(exc), attempts=attempts, http_status=status,
@@ -265,6 +270,7 @@ def _entity(plan: RowPlan) -> dict[str, str | None]:
 def _answered(
     run: LaunchRun, plan: RowPlan, answer: Job | QueuedJob, attempts: int
 ) -> dict[str, Any]:
+    run.flows.created(plan)  # answered: the flow is there
     if isinstance(answer, QueuedJob):
         message = " - ".join(filter(None, [answer.message, answer.reason]))
         return row_result(
@@ -277,6 +283,7 @@ def _answered(
 def _created(
     run: LaunchRun, plan: RowPlan, job: Job, attempts: int, status: int | None, note: str | None
 ) -> dict[str, Any]:
+    run.flows.created(plan)
     return row_result(
         run, plan, "created", attempts=attempts, http_status=status,
         job_id=job.job_id, job_name=job.job_name or plan.job_name, job_root=job.job_root,

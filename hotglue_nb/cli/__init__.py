@@ -4,8 +4,10 @@ Credentials come from ``HOTGLUE_API_KEY`` / ``HOTGLUE_ENV_ID`` / ``HOTGLUE_BASE_
 ``--api-key-file``), never from a plain argument. Progress goes to stderr, summaries to
 stdout. Bad input prints one clear line and exits 2, without a traceback; ``--out`` is
 checked (format, folder) before anything is sent. Exit codes: 0 done, 1 some rows failed, 2
-bad input, 3 the API refused the key (the run stopped; what it did is in ``--out``), 130
-interrupted. Ctrl-C writes what was done so far
+bad input (also a flow or env found missing after its first 404s), 3 the API refused the key
+(the run stopped; what it did is in ``--out``), 130 interrupted. ``-`` as the tenants file
+reads stdin; ``--out -`` writes the frame as CSV to stdout (the summary then goes to stderr).
+Messages name the CLI's flags, never Python keywords. Ctrl-C writes what was done so far
 (``--out``, else a file named after the run) and exits 130, in every command. ``launch`` and
 ``wait`` exit 0 only when every row was created/queued (with ``--wait``: succeeded).
 
@@ -21,9 +23,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._exceptions import AuthenticationError, HotglueError, LaunchInterrupted
+from .._exceptions import HotglueError, LaunchInterrupted
 from .._version import __version__
-from ._common import check_out, write_interrupted, write_stopped
+from ._common import check_out, cli_warnings, data_on_stdout, write_interrupted, write_stopped
 from ._fleet import add_fleet_commands
 from ._local import add_local_commands
 from ._runs import add_run_commands
@@ -100,18 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         parser.print_help(sys.stderr)
         return 2
+    out = getattr(args, "out", None)
     try:
-        check_out(getattr(args, "out", None))
-        code = run(args)
+        check_out(out)
+        with cli_warnings(str(args.command)), data_on_stdout(out):
+            code = run(args)
         sys.stdout.flush()  # here, so a reader that left (| head) is caught below
         return code
     except LaunchInterrupted as exc:  # a reading command (launch / wait handle their own)
-        return write_interrupted(exc, getattr(args, "out", None), str(args.command))
-    except AuthenticationError as exc:  # the key was refused: the run stopped
-        return write_stopped(exc, getattr(args, "out", None), str(args.command))
-    except HotglueError as exc:
-        print(f"hotglue-nb {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return write_interrupted(exc, out, str(args.command))
+    except HotglueError as exc:  # bad input (2), or a run-wide stop (a refused key: 3)
+        return write_stopped(exc, out, str(args.command))
     except BrokenPipeError:  # `hotglue-nb status run.jsonl | head`: the reader is done
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -4,28 +4,38 @@ give, the progress bar on stderr, the run report, writing a frame, and Ctrl-C.""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
 from .._analysis import failures, summarize
-from .._exceptions import APIError, ConfigError, LaunchInterrupted
+from .._exceptions import AuthenticationError, ConfigError, HotglueError, LaunchInterrupted
 from .._files import FORMATS, export_results
+from .._tenants import read_tenants
 from .._types import ProgressChoice
+from ._terms import in_cli_terms
 
 __all__ = [
     "JSON_HELP",
     "add_connection_flags",
     "body_sets",
     "check_out",
+    "cli_warnings",
     "credentials",
+    "data_on_stdout",
     "emit_json",
     "report",
     "stderr_bar",
+    "tenants_file",
     "write_frame",
     "write_interrupted",
     "write_stopped",
@@ -92,7 +102,7 @@ def stderr_bar(args: argparse.Namespace | None = None) -> ProgressChoice:
 def check_out(out: Path | None) -> None:
     """Every command's ``--out``, checked before anything is sent: a format ``export_results``
     writes, in a folder that exists (made when missing)."""
-    if out is None:
+    if out is None or is_stdout(out):
         return
     if out.suffix.lower() not in FORMATS:
         raise ConfigError(f"--out {out}: save as one of {', '.join(FORMATS)} "
@@ -114,8 +124,8 @@ def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) ->
         return _read_interrupted(frame, out, command)
     run_ids: Any = frame["run_id"].dropna().unique() if "run_id" in frame else []
     target = out or Path(f"hotglue-interrupted-{run_ids[0] if len(run_ids) else 'run'}.csv")
-    export_results(frame, target)
-    print(summarize(frame))
+    save(frame, target)
+    print(summarize(frame), file=_talk(target))
     journal = frame.attrs.get("journal")
     print(f"hotglue-nb {command}: interrupted during the {exc.phase}; partial results (every "
           f"row) written to {target}", file=sys.stderr)  # fmt: skip
@@ -126,18 +136,21 @@ def write_interrupted(exc: LaunchInterrupted, out: Path | None, command: str) ->
     return 130
 
 
-def write_stopped(exc: APIError, out: Path | None, command: str) -> int:
-    """A refused key stopped the run (exit 3, not the 1 of "some rows failed"): the error in
-    the CLI's terms, and the rows done so far written to ``--out`` when there are any."""
-    print(f"hotglue-nb {command}: error: {exc}", file=sys.stderr)
-    print("the API refused the key: check HOTGLUE_API_KEY / --api-key-file and the key's "
-          "access to this env (--env)", file=sys.stderr)  # fmt: skip
-    frame = exc.results
+def write_stopped(exc: HotglueError, out: Path | None, command: str) -> int:
+    """An error in the CLI's terms (its flags, not Python keywords) and its exit code: 3 when
+    the API refused the key, else 2. A run it stopped (``exc.results``) is written to
+    ``--out`` first, so nothing done before it is lost."""
+    print(f"hotglue-nb {command}: error: {in_cli_terms(str(exc))}", file=sys.stderr)
+    refused = isinstance(exc, AuthenticationError)
+    if refused:
+        print("the API refused the key: check HOTGLUE_API_KEY / --api-key-file and the key's "
+              "access to this env (--env)", file=sys.stderr)  # fmt: skip
+    frame = getattr(exc, "results", None)
     if isinstance(frame, pd.DataFrame) and out is not None:
-        export_results(frame, out)
+        save(frame, out)
         print(f"what was done before it stopped ({len(frame)} rows) written to {out}",
               file=sys.stderr)  # fmt: skip
-    return 3
+    return 3 if refused else 2
 
 
 def _read_interrupted(frame: Any, out: Path | None, command: str) -> int:
@@ -146,7 +159,7 @@ def _read_interrupted(frame: Any, out: Path | None, command: str) -> int:
         print(f"hotglue-nb {command}: interrupted", file=sys.stderr)
         return 130
     target = out or Path(f"hotglue-interrupted-{command}.csv")
-    export_results(frame, target)
+    save(frame, target)
     tenants = frame["tenant"].nunique() if "tenant" in frame else len(frame)
     print(f"hotglue-nb {command}: interrupted; what was read so far ({len(frame)} rows, "
           f"{tenants} tenants) written to {target}; run the command again for all of it.",
@@ -157,15 +170,16 @@ def _read_interrupted(frame: Any, out: Path | None, command: str) -> int:
 def report(results: pd.DataFrame, out: Path | None, *, waited: bool, dry_run: bool) -> int:
     """Write (``--out``) and summarise a run; the exit code: 0 when every row was created or
     queued (and, waited for, succeeded)."""
+    talk = _talk(out)
     if out is not None:
-        export_results(results, out)
-    print(summarize(results))
+        save(results, out)
+    print(summarize(results), file=talk)
     problems = failures(results)
     if len(problems):
-        print("\nProblems, grouped by message:")
-        print(problems.to_string(index=False, max_colwidth=80))
-    if out is not None:
-        print(f"\nResults: {out}")
+        print("\nProblems, grouped by message:", file=talk)
+        print(problems.to_string(index=False, max_colwidth=80), file=talk)
+    if out is not None and not is_stdout(out):
+        print(f"\nResults: {out}", file=talk)
     if dry_run:
         return 0
     ok = bool(results["outcome"].isin(["created", "queued"]).all())
@@ -181,8 +195,8 @@ def emit_json(frame: pd.DataFrame, out: Path | None) -> int:
     """``--json``: one JSON object per row on stdout (times ISO-8601 UTC, missing values
     null), for ``jq`` and scripts; ``--out`` is still written."""
     if out is not None:
-        export_results(frame, out)
-    if len(frame):
+        save(frame, out)
+    if len(frame) and not is_stdout(out):
         text = frame.reset_index(drop=True).to_json(orient="records", lines=True,
                                                     date_format="iso", date_unit="s")  # fmt: skip
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -192,5 +206,66 @@ def emit_json(frame: pd.DataFrame, out: Path | None) -> int:
 def write_frame(frame: pd.DataFrame, out: Path | None, note: str = "") -> None:
     """``--out`` of a reading command."""
     if out is not None:
-        export_results(frame, out)
+        save(frame, out)
+    if out is not None and not is_stdout(out):
         print(f"\nWritten: {out}{note}")
+
+
+def is_stdout(out: Path | None) -> bool:
+    return out is not None and str(out) == "-"
+
+
+_DATA: list[TextIO] = []  # the real stdout while ``--out -`` sends the human text to stderr
+
+
+@contextlib.contextmanager
+def data_on_stdout(out: Path | None) -> Iterator[None]:
+    """``--out -``: stdout carries the frame (CSV) only; what is said to people goes to
+    stderr meanwhile, so ``hotglue-nb health ... --out - | hotglue-nb launch -`` works."""
+    if not is_stdout(out):
+        yield
+        return
+    _DATA.append(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _DATA.pop()
+
+
+def _talk(out: Path | None) -> TextIO:
+    return sys.stderr if is_stdout(out) else sys.stdout
+
+
+def save(frame: pd.DataFrame, out: Path) -> None:
+    """``export_results`` to ``out``; ``-`` is stdout, as the CSV it would write."""
+    if not is_stdout(out):
+        export_results(frame, out)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.csv"
+        export_results(frame, path)
+        stream = _DATA[-1] if _DATA else sys.stdout
+        stream.write(path.read_bytes().decode("utf-8"))
+        stream.flush()
+
+
+def tenants_file(args: argparse.Namespace, **options: Any) -> pd.DataFrame:
+    """The command's tenants file (``-``: CSV on stdin) with ``--sheet`` / ``--tenant-column``."""
+    source: Any = args.file
+    if str(args.file) == "-":
+        source = io.BytesIO(sys.stdin.buffer.read())
+    return read_tenants(source, sheet=getattr(args, "sheet", None),
+                        tenant_column=getattr(args, "tenant_column", None), **options)  # fmt: skip
+
+
+@contextlib.contextmanager
+def cli_warnings(command: str) -> Iterator[None]:
+    """The library's warnings as one line each, in the CLI's terms (no Python source line)."""
+
+    def show(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        print(f"hotglue-nb {command}: warning: {in_cli_terms(str(message))}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield

@@ -26,6 +26,7 @@ from ._common import (
     credentials,
     emit_json,
     stderr_bar,
+    tenants_file,
     write_frame,
 )
 
@@ -46,9 +47,12 @@ def add_fleet_commands(commands: Any) -> None:
                         "slow, ok); the output is a tenants file for `launch`")  # fmt: skip
     health.set_defaults(run=_run_health)
     check = commands.add_parser("check", help="pre-launch check of a tenants file")
-    check.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods)")
+    check.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods; - for stdin)")
     check.add_argument("--flow", required=True, help="flow id")
-    check.add_argument("--out", type=Path, help="write the check (.csv, .parquet, .xlsx)")
+    check.add_argument("--sheet", help="sheet name of a workbook")
+    check.add_argument("--tenant-column", help="the column of tenant ids (default: tenant)")
+    check.add_argument("--out", type=Path, help="write the check (.csv, .parquet, .xlsx; - for "
+                       "CSV on stdout)")  # fmt: skip
     check.add_argument("--json", action="store_true", help=JSON_HELP)
     check.set_defaults(run=_run_check)
     for cmd in (tenants, history, health, check):
@@ -69,7 +73,8 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
     cmd.add_argument("--concurrency", type=int, default=16)
     cmd.add_argument("--count", type=int, help="ask the API for this many jobs per tenant "
                      "(its list looks capped at 5 [I])")  # fmt: skip
-    cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx)")
+    cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx; - for "
+                     "CSV on stdout)")  # fmt: skip
     cmd.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
@@ -145,7 +150,7 @@ def _problems(items: list[str]) -> set[str]:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    tenants = read_tenants(args.file)
+    tenants = tenants_file(args)
     check = check_tenants(tenants, args.flow, **_options(args))
     check.index = tenants.index
     bad = check[~check["ready"].fillna(False).astype(bool)]

@@ -11,7 +11,6 @@ from typing import Any
 from .._api import launch_jobs, wait_for_jobs
 from .._exceptions import LaunchInterrupted
 from .._files import load_run, read_results
-from .._tenants import read_tenants
 from ._common import (
     JSON_HELP,
     add_connection_flags,
@@ -20,6 +19,7 @@ from ._common import (
     emit_json,
     report,
     stderr_bar,
+    tenants_file,
     write_interrupted,
 )
 
@@ -37,9 +37,11 @@ def add_run_commands(commands: Any) -> None:
 
 def _add_launch(commands: Any) -> None:
     cmd = commands.add_parser("launch", help="launch a job for every row of a tenants file")
-    cmd.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods)")
+    cmd.add_argument("file", type=Path, help="tenants file (.csv, .xlsx, .ods; - for CSV on stdin)")
     cmd.add_argument("--flow", help="flow id (unless the file has a flow column)")
     cmd.add_argument("--sheet", help="sheet name of a workbook")
+    cmd.add_argument("--tenant-column", help="the column of tenant ids (default: tenant, or a "
+                     "header like 'Tenant ID')")  # fmt: skip
     cmd.add_argument("--concurrency", type=int, default=8)
     cmd.add_argument("--rate-limit", type=float, help="requests per second")
     cmd.add_argument("--max-attempts", type=int, default=4)
@@ -60,7 +62,8 @@ def _add_launch(commands: Any) -> None:
         default="",
         help="comma-separated reasons to launch anyway, e.g. dormant,running",
     )
-    cmd.add_argument("--out", type=Path, help="results file (.csv, .parquet, .xlsx)")
+    cmd.add_argument("--out", type=Path, help="results file (.csv, .parquet, .xlsx; - for CSV "
+                     "on stdout)")  # fmt: skip
     cmd.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE",
         help="a body field for every row, e.g. --set override_start_date=2024-01-01",
@@ -81,7 +84,7 @@ def _add_wait(commands: Any) -> None:
 
 def _run_launch(args: argparse.Namespace) -> int:
     on_invalid = "skip" if args.skip_invalid else "raise"
-    tenants = read_tenants(args.file, sheet=args.sheet, on_invalid=on_invalid)
+    tenants = tenants_file(args, on_invalid=on_invalid)
     options: dict[str, Any] = {
         "concurrency": args.concurrency, "rate_limit": args.rate_limit,
         "max_attempts": args.max_attempts, "timeout": args.timeout, "dry_run": args.dry_run,

@@ -42,6 +42,17 @@ async def _get_linked_flows(
     return json_response([flow for flow in state.world.flows if flow["id"] in info["flows"]])
 
 
+async def _get_supported_flows(
+    state: SandboxState, request: Request, *_: Any, number: int
+) -> Response:
+    """The environment's flows [C-code tap-hotglue-api, widget]; two-way flows (``version``
+    2) too unless ``Wire.supported_flows="one_way"`` [I: whether hotglue lists them]."""
+    flows = list(state.world.flows)
+    if state.wire.supported_flows == "all":
+        flows += [{**flow, "version": 2} for flow in state.world.v2_flows]
+    return json_response(flows)
+
+
 async def _post_job(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
@@ -218,6 +229,7 @@ _TENANT = ("{env}", "{flow}", "{tenant}")
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("tenants", "{env}"), _get_tenants),
     ("GET", ("{env}", "flows", "linked"), _get_linked_flows),
+    ("GET", ("{env}", "flows", "supported"), _get_supported_flows),
     ("POST", (*_TENANT, "jobs"), _post_job),
     ("GET", (*_TENANT, "jobs"), _get_jobs),
     ("GET", (*_TENANT, "jobs", "status"), _get_status),

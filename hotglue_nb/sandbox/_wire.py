@@ -35,6 +35,8 @@ class Wire:
     undefined_route : {"gateway", "404"}
         A route hotglue does not have: API Gateway's 403 ``{"message": "Missing
         Authentication Token"}`` [I: AWS's convention], or a Chalice-style 404.
+    supported_flows : {"all", "one_way"}
+        Whether ``GET /{env}/flows/supported`` lists the two-way flows too [I].
     """
 
     list_cap: int | None = DEFAULT_LIST_CAP
@@ -42,6 +44,7 @@ class Wire:
     honour_count: bool = False
     v2_job_reads: Literal["unprefixed", "both"] = "unprefixed"
     undefined_route: Literal["gateway", "404"] = "gateway"
+    supported_flows: Literal["all", "one_way"] = "all"
 
     def __post_init__(self) -> None:
         cap = self.list_cap
@@ -49,7 +52,8 @@ class Wire:
             raise ValueError(f"list_cap must be a whole number >= 1 or None, got {cap!r}")
         for name, allowed in (("list_order", ("newest", "oldest")),
                               ("v2_job_reads", ("unprefixed", "both")),
-                              ("undefined_route", ("gateway", "404"))):  # fmt: skip
+                              ("undefined_route", ("gateway", "404")),
+                              ("supported_flows", ("all", "one_way"))):  # fmt: skip
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
