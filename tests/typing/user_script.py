@@ -1,5 +1,5 @@
-"""A user's typed script: mypy --strict must see hotglue_nb after the README's install
-(checked from outside the clone by tests/test_typing.py and .ci/run)."""
+"""A user's typed script: ``mypy --strict`` must see hotglue_nb after the README's install,
+checked from outside the clone (tests/test_typing.py, .ci/run)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 
 import hotglue_nb as hg
 from hotglue_nb import sandbox
+from hotglue_nb.widgets import OverridesForm
 
 
 def rerun_failed(results: pd.DataFrame) -> pd.DataFrame:
@@ -16,10 +17,11 @@ def rerun_failed(results: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> int:
     with sandbox.serve() as sb:
-        results = hg.launch_jobs(sb.tenants[:3], flow_id=sb.flow_id, concurrency=2, **sb.credentials)
+        results = hg.launch_jobs(sb.tenants[:3], flow_id=sb.flow_id, concurrency=2,
+                                 **sb.credentials)  # fmt: skip
         summary: hg.Summary = hg.summarize(results)
-        client: hg.Hotglue = hg.Hotglue(**sb.credentials)
-        tenants: list[str] = client.list_tenants()
-        client.close()
-    print(summary, len(tenants), len(rerun_failed(results)))
+        with hg.Hotglue(**sb.credentials) as client:
+            tenants: list[str] = client.list_tenants()
+    form: type[OverridesForm] = OverridesForm
+    print(summary, len(tenants), len(rerun_failed(results)), form)
     return 0
