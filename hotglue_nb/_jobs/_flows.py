@@ -61,7 +61,7 @@ class FlowCheck:
         """The run-wide error to raise at the end, naming every missing flow and the fix."""
         if not self.missing:
             return None
-        parts = [f"{why} ({self.rows.get(key, 0)} row(s) not started)"
+        parts = [f"{why}; no job was started for its {self.rows.get(key, 0)} row(s)"
                  for key, why in self.missing.items()]  # fmt: skip
         return ConfigError("; ".join(parts) + ". Fix flow_id= / env_id= (or the rows' "
                            "flow_id / env_id column) and launch again.")  # fmt: skip
@@ -98,7 +98,7 @@ def _hint(flow_id: str, flows: dict[str, dict[str, Any]]) -> str:
     if close:
         return f" (did you mean {close[0]!r}?)"
     if named:
-        return f" (did you mean {names[named[0]]!r}, named {named[0]!r}?)"
+        return f" (did you mean {names[named[0]]!r}, the flow named {named[0]!r}?)"
     shown = ", ".join(f"{fid!r} ({flow.get('name')})" if flow.get("name") else repr(fid)
                       for fid, flow in list(flows.items())[:8])  # fmt: skip
     return f" (its flows: {shown})"

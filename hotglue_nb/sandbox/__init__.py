@@ -51,6 +51,8 @@ What follows hotglue's documentation [C] and what is inferred [I]:
   reverse) is a 404, and a write's ``exportSummary`` / ``exportDetails`` rules (a record
   whose ``email`` is not an address fails; some tenants' connectors refuse every 4th record;
   see ``_write.write_summary``).
+* ``GET /{env}/flows/supported`` [C-code]: every flow of the env, the two-way ones with
+  ``version`` 2 unless ``Wire(supported_flows="one_way")`` [I: whether hotglue lists them].
 * Not emulated: schedules, linked targets, discover endpoints.
 
 Time: a job's timeline is fixed when it starts and read off an injectable ``clock``
