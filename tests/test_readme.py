@@ -41,6 +41,7 @@ def test_the_python_blocks_run_as_pasted_and_print_what_the_readme_shows(tmp_pat
         assert line in printed[at:], f"README shows {line!r}; the code printed:\n{done.stdout}"
         at = printed.index(line, at) + 1
     assert "hg_live_wrong" not in done.stdout + done.stderr  # a wrong key is not shown either
+    assert "Unclosed" not in done.stderr  # clients left open, as the blocks leave them
 
 
 def test_the_test_command_is_what_ci_runs() -> None:

@@ -22,6 +22,7 @@ certificates (httpx uses certifi's).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 from typing import Any
 
@@ -57,6 +58,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
                 max_line_size=HEADER_LIMIT, max_field_size=HEADER_LIMIT,
             )  # fmt: skip
+            _OPEN[id(self)] = self._session
             self._proxies = _Proxies(self._trust_env)
             self._slots = asyncio.Semaphore(self._size)
             self._loop = asyncio.get_running_loop()
@@ -64,18 +66,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def __del__(self) -> None:
         # A client left open (usual in a notebook) must not make aiohttp print "Unclosed
-        # client session" when it is collected: its own loop closes the session; the task
-        # keeps the session alive until then. A closed loop has nothing left to close.
-        session = self._session
-        if session is None or session.closed:
+        # client session" when it is collected. The session is held by _OPEN, never in a
+        # garbage cycle with this transport, so it is still open here; closing its connector
+        # closes the sockets at once (the session then reads closed), on the loop's thread.
+        session = _OPEN.pop(id(self), None)
+        if session is None or session.closed or session.connector is None:
             return
-        loop = self._loop
-        if loop.is_closed():  # its sockets went with it; _close() only marks it closed
-            if session.connector is not None:
-                session.connector._close()
-        else:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(lambda: loop.create_task(session.close()))
+        loop, connector = self._loop, session.connector
+        if loop.is_closed() or _running_loop() is loop:
+            connector._close()
+            return
+        with contextlib.suppress(RuntimeError):  # the callback keeps the session until then
+            loop.call_soon_threadsafe(lambda: (connector._close(), session))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         headers = list(request.headers.multi_items())
@@ -125,9 +127,32 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             slots.release()
 
     async def aclose(self) -> None:
+        _OPEN.pop(id(self), None)
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+#: the open sessions, by id of their transport (see ``AiohttpTransport.__del__``)
+_OPEN: dict[int, aiohttp.ClientSession] = {}
+
+
+@atexit.register
+def _close_orphans() -> None:
+    """Sessions still open at exit (a client never closed): the process is ending, so their
+    connectors are closed from here, silently, whichever thread their loop ran on."""
+    for key, session in list(_OPEN.items()):
+        if session.connector is not None:
+            with contextlib.suppress(Exception):
+                session.connector._close()
+        _OPEN.pop(key, None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class _Proxies:
