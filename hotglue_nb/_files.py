@@ -34,8 +34,33 @@ def _format(path: Path) -> str:
 
 
 def export_results(results: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write results (or a history, health or check frame) to .csv, .parquet or .xlsx,
-    chosen by the extension; ``read_results`` reads any of them back with their dtypes."""
+    """Write results (or a history, health or check frame) to .csv, .parquet or .xlsx.
+
+    The format is chosen by the extension; ``read_results`` reads any of them back with their
+    dtypes.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Any frame of hotglue_nb (its index is kept).
+    path : str or PathLike
+        The file to write; ``.parquet`` needs pyarrow, ``.xlsx`` openpyxl.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ConfigError
+        Another extension, or the format's package is not installed.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> path = hg.export_results(hg.last_run(), "run.xlsx")
+    """
     target = Path(path)
     kind = _format(target)
     frame = results.copy()
@@ -104,7 +129,29 @@ def _joined(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
 
 
 def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read what ``export_results`` wrote, with the results dtypes restored."""
+    """Read what ``export_results`` wrote, with the results dtypes restored.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A ``.csv``, ``.parquet`` or ``.xlsx`` file written by ``export_results``.
+
+    Returns
+    -------
+    DataFrame
+        The frame as it was exported: its index, every known column with its dtype.
+
+    Raises
+    ------
+    ConfigError
+        No such file, another extension, or the format's package is not installed.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> results = hg.read_results("run.xlsx")
+    >>> again = hg.retry_frame(results)
+    """
     source = Path(path)
     kind = _format(source)
     if not source.exists():
@@ -188,6 +235,28 @@ def load_run(journal: str | os.PathLike[str]) -> pd.DataFrame:
 
     Rows with an outcome show it (with final statuses when wait_for_jobs recorded them);
     rows sent without a recorded outcome are ``unknown``; rows never sent are ``skipped``.
+
+    Parameters
+    ----------
+    journal : str or PathLike
+        The journal's path, or the run id of one in ``hotglue-runs/``.
+
+    Returns
+    -------
+    DataFrame
+        One row per row of the run, with its labels: the results columns and the wait's;
+        ``attrs["journal"]`` is the journal's path.
+
+    Raises
+    ------
+    ConfigError
+        No such journal, or a file that cannot be read as one.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> run = hg.load_run("hotglue-runs/20250101T120000-a1b2c3.jsonl")
+    >>> done = hg.wait_for_jobs(run)
     """
     state = read_journal(find_journal(journal))
     labels = state.run.get("labels") or []

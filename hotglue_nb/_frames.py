@@ -198,18 +198,37 @@ def _typed(values: pd.Series | list[Any] | None, dtype: str, length: int = 0) ->
 
 
 def read_errors(frame: pd.DataFrame) -> pd.DataFrame:
-    """The tenants whose read failed in the fleet read that made ``frame`` (``job_history``,
-    ``latest_jobs``, ``check_tenants``): one row per tenant and flow with ``http_status`` and
-    ``error``. Empty when every read worked.
+    """The tenants whose read failed in the fleet read that made ``frame``.
+
+    The fleet reads are ``job_history``, ``latest_jobs`` and ``check_tenants``; the frame is
+    empty when every read worked.
 
     The frame keeps them in ``frame.attrs["errors"]`` as plain dicts (pandas compares attrs
     when frames are concatenated, merged or filtered); a concat of two reads keeps the
     first's, as pandas does.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        A fleet read's frame (or the ``.results`` of the error that stopped one).
+
+    Returns
+    -------
+    DataFrame
+        One row per tenant and flow: ``tenant``, ``flow_id``, ``http_status``, ``error``.
+
+    Raises
+    ------
+    ConfigError
+        ``frame`` is not a DataFrame.
+
     Examples
     --------
-    >>> history = hg.job_history(flow_id, since="7d")
-    >>> hg.read_errors(history)          # doctest: +SKIP
+    >>> import hotglue_nb as hg
+    >>> from hotglue_nb import sandbox
+    >>> with sandbox.serve() as sb:
+    ...     history = hg.job_history(sb.flow_id, since="7d", **sb.credentials)
+    >>> hg.read_errors(history)
     """
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"read_errors takes a frame of job_history / latest_jobs, got "

@@ -34,13 +34,23 @@ def remember(frame: Any) -> None:
 
 
 def last_run() -> pd.DataFrame | None:
-    """The results of the last ``launch_jobs`` / ``wait_for_jobs`` in this process, finished
-    or interrupted (and the partial frame of an interrupted fleet read).
+    """The results of the last ``launch_jobs`` / ``wait_for_jobs`` in this process.
+
+    Finished or interrupted (and the partial frame of an interrupted fleet read); also the frame
+    of a run stopped by an error (a refused key: its ``.results``), and the last
+    ``write_records`` results with their batch columns.
 
     Returns
     -------
     pandas.DataFrame or None
-        After a Ctrl-C the partial frame is here even when the exception was never bound.
+        After a Ctrl-C the partial frame is here even when the exception was never bound;
+        None before any run.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> results = hg.last_run()          # after a Ctrl-C in hg.launch_jobs(...)
+    >>> results["outcome"].value_counts()
     """
     return _LAST[0] if _LAST else None
 

@@ -43,12 +43,46 @@ FAILED_STATUSES = ("DISCOVER_FAILED", "SYNC_FAILED", "ETL_FAILED", "EXPORT_FAILE
 
 
 def is_terminal(status: str | None) -> bool:
-    """hotglue's own rule: a job is over when its status contains COMPLETE or FAILED."""
+    """hotglue's own rule: a job is over when its status contains COMPLETE or FAILED.
+
+    Parameters
+    ----------
+    status : str or None
+        A job's ``status`` (any text: values outside the documented enum too).
+
+    Returns
+    -------
+    bool
+        True when the job has ended; False for None or an empty status.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> hg.is_terminal("JOB_COMPLETED"), hg.is_terminal("SYNC_FAILED"), hg.is_terminal(None)
+    (True, True, False)
+    """
     return bool(status) and ("COMPLETE" in str(status) or "FAILED" in str(status))
 
 
 def is_failed(status: str | None) -> bool:
-    """True for any ``*FAILED*`` status, including values outside the documented enum [I]."""
+    """True for any ``*FAILED*`` status, including values outside the documented enum [I].
+
+    Parameters
+    ----------
+    status : str or None
+        A job's ``status``.
+
+    Returns
+    -------
+    bool
+        True when the status says FAILED (``hg.FAILED_STATUSES`` and any other).
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> hg.is_failed("EXPORT_FAILED"), hg.is_failed("JOB_COMPLETED"), hg.is_failed(None)
+    (True, False, False)
+    """
     return bool(status) and "FAILED" in str(status)
 
 

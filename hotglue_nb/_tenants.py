@@ -1,11 +1,4 @@
-"""read_tenants: a tenants spreadsheet (CSV, XLSX, ODS) -> a validated tenants DataFrame.
-
-Ids are read as text (leading zeros kept; ``12598713.0`` from a numeric cell becomes
-``12598713``), headers are matched loosely (``Tenant ID`` -> ``tenant``), JSON cells are
-parsed for object fields, dates are parsed explicitly (Excel date cells or ISO text; an
-ambiguous or impossible date is refused, never guessed). Every problem is reported at once,
-with the spreadsheet's own row numbers (the header is row 1).
-"""
+"""read_tenants: a tenants spreadsheet (CSV, XLSX, ODS) -> a validated tenants DataFrame."""
 
 from __future__ import annotations
 
@@ -45,10 +38,43 @@ def read_tenants(
     tenant_column: str | None = None,
     on_invalid: str = "raise",
 ) -> pd.DataFrame:
-    """Read and check a tenants file; the index is the spreadsheet row number.
+    """Read and check a tenants file (CSV, XLSX, ODS) or frame, ready for ``launch_jobs``.
 
-    Raises ``TenantsFileError`` listing every problem, unless ``on_invalid="skip"``, which
-    drops the bad rows with a warning that lists them.
+    Ids are read as text (leading zeros kept; ``12598713.0`` from a numeric cell becomes
+    ``12598713``), headers are matched loosely (``Tenant ID`` -> ``tenant``), JSON cells are
+    parsed for object fields, dates explicitly (Excel date cells or ISO text; an ambiguous or
+    impossible date is refused, never guessed). Every problem is reported at once, with the
+    spreadsheet's own row numbers (the header is row 1).
+
+    Parameters
+    ----------
+    path_or_buffer : str, PathLike, file object or DataFrame
+        A ``.csv``/``.txt``, ``.xlsx``/``.xlsm`` or ``.ods`` file, an open one, or a frame.
+    sheet : str or int, optional
+        The workbook's sheet (default: the first; refused if another has a tenant column).
+    tenant_column : str, optional
+        The header of the tenant ids, if not one ``read_tenants`` recognises.
+    on_invalid : {"raise", "skip"}
+        Raise on any problem, or drop the bad rows with a warning that lists them.
+
+    Returns
+    -------
+    DataFrame
+        ``tenant`` (and ``flow_id``, ``env_id``, body fields typed by their kind; other
+        columns as they were), indexed by the spreadsheet row number (``row``).
+
+    Raises
+    ------
+    TenantsFileError
+        The file cannot be read or has problems; ``.problems`` lists every one.
+    ConfigError
+        ``on_invalid`` is neither ``"raise"`` nor ``"skip"``.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> tenants = hg.read_tenants("tenants.xlsx", on_invalid="skip")
+    >>> results = hg.launch_jobs(tenants, flow_id="l8odS2mce")
     """
     if on_invalid not in ("raise", "skip"):
         raise ConfigError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}.")
@@ -356,11 +382,8 @@ def _finish(
             lines,
         )
     if lines:
-        warnings.warn(
-            f"{name}: skipped {len(problems)} bad row(s): " + "; ".join(lines),
-            HotglueWarning,
-            stacklevel=3,
-        )
+        warnings.warn(f"{name}: skipped {len(problems)} bad row(s): " + "; ".join(lines),
+                      HotglueWarning, stacklevel=3)  # fmt: skip
         frame = frame.drop(index=list(problems))
     return _dtypes(frame)
 

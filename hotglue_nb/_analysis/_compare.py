@@ -21,11 +21,43 @@ CHANGES = ("newly_failing", "fixed", "still_failing", "still_ok", "unknown")
 
 
 def compare(before: pd.DataFrame, after: pd.DataFrame, *, how: str = "after") -> pd.DataFrame:
-    """Per tenant (and flow): did it get better or worse between two frames (results,
-    history or latest, in any mix)? ``change`` is one of newly_failing, fixed,
-    still_failing, still_ok, unknown; records and duration before/after and their change.
+    """Per tenant (and flow): did it get better or worse between two frames?
+
+    The frames are results, history or latest, in any mix. ``change`` is one of newly_failing,
+    fixed, still_failing, still_ok, unknown; records and duration before/after and their change.
     ``how="after"`` keeps the tenants of ``after`` (a rerun), ``"outer"`` all of both.
-    ``attrs["summary"]`` counts each change."""
+    ``attrs["summary"]`` counts each change.
+
+    Parameters
+    ----------
+    before, after : DataFrame
+        Frames with ``tenant`` and ``flow_id`` (results, history or latest); each tenant's
+        latest finished job counts.
+    how : {"after", "outer"}
+        Keep the tenants of ``after``, or of both.
+
+    Returns
+    -------
+    DataFrame
+        One row per tenant and flow: ``ok_before``, ``ok_after``, ``change``,
+        ``records_before`` / ``_after`` / ``_change``, ``duration_s_before`` / ``_after`` /
+        ``_change``.
+
+    Raises
+    ------
+    ConfigError
+        A frame without ``tenant`` and ``flow_id``, or another ``how``.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> from hotglue_nb import sandbox
+    >>> with sandbox.serve(history_days=30) as sb:
+    ...     history = hg.job_history(sb.flow_id, since="30d", **sb.credentials)
+    ...     failing = hg.fleet_health(history).query("problem == 'failing'")
+    ...     rerun = hg.launch_jobs(hg.retry_frame(failing), wait=True, **sb.credentials)
+    >>> hg.compare(history, rerun).attrs["summary"]
+    """
     if how not in ("after", "outer"):
         raise ConfigError(f"how= is 'after' or 'outer', not {how!r}.")
     joined = _state(before).merge(

@@ -32,21 +32,59 @@ def fleet_health(
     drop_ratio: float = 0.5,
     slow_factor: float = 2.0,
 ) -> pd.DataFrame:
-    """One row per tenant and flow (and connector, for a two-way flow) of a ``job_history``
-    frame, worst first.
+    """One row per tenant and flow of a ``job_history`` frame, worst first.
 
-    ``problem``: ``failing`` (its last finished job failed), ``dormant`` (no job for
-    ``dormant_days``; read a longer history to see them), ``flaky`` (success rate below
-    ``flaky_rate``), ``records_drop`` (the last success moved less than ``drop_ratio`` x the
-    median records), ``slow`` (the last job took more than ``slow_factor`` x the median), else
-    ``ok``. ``failing_since`` is the start of the first job of the current failure streak.
-    ``jobs``, ``success_rate`` and the medians count the jobs of the last ``window`` (a span
-    like "30d", or a start time); the last job, streak and dormancy use the whole history.
+    (And per connector, for a two-way flow.) ``problem``: ``failing`` (its last finished job
+    failed), ``dormant`` (no job for ``dormant_days``; read a longer history to see them),
+    ``flaky`` (success rate below ``flaky_rate``), ``records_drop`` (the last success moved less
+    than ``drop_ratio`` x the median records), ``slow`` (the last job took more than
+    ``slow_factor`` x the median), else ``ok``. ``failing_since`` is the start of the first job
+    of the current failure streak. ``jobs``, ``success_rate`` and the medians count the jobs of
+    the last ``window`` (a span like "30d", or a start time); the last job, streak and dormancy
+    use the whole history.
 
     ``history_complete`` (from ``job_history``) is False for a tenant whose job list may
     have been cut short by the API: its ``failure_streak``, ``failing_since`` (at or before)
     and the history behind dormancy are then lower bounds, and ``jobs`` / ``success_rate``
     count only the jobs listed.
+
+    Parameters
+    ----------
+    history : DataFrame
+        A ``job_history`` frame (``tenant``, ``flow_id``, ``start_time``, ``succeeded``...).
+    now : date, datetime, Timestamp or str, optional
+        The moment dormancy and ``window`` count back from (default: now).
+    window : str, date, datetime, Timestamp or None
+        The span of the counts and medians (default ``"30d"``; None: the whole history).
+    dormant_days : int
+        Days without a job that make a tenant ``dormant`` (default 30).
+    flaky_rate : float
+        A success rate below it is ``flaky`` (default 0.8).
+    drop_ratio : float
+        Last records below it x the median are a ``records_drop`` (default 0.5).
+    slow_factor : float
+        A last job longer than it x the median is ``slow`` (default 2.0).
+
+    Returns
+    -------
+    DataFrame
+        ``problem``, ``last_status``, ``last_message``, ``last_job_at``,
+        ``last_success_at``, ``failure_streak``, ``failing_since``, ``jobs``,
+        ``success_rate``, ``records_ratio``, ``days_since_last_job``, ``history_complete``...
+
+    Raises
+    ------
+    ConfigError
+        Not a ``job_history`` frame, or a ``window`` that is not a moment.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> from hotglue_nb import sandbox
+    >>> with sandbox.serve(history_days=30) as sb:
+    ...     history = hg.job_history(sb.flow_id, since="30d", **sb.credentials)
+    >>> health = hg.fleet_health(history, window="14d")
+    >>> health[health["problem"] != "ok"]
     """
     require(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
     stamp = now_utc(now)

@@ -12,7 +12,29 @@ __all__ = ["plot_history", "plot_outcomes"]
 
 
 def plot_outcomes(results: pd.DataFrame) -> Figure:
-    """Outcome bars and a duration histogram (matplotlib, ``pip install 'hotglue_nb[plot]'``)."""
+    """Outcome bars and a duration histogram (matplotlib, ``pip install 'hotglue_nb[plot]'``).
+
+    Parameters
+    ----------
+    results : DataFrame
+        The results of ``launch_jobs`` (durations once waited for).
+
+    Returns
+    -------
+    Figure
+        A matplotlib figure: outcome counts, and job durations in seconds.
+
+    Raises
+    ------
+    ConfigError
+        Not a results frame, or matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> fig = hg.plot_outcomes(hg.last_run())
+    >>> fig.savefig("outcomes.png")
+    """
     require_results(results)
     try:
         import matplotlib.pyplot as plt
@@ -33,8 +55,36 @@ def plot_outcomes(results: pd.DataFrame) -> Figure:
 
 
 def plot_history(history: pd.DataFrame, *, worst: int = 25) -> Figure:
-    """Jobs per day stacked by outcome (failed stage), and a tenant x day grid of the
-    ``worst`` tenants (most failures). Needs matplotlib (``hotglue_nb[plot]``)."""
+    """Jobs per day stacked by outcome, and a tenant x day grid of the worst tenants.
+
+    The bars are stacked by outcome (failed stage); the grid shows the ``worst`` tenants (most
+    failures). Needs matplotlib (``hotglue_nb[plot]``).
+
+    Parameters
+    ----------
+    history : DataFrame
+        A ``job_history`` frame.
+    worst : int
+        How many tenants the grid shows (default 25).
+
+    Returns
+    -------
+    Figure
+        A matplotlib figure.
+
+    Raises
+    ------
+    ConfigError
+        Not a ``job_history`` frame, or matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> from hotglue_nb import sandbox
+    >>> with sandbox.serve(history_days=30) as sb:
+    ...     history = hg.job_history(sb.flow_id, since="30d", **sb.credentials)
+    >>> fig = hg.plot_history(history, worst=10)
+    """
     require(history, ("tenant", "start_time", "succeeded"), "a job_history frame")
     try:
         import matplotlib.pyplot as plt

@@ -63,7 +63,30 @@ def _counts(series: pd.Series) -> pd.DataFrame:
 
 
 def summarize(results: pd.DataFrame) -> Summary:
-    """Counts and shares per outcome and per status, duration quantiles, per-flow counts."""
+    """Counts and shares per outcome and per status, duration quantiles, per-flow counts.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The results of ``launch_jobs`` or ``wait_for_jobs``.
+
+    Returns
+    -------
+    Summary
+        ``outcomes``, ``statuses``, ``durations`` (p50, p90, p99, max) and ``by_flow``
+        (outcomes per flow, and ``success_rate`` once waited for); shown as tables.
+
+    Raises
+    ------
+    ConfigError
+        Not a results frame.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> summary = hg.summarize(hg.last_run())
+    >>> summary.outcomes
+    """
     require_results(results)
     statuses = _counts(results["status"]) if "status" in results else pd.DataFrame()
     return Summary(
@@ -104,6 +127,30 @@ def retry_frame(results: pd.DataFrame, which: str | Iterable[str] = DEFAULT_RETR
     A fleet frame (``job_history``, ``latest_jobs``, ``fleet_health``, ``check_tenants``),
     filtered to what should run again, gives one row per tenant and flow (``which`` is not
     used: the filter already chose).
+
+    Parameters
+    ----------
+    results : DataFrame
+        The results of ``launch_jobs`` / ``wait_for_jobs``, or a fleet frame.
+    which : str or list of str
+        The rows of results to run again (default ``("failed", "unknown", "rejected")``).
+
+    Returns
+    -------
+    DataFrame
+        ``tenant``, ``flow_id``, ``env_id`` and the rows' request fields (a fleet frame's:
+        ``connector_id`` and ``job_type="read"`` for a two-way flow).
+
+    Raises
+    ------
+    ConfigError
+        Not a results or fleet frame, another ``which``, or write jobs in a fleet frame.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> results = hg.last_run()
+    >>> again = hg.launch_jobs(hg.retry_frame(results, which=["failed", "unknown"]))
     """
     if isinstance(results, pd.DataFrame) and "outcome" not in results:
         return _fleet_retry(results)

@@ -61,8 +61,37 @@ def signature(text: Any, tenant: Any = None) -> str:
 
 
 def failure_signatures(frame: pd.DataFrame) -> pd.DataFrame:
-    """Failures of a history, latest or results frame grouped by stage x tap x signature:
-    ``count``, ``tenants`` (all of them, comma-separated), ``first_seen``, ``last_seen``."""
+    """Failures of a history, latest or results frame, grouped by stage x tap x signature.
+
+    Each group has ``count``, ``tenants`` (all of them, comma-separated), ``first_seen`` and
+    ``last_seen``. A signature is the failure text with what varies between tenants and runs
+    masked (the tenant's id, times, URLs, ids, numbers, quoted values), so one cause is one
+    group.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A ``job_history`` / ``latest_jobs`` frame, or results (failed, unknown, rejected).
+
+    Returns
+    -------
+    DataFrame
+        ``stage``, ``tap``, ``signature``, ``count``, ``tenants``, ``first_seen``,
+        ``last_seen``, most frequent first.
+
+    Raises
+    ------
+    ConfigError
+        A frame without ``tenant``.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> from hotglue_nb import sandbox
+    >>> with sandbox.serve(history_days=30) as sb:
+    ...     history = hg.job_history(sb.flow_id, since="30d", **sb.credentials)
+    >>> hg.failure_signatures(history).head()
+    """
     failed = _failed_rows(frame)
     columns = ["stage", "tap", "signature", "count", "tenants", "first_seen", "last_seen"]
     if failed.empty:
@@ -119,6 +148,28 @@ def failures(results: pd.DataFrame, *, include_skipped: bool = False) -> pd.Data
     Columns: ``kind``, ``message`` (its signature: ids, numbers, quoted values and times
     masked, as in ``failure_signatures``), ``count``,
     ``tenants`` (up to five examples, comma-separated), ``stage``.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The results of ``launch_jobs`` or ``wait_for_jobs``.
+    include_skipped : bool
+        Also group the ``skipped`` rows (default False).
+
+    Returns
+    -------
+    DataFrame
+        ``kind``, ``message``, ``count``, ``tenants``, ``stage``.
+
+    Raises
+    ------
+    ConfigError
+        Not a results frame.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> hg.failures(hg.last_run(), include_skipped=True)
     """
     require_results(results)
     kind = problem_kind(results)

@@ -31,6 +31,37 @@ def record_fates(results: pd.DataFrame, records: pd.DataFrame | None = None) -> 
     it. With ``records`` (the frame given to ``write_records``) the rows come back as they
     were, with their own index labels (each matched to what was sent by its values); without
     it, they are rebuilt from the requests sent (JSON values).
+
+    Parameters
+    ----------
+    results : DataFrame
+        What ``write_records`` returned (waited for), or ``hg.last_run()`` after an
+        interrupted one.
+    records : DataFrame, optional
+        The records given to ``write_records``.
+
+    Returns
+    -------
+    DataFrame
+        One row per record sent: the record's columns, ``batch``, ``fate``, ``reason``.
+
+    Raises
+    ------
+    ConfigError
+        ``results`` is not a ``write_records`` frame, or ``records`` not the frame written.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> import pandas as pd
+    >>> from hotglue_nb import sandbox
+    >>> contacts = pd.DataFrame({"email": ["ann@example.com", "nobody"], "name": ["Ann", "X"]})
+    >>> with sandbox.serve() as sb:
+    ...     tenant, connector = next(iter(sb.connected_tenants().items()))
+    ...     written = hg.write_records(contacts, object="Contact", flow_id=sb.v2_flow_id,
+    ...                                tenant=tenant, connector_id=connector, wait=True,
+    ...                                poll_interval=0.5, **sb.credentials)
+    >>> hg.record_fates(written, contacts)["fate"].value_counts()
     """
     needed = {"request", "first_row", "object", "batch", "tenant", "connector_id", "outcome"}
     if not isinstance(results, pd.DataFrame) or not needed <= set(results.columns):
@@ -54,13 +85,47 @@ def record_fates(results: pd.DataFrame, records: pd.DataFrame | None = None) -> 
 
 
 def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The records that were not written, from ``write_records``' results (waited for): the
-    ``refused`` and ``not_written`` rows of ``record_fates`` (with ``fate``, ``reason`` and
+    """The records that were not written, from ``write_records``' results (waited for).
+
+    The ``refused`` and ``not_written`` rows of ``record_fates`` (with ``fate``, ``reason`` and
     ``batch``) — safe to write again.
 
     Records whose fate is ``unknown`` (a lost answer, a job still running, failures not
     located) are never among them: a HotglueWarning names their batches (wait for them, or
     look at ``record_fates``). With ``records`` the rows come back as they were given.
+
+    Parameters
+    ----------
+    results : DataFrame
+        What ``write_records`` returned (waited for), or ``hg.last_run()``.
+    records : DataFrame, optional
+        The records given to ``write_records``; without them the records are rebuilt from
+        the requests sent.
+
+    Returns
+    -------
+    DataFrame
+        The records not written: their columns, ``batch``, ``fate``, ``reason``.
+
+    Raises
+    ------
+    ConfigError
+        As for ``record_fates``.
+
+    Examples
+    --------
+    >>> import hotglue_nb as hg
+    >>> import pandas as pd
+    >>> from hotglue_nb import sandbox
+    >>> contacts = pd.DataFrame({"email": ["ann@example.com", "nobody"], "name": ["Ann", "X"]})
+    >>> with sandbox.serve() as sb:
+    ...     tenant, connector = next(iter(sb.connected_tenants().items()))
+    ...     where = dict(object="Contact", flow_id=sb.v2_flow_id, tenant=tenant,
+    ...                  connector_id=connector, wait=True, poll_interval=0.5, **sb.credentials)
+    ...     written = hg.write_records(contacts, **where)
+    ...     refused = hg.failed_records(written, contacts)
+    ...     fixed = refused.drop(columns=["batch", "fate", "reason"]).assign(email="x@example.com")
+    ...     again = hg.write_records(fixed, **where)
     """
     fates = record_fates(results, records)
     unknown = fates["fate"] == "unknown"
