@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._config import DORMANT_DAYS
 from ._exceptions import APIError, LaunchInterrupted
-from ._fleet import Call, check_call, execute_reads, history_call, latest_call
+from ._fleet import Call, check_call, execute_reads, history_call, latest_call, warn_cut_short
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
@@ -126,4 +126,6 @@ async def _read(call: Call) -> pd.DataFrame:
     total = len(call.run.reads) if call.run.reads is not None else 0
     with Progress(call.progress) as progress:
         on_event = progress.phase(call.run.kind, total).event
-        return await execute_reads(call.run, call.operation, call.build, on_event)
+        frame = await execute_reads(call.run, call.operation, call.build, on_event)
+    warn_cut_short(frame, stacklevel=3)  # at the line that awaited job_history
+    return frame

@@ -5,6 +5,7 @@ bundles each public read for the blocking and async front ends)."""
 from ._calls import Call, check_call, history_call, latest_call
 from ._preflight import check_reads, preflight_reasons
 from ._reads import Read, execute_reads
+from ._tables import warn_cut_short
 
 __all__ = [
     "Call",
@@ -15,4 +16,5 @@ __all__ = [
     "history_call",
     "latest_call",
     "preflight_reasons",
+    "warn_cut_short",
 ]

@@ -19,6 +19,7 @@ from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants, When
 from ._calls import Call, check_call, history_call, latest_call
 from ._reads import execute_reads
+from ._tables import warn_cut_short
 
 __all__ = ["Start", "blocking", "check_tenants", "job_history", "latest_jobs"]
 
@@ -213,7 +214,9 @@ def _read(call: Call) -> pd.DataFrame:
         start: Start[pd.DataFrame] = lambda post: execute_reads(  # noqa: E731
             call.run, call.operation, call.build, post
         )
-        return blocking(start, progress, False)
+        frame = blocking(start, progress, False)
+    warn_cut_short(frame, stacklevel=3)  # at the line that called job_history
+    return frame
 
 
 def blocking(start: Start[T], progress: Progress, nest: bool) -> T:

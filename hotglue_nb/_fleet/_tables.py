@@ -15,7 +15,16 @@ from .._models import Job, is_failed, is_terminal
 from .._values import duration_s
 from ._reads import Read
 
-__all__ = ["errors_frame", "history_frame", "job_rows", "latest_frame", "list_limit"]
+CUT_SHORT = "cut_short"  # frame.attrs key of the note
+
+__all__ = [
+    "warn_cut_short",
+    "errors_frame",
+    "history_frame",
+    "job_rows",
+    "latest_frame",
+    "list_limit",
+]
 
 
 def job_rows(job: Job, read: Read, env_id: str) -> dict[str, Any]:
@@ -93,17 +102,24 @@ def _whole(jobs: list[Job], limit: int, since: pd.Timestamp | None) -> bool:
 
 
 def _warn_cut(reads: list[Read], frame: pd.DataFrame, limit: int) -> None:
+    """Note cut-short lists on the frame: it is built on the loop's thread, so the warning
+    is given by ``warn_cut_short`` on the caller's, pointing at the user's own line."""
     cut = frame.loc[~frame["history_complete"].fillna(True).astype(bool), "tenant"].nunique()
     if cut:
-        warnings.warn(
+        frame.attrs[CUT_SHORT] = (
             f"job_history: the job lists of {cut} of {len(reads)} tenants came back with "
             f"{limit} jobs, so they may be cut short by the API (its list looks capped [I]); "
             "their rows have history_complete=False and streaks, failing_since and dormancy "
             "built on them are lower bounds. Ask for more with count=, or keep outcomes as "
-            "they happen.",
-            HotglueWarning,
-            stacklevel=4,
+            "they happen."
         )
+
+
+def warn_cut_short(frame: pd.DataFrame, stacklevel: int) -> None:
+    """The cut-short warning noted on ``frame`` (taken off it), from the caller's thread."""
+    message = frame.attrs.pop(CUT_SHORT, None)
+    if message:
+        warnings.warn(str(message), HotglueWarning, stacklevel=stacklevel + 1)
 
 
 def latest_frame(reads: list[Read], env_id: str) -> pd.DataFrame:
