@@ -121,7 +121,7 @@ class Progress:
 
     def _summary(self) -> str:
         done = self.bar.n if self.bar is not None else len(self._done)
-        total = self.bar.total if self.bar is not None else done
+        total = (self.bar.total if self.bar is not None else 0) or done  # 0: not known ahead
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "nothing"
         took = time.monotonic() - self._started
         return (f"<div class='hg-progress-summary'><b>{self._desc}</b> {done}/{total} rows in "

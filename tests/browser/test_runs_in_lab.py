@@ -126,3 +126,31 @@ def test_a_saved_notebook_keeps_what_happened(jl: Page) -> None:
     assert "OverridesForm value:" in jl.page.locator(".jp-Notebook").inner_text()
     broken = jl.page.get_by_text("Error displaying widget").count()
     assert broken <= 1  # at most the form's own live view; its value stays readable above
+
+
+MISTAKE = "hg.launch_jobs(sb.tenants[:3], flow_id=sb.flow_id, concurency=4, **creds)"
+WRONG_FLOW = "hg.launch_jobs(sb.tenants[:40], flow_id='2yW4Acq9', **creds)"
+CUT_SHORT = """\
+fleet = hg.sandbox.start(history_days=10)
+history = hg.job_history(fleet.flow_id, since='30d', **fleet.credentials)"""
+
+
+def test_mistakes_and_warnings_read_as_the_users_own_line(jl: Page) -> None:
+    """What a notebook user sees for a typo, a wrong flow and a warning: their own line and
+    the message with the fix, nothing from inside the package (the rendered page's text)."""
+    jl.open(jl.lab.notebook([START, MISTAKE, WRONG_FLOW, CUT_SHORT]))
+    for cell in range(4):  # one by one: "run all" stops at the first error
+        jl.run_cell(cell)
+        jl.wait_idle(upto=cell)
+    errors = [o for o in jl.outputs() if o["output_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["ConfigError", "ConfigError"]
+    shown = jl.page.locator(".jp-OutputArea-output").all_inner_texts()
+    typo = next(t for t in shown if "concurency" in t)
+    assert "did you mean concurrency=?" in typo and "concurency=4" in typo  # the user's line
+    flow = next(t for t in shown if "is not a flow" in t)
+    assert "did you mean '2yW4Acq9G'?" in flow and "no job was started for its 40" in flow
+    warned = next(t for t in shown if "cut short" in t)
+    assert "hotglue_nb/" not in warned and "HotglueWarning" in warned
+    assert "240/240 rows" in " ".join(shown)  # every tenant of the env: counted, not "240/0"
+    assert all("site-packages" not in t and "hotglue_nb/_" not in t for t in shown), shown
+    jl.shot("mistakes.png", jl.page.locator(".jp-Notebook"))
