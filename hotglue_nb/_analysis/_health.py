@@ -7,15 +7,20 @@ Usage:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._config import DORMANT_DAYS
-from .._frames import HEALTH_COLUMNS, apply_dtypes, require, sort_jobs
+from .._frames import HEALTH_COLUMNS, apply_dtypes, require
 from .._types import When
-from .._values import moment, now_utc, record_total
-from ._triage import row_text
+from .._values import moment, now_utc
+from ._groups import Groups, Mask, Positions, timeline
+from ._triage import row_texts
+
+ArrayLike = pd.Series | npt.NDArray[np.generic] | pd.api.extensions.ExtensionArray
 
 __all__ = ["PROBLEMS", "fleet_health"]
 
@@ -88,13 +93,13 @@ def fleet_health(
     """
     require(history, ("tenant", "flow_id", "start_time", "succeeded"), "a job_history frame")
     stamp = now_utc(now)
-    limits = (dormant_days, flaky_rate, drop_ratio, slow_factor, moment(window, stamp, "window"))
+    limits = Limits(dormant_days, flaky_rate, drop_ratio, slow_factor)
+    since = moment(window, stamp, "window")
     keys = ["tenant", "flow_id"] + (["connector_id"] if "connector_id" in history else [])
-    rows = [
-        _health(sort_jobs(group), stamp, limits)
-        for _, group in history.groupby(keys, sort=True, dropna=False)
-    ]
-    frame = apply_dtypes(pd.DataFrame(rows, columns=list(HEALTH_COLUMNS)), HEALTH_COLUMNS)
+    columns = _columns(history, keys, stamp, since) if len(history) else {}
+    frame = apply_dtypes(pd.DataFrame(columns, columns=list(HEALTH_COLUMNS)), HEALTH_COLUMNS)
+    problems = _problems(frame, limits)
+    frame["problem"] = pd.Series(problems, index=frame.index, dtype=frame["problem"].dtype)
     order = frame["problem"].map({p: i for i, p in enumerate(PROBLEMS)})
     return (
         frame.assign(_o=order)
@@ -104,77 +109,123 @@ def fleet_health(
     )
 
 
-def _health(group: pd.DataFrame, now: pd.Timestamp, limits: tuple[Any, ...]) -> dict[str, Any]:
-    last = group.iloc[-1]
-    every = group[group["succeeded"].notna()]
-    streak = _streak(every["succeeded"].astype(bool).tolist())
-    since = limits[-1]
-    recent = group if since is None else group[group["start_time"] >= since]
-    done = recent[recent["succeeded"].notna()]
-    ok = done[done["succeeded"].astype(bool)]
-    totals = ok["records"].map(record_total) if "records" in ok else pd.Series(dtype=float)
-    row = {
-        "tenant": last["tenant"], "flow_id": last["flow_id"], "env_id": last.get("env_id"),
-        "last_status": last["status"], "last_stage": last.get("failed_stage"),
-        "last_message": row_text(last),
-        "last_job_at": last["start_time"],
-        "last_success_at": _last_success(every),
-        "failure_streak": streak,
-        "failing_since": every["start_time"].iloc[-streak] if streak else None,
-        "jobs": len(recent), "success_rate": done["succeeded"].mean() if len(done) else None,
-        "median_duration_s": done["duration_s"].median() if len(done) else None,
-        "last_duration_s": done["duration_s"].iloc[-1] if len(done) else None,
-        "last_records": totals.iloc[-1] if len(totals) else None,
-        "median_records": totals.median() if len(totals) else None,
-        "days_since_last_job": (now - last["start_time"]).total_seconds() / 86400,
-        "tap": last.get("tap"),
-        "history_complete": _complete(group),
-        "connector_id": last.get("connector_id"),
+class Limits(NamedTuple):
+    dormant_days: int
+    flaky_rate: float
+    drop_ratio: float
+    slow_factor: float
+
+
+def _columns(
+    history: pd.DataFrame, keys: list[str], now: pd.Timestamp, since: pd.Timestamp | None
+) -> dict[str, ArrayLike]:
+    """Every health column but ``problem``, one value per group, computed for all groups at
+    once on the rows in time order."""
+    order, groups = timeline(history, keys)
+    succeeded = history["succeeded"].take(order)
+    known = succeeded.notna().to_numpy()
+    good = known & succeeded.fillna(False).astype(bool).to_numpy()
+    starts = pd.to_datetime(history["start_time"], utc=True, errors="coerce").take(order)
+    recent = np.ones(len(order), bool) if since is None else (starts >= since).to_numpy()
+    done, ok = recent & known, recent & good
+    last = history.take(order[groups.ends]).reset_index(drop=True)
+    out: dict[str, ArrayLike] = {
+        name: last[name]
+        for name in ("tenant", "flow_id", "env_id", "tap", "connector_id", "status",
+                     "failed_stage")
+        if name in last
     }  # fmt: skip
-    median = row["median_records"]
-    row["records_ratio"] = row["last_records"] / median if median else None
-    row["problem"] = _problem(row, limits)
-    return row
+    out["last_status"] = out.pop("status")
+    if "failed_stage" in out:
+        out["last_stage"] = out.pop("failed_stage")
+    out["last_message"] = row_texts(last)
+    out["last_job_at"] = last_job = _stamps(starts, groups.ends)
+    out["last_success_at"] = _stamps(starts, groups.last(good))
+    out |= _streak(groups, known, good, starts)
+    out["jobs"] = groups.count(recent)
+    n_done = groups.count(done)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["success_rate"] = np.where(n_done > 0, groups.count(ok) / n_done, np.nan)
+    durations = _floats(history, "duration_s", order)
+    out["median_duration_s"] = groups.median(durations, done)
+    out["last_duration_s"] = _floats_at(durations, groups.last(done))
+    out |= _records(history, order, groups, ok)
+    out["days_since_last_job"] = ((now - last_job).dt.total_seconds() / 86400).array
+    out["history_complete"] = _complete(history, order, groups)
+    return out
 
 
-def _complete(group: pd.DataFrame) -> Any:
+def _streak(groups: Groups, known: Mask, good: Mask, starts: pd.Series) -> dict[str, ArrayLike]:
+    """The finished jobs that failed since the last success, and when the first of them
+    started."""
+    bad = known & ~good
+    last_good = groups.last(good)
+    before = np.concatenate([[0], np.cumsum(bad)])
+    from_ = np.maximum(last_good, groups.starts - 1) + 1
+    streak = before[groups.ends + 1] - before[from_]
+    first_bad = groups.first(bad & (np.arange(groups.size) > groups.spread(last_good)))
+    since = _stamps(starts, np.where(streak > 0, first_bad, -1))
+    return {"failure_streak": streak, "failing_since": since}
+
+
+def _records(
+    history: pd.DataFrame, order: Positions, groups: Groups, ok: Mask
+) -> dict[str, ArrayLike]:
+    """Records of the window's successes: the last one, the median, their ratio (None when
+    the median is 0 or unknown)."""
+    if "records" not in history:
+        return {}
+    cells = history["records"].to_numpy(object)[order[ok]]
+    totals = np.full(groups.size, np.nan)
+    totals[ok] = [float(sum(c.values())) if isinstance(c, dict) else np.nan for c in cells]
+    median = groups.median(totals, ok)
+    median[groups.count(ok) == 0] = np.nan
+    last = _floats_at(totals, groups.last(ok))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(median == 0, np.nan, last / median)
+    return {"last_records": last, "median_records": median, "records_ratio": ratio}
+
+
+def _complete(history: pd.DataFrame, order: Positions, groups: Groups) -> ArrayLike:
     """False when the tenant's list may have been cut short; NA for a frame without the
-    column (one built by hand)."""
-    if "history_complete" not in group:
-        return None
-    flags = group["history_complete"]
-    return None if flags.isna().all() else bool(flags.fillna(True).all())
+    column (one built by hand) or a group where it is never known."""
+    if "history_complete" not in history:
+        return pd.array([pd.NA] * len(groups), dtype="boolean")
+    flags = history["history_complete"].take(order)
+    seen = groups.count(flags.notna().to_numpy())
+    cut = groups.count(~flags.fillna(True).astype(bool).to_numpy())
+    complete = pd.Series(cut == 0, dtype="boolean")
+    return complete.mask(seen == 0)
 
 
-def _last_success(done: pd.DataFrame) -> Any:
-    ok = done[done["succeeded"].astype(bool)]
-    return ok["start_time"].iloc[-1] if len(ok) else None
+def _stamps(starts: pd.Series, rows: Positions) -> pd.Series:
+    """The start times at ``rows`` (NaT at -1)."""
+    values = starts.take(np.where(rows >= 0, rows, 0)).reset_index(drop=True)
+    return values.where(pd.Series(rows >= 0))
 
 
-def _streak(outcomes: list[bool]) -> int:
-    count = 0
-    for succeeded in reversed(outcomes):
-        if succeeded:
-            break
-        count += 1
-    return count
+def _floats(history: pd.DataFrame, name: str, order: Positions) -> npt.NDArray[np.float64]:
+    if name not in history:
+        return np.full(len(order), np.nan)
+    return history[name].to_numpy(dtype=float, na_value=np.nan)[order]
 
 
-def _problem(row: dict[str, Any], limits: tuple[Any, ...]) -> str:
-    dormant_days, flaky_rate, drop_ratio, slow_factor, _ = limits
+def _floats_at(values: npt.NDArray[np.float64], rows: Positions) -> npt.NDArray[np.float64]:
+    return np.asarray(np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan), dtype=np.float64)
 
-    def known(value: Any) -> bool:
-        return value is not None and not pd.isna(value)
 
-    if row["failure_streak"]:
-        return "failing"
-    if row["days_since_last_job"] >= dormant_days:
-        return "dormant"
-    if known(row["success_rate"]) and row["success_rate"] < flaky_rate:
-        return "flaky"
-    if known(row["records_ratio"]) and row["records_ratio"] < drop_ratio:
-        return "records_drop"
-    median, last = row["median_duration_s"], row["last_duration_s"]
-    if known(median) and known(last) and last > slow_factor * median:
-        return "slow"
-    return "ok"
+def _problems(frame: pd.DataFrame, limits: Limits) -> npt.NDArray[np.object_]:
+    """The first problem that holds, in ``PROBLEMS`` order (an unknown value holds none)."""
+
+    def holds(values: pd.Series) -> npt.NDArray[np.bool_]:
+        return values.fillna(False).astype(bool).to_numpy()
+
+    median, last = frame["median_duration_s"], frame["last_duration_s"]
+    tests = [
+        holds(frame["failure_streak"] > 0),
+        holds(frame["days_since_last_job"] >= limits.dormant_days),
+        holds(frame["success_rate"] < limits.flaky_rate),
+        holds(frame["records_ratio"] < limits.drop_ratio),
+        holds(last > limits.slow_factor * median),
+    ]
+    return np.select(tests, list(PROBLEMS[:-1]), default=PROBLEMS[-1])

@@ -17,7 +17,7 @@ import pandas as pd
 from .._frames import require, require_results
 
 __all__ = ["PROBLEM_KINDS", "failure_signatures", "failures", "problem_kind", "row_text",
-           "signature"]  # fmt: skip
+           "row_texts", "signature", "signatures"]  # fmt: skip
 
 PROBLEM_KINDS = ("failed", "unknown", "rejected", "skipped")
 EXAMPLES = 5  # tenants named per group of ``failures``
@@ -52,12 +52,37 @@ def signature(text: Any, tenant: Any = None) -> str:
     cause is one signature."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return "(no message)"
-    out = str(text)
-    if tenant is not None and not pd.isna(tenant) and str(tenant):
-        out = out.replace(str(tenant), "<tenant>")
+    known = tenant is not None and not pd.isna(tenant)
+    return _mask(str(text), str(tenant) if known else "")
+
+
+def signatures(texts: pd.Series, tenants: pd.Series) -> list[str]:
+    """``signature`` of each text and its row's tenant, each distinct text masked once (and
+    once more per tenant whose id it contains)."""
+    names = tenants.astype(object).where(tenants.notna(), "").to_numpy(object)
+    missing = texts.isna().to_numpy()
+    done: dict[tuple[str, str], str] = {}
+    out = []
+    for text, tenant, absent in zip(texts.to_numpy(object), names, missing, strict=True):
+        if absent:
+            out.append("(no message)")
+            continue
+        text = str(text)
+        tenant = str(tenant)
+        key = (text, tenant if tenant and tenant in text else "")
+        found = done.get(key)
+        if found is None:
+            found = done[key] = _mask(*key)
+        out.append(found)
+    return out
+
+
+def _mask(text: str, tenant: str) -> str:
+    if tenant:
+        text = text.replace(tenant, "<tenant>")
     for pattern, repl in _MASKS:
-        out = pattern.sub(repl, out)
-    return out.strip()
+        text = pattern.sub(repl, text)
+    return text.strip()
 
 
 def failure_signatures(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,12 +122,13 @@ def failure_signatures(frame: pd.DataFrame) -> pd.DataFrame:
     if failed.empty:
         return pd.DataFrame(columns=columns)
     when = failed["start_time"] if "start_time" in failed else failed.get("launched_at")
-    table = failed.assign(
-        stage=failed.get("failed_stage", pd.Series("", index=failed.index)).fillna(""),
-        tap=(failed["tap"] if "tap" in failed else pd.Series("", index=failed.index)).fillna(""),
-        signature=[signature(row_text(r), r.get("tenant")) for _, r in failed.iterrows()],
-        when=when,
-    )
+    blank = pd.Series("", index=failed.index)
+    table = pd.DataFrame({
+        "stage": failed["failed_stage"].fillna("") if "failed_stage" in failed else blank,
+        "tap": failed["tap"].fillna("") if "tap" in failed else blank,
+        "signature": signatures(row_texts(failed), failed["tenant"]),
+        "tenant": failed["tenant"], "when": when,
+    })  # fmt: skip
     out = table.groupby(["stage", "tap", "signature"], sort=False).agg(
         count=("tenant", "size"),
         tenants=("tenant", lambda s: ", ".join(dict.fromkeys(map(str, s)))),
@@ -127,6 +153,18 @@ def row_text(row: pd.Series) -> Any:
     if _known(succeeded) and not bool(succeeded) and _known(error):
         return error
     return message if _known(message) else error
+
+
+def row_texts(frame: pd.DataFrame) -> pd.Series:
+    """``row_text`` of every row of ``frame``, column-wise."""
+    blank = pd.Series(None, index=frame.index, dtype=object)
+    message, error = frame.get("message", blank), frame.get("error", blank)
+    text = message.astype(object).where(message.notna(), error.astype(object))
+    if "succeeded" in frame:
+        succeeded = frame["succeeded"]
+        failed = succeeded.notna() & ~succeeded.fillna(True).astype(bool) & error.notna()
+        text = text.where(~failed, error.astype(object))
+    return text
 
 
 def _known(value: Any) -> bool:
@@ -199,5 +237,4 @@ def _failure_text(rows: pd.DataFrame) -> pd.Series:
     if "succeeded" in rows:  # a failed job's cause is its error [C]
         failed = rows["succeeded"].eq(False).fillna(False).astype(bool) & error.notna()
         text = text.mask(failed, error)
-    generic = [signature(t, tenant) for t, tenant in zip(text, rows["tenant"], strict=True)]
-    return pd.Series(generic, index=rows.index, dtype="string")
+    return pd.Series(signatures(text, rows["tenant"]), index=rows.index, dtype="string")
