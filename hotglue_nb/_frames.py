@@ -32,13 +32,10 @@ __all__ = [
     "Outcome",
     "apply_dtypes",
     "columns_frame",
-    "frame_of",
-    "job_times",
     "read_errors",
     "require",
     "require_results",
     "results_frame",
-    "sort_jobs",
 ]
 
 #: column -> pandas dtype, in display order
@@ -163,12 +160,6 @@ def columns_frame(
     return pd.DataFrame(typed, index=labels, copy=False)
 
 
-def frame_of(rows: list[dict[str, Any]], columns: Columns = HISTORY_COLUMNS) -> pd.DataFrame:
-    """A frame of ``columns`` from row dicts (a missing key is NA), on a 0..n-1 index."""
-    data = {name: [row.get(name) for row in rows] for name in columns}
-    return apply_dtypes(pd.DataFrame(data), columns)
-
-
 def apply_dtypes(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Give ``frame`` each of ``columns`` with its dtype (a missing column is added, NA)."""
     for name, dtype in columns.items():
@@ -238,21 +229,6 @@ def read_errors(frame: pd.DataFrame) -> pd.DataFrame:
         rows = rows.to_dict("records")
     data = {name: [row.get(name) for row in rows] for name in ERROR_COLUMNS}
     return apply_dtypes(pd.DataFrame(data), ERROR_COLUMNS)
-
-
-def job_times(frame: pd.DataFrame) -> pd.Series:
-    """When each job happened: its start, else its last update (a job without a start time
-    must not pass for the tenant's latest)."""
-    starts = frame["start_time"]
-    return starts.fillna(frame["last_updated"]) if "last_updated" in frame else starts
-
-
-def sort_jobs(frame: pd.DataFrame) -> pd.DataFrame:
-    """By tenant, then time; a job with no time at all first (never taken as the latest)."""
-    order = frame.assign(_t=job_times(frame)).sort_values(
-        ["tenant", "_t"], kind="stable", na_position="first"
-    )
-    return order.drop(columns="_t")
 
 
 def require_results(frame: Any) -> None:

@@ -3,19 +3,24 @@ values, moments in time ("7d", dates, ISO text) and the run's ISO-8601 timestamp
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ._exceptions import ConfigError
 from ._types import When
 
 __all__ = [
-    "duration_s", "is_blank", "moment", "now_iso", "now_utc", "record_total", "text_or_none",
-    "to_python", "utc_iso", "utc_stamp",
+    "duration_s", "durations_s", "is_blank", "moment", "now_iso", "now_utc", "record_total",
+    "text_or_none", "to_python", "utc_iso", "utc_stamp",
 ]  # fmt: skip
 
 
@@ -124,6 +129,36 @@ def duration_s(start: str | None, end: str | None) -> float | None:
 def record_total(records: Any) -> float:
     """A job's records over all its streams (``{stream: count}``), NaN when not known."""
     return float(sum(records.values())) if isinstance(records, dict) else float("nan")
+
+
+def durations_s(
+    starts: Sequence[Any], ends: Sequence[Any], finished: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """``duration_s`` of each (start, end) where ``finished``, else NaN, column-wise.
+
+    The same steps as ``duration_s`` (``fromisoformat``, subtract, ``round(..., 3)``) chained
+    as C-level ``map``s, a block of rows at a time; a block holding a time Python cannot read
+    (or one without an offset beside one with) goes row by row through ``duration_s`` itself.
+    """
+    out = np.full(len(starts), np.nan)
+    given = np.fromiter(map(bool, starts), bool, len(starts))
+    given &= np.fromiter(map(bool, ends), bool, len(ends))
+    rows = np.flatnonzero(finished & given)
+    for block in range(0, len(rows), _BLOCK):
+        at = rows[block : block + _BLOCK]
+        began, ended = [starts[i] for i in at.tolist()], [ends[i] for i in at.tolist()]
+        try:
+            seconds = list(map(_ms, map(_seconds, map(_sub, map(_iso, ended), map(_iso, began)))))
+        except (TypeError, ValueError):
+            found = map(duration_s, began, ended)
+            seconds = [np.nan if value is None else value for value in found]
+        out[at] = seconds
+    return out
+
+
+_BLOCK = 8192
+_iso, _sub, _seconds = datetime.fromisoformat, operator.sub, timedelta.total_seconds
+_ms = functools.partial(round, ndigits=3)
 
 
 def now_iso() -> str:

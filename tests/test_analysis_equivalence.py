@@ -243,3 +243,76 @@ def test_the_history_frame_is_what_it_was() -> None:
         reference = _tables.history_frame(reads, "env.a", since, None, count=None)
         _same(ours, reference, seed)
         assert ours.attrs == reference.attrs
+
+
+TIMES = [
+    "2026-11-20T04:30:25+00:00", "2026-11-20T04:30:25.5Z", "2026-11-20T04:31:25.123456+00:00",
+    "2026-11-20T10:00:00.0005+05:30", "2026-11-20T04:30:25", "2026-11-20T04:30:25.0015Z",
+    "2026-1-20T04:30:25Z", " 2026-11-20T04:30:25Z", "2026-11-20T04:30:25,5Z", "2026-W47-5",
+    "2026-11-20T04:30:25.1234567Z", "2026-11", "2026-11-20T04:30:25+05:30:15", "not a time",
+    "", None, "2026-11-19T23:59:59.9995-00:00", "2026-11-21T04:30:25.000500+00:00",
+]  # fmt: skip
+STATUSES = ["JOB_COMPLETED", "SYNC_FAILED", "ETL_FAILED", "SYNC_STARTED", "QUEUED", None, "",
+            "EXPORT_FAILED_PARTIALLY", "job_completed"]  # fmt: skip
+COUNTS = [{"a": 3, "b": 4}, {"a": True}, {"a": 2.5, "b": 1}, {}, None, {"a": "7"},
+          {"a": 2**40, "b": -1}, {"a": 0}, [1, 2], {"x": None, "y": 5}]  # fmt: skip
+
+
+def _odd_reads(seed: int) -> list[Read]:
+    """Jobs as odd as an API (or a user building ``Job`` objects) can make them."""
+    rng = np.random.default_rng(seed + 30_000)
+    reads = []
+    for row in range(int(rng.integers(1, 8))):
+        tenant = str(_pick(rng, TENANTS, 1)[0])
+        jobs = []
+        for n in range(int(rng.integers(0, 12))):
+            raw: dict[str, Any] = {
+                "job_id": f"j{n}", "tenant": tenant, "status": _pick(rng, STATUSES, 1)[0],
+                "start_time": _pick(rng, TIMES, 1)[0], "last_updated": _pick(rng, TIMES, 1)[0],
+                "s3_root": f"root/{tenant}/{n}", "sync_type": _pick(rng, ["full", None], 1)[0],
+                "processed_rows": _pick(rng, [None, None, 12, "9"], 1)[0],
+            }  # fmt: skip
+            counts = COUNTS[int(rng.integers(0, len(COUNTS)))]
+            if rng.random() < 0.8:
+                raw["metrics"] = {"recordCount": counts} if rng.random() < 0.9 else counts
+            jobs.append(Job.from_api(raw))
+        reads.append(Read(row, tenant, "f1", data=jobs))
+    return reads
+
+
+def test_the_history_frame_of_odd_jobs_is_what_it_was() -> None:
+    for seed in SEEDS:
+        reads = list({read.tenant: read for read in _odd_reads(seed)}.values())  # read once
+        since = [None, NOW - pd.Timedelta(days=20), pd.Timestamp("2026-11-20T04:31Z")][seed % 3]
+        until = [None, pd.Timestamp("2026-11-20T05:00Z")][seed % 2]
+        ours = history_frame(reads, "env.a", since, until, count=None)
+        reference = _tables.history_frame(reads, "env.a", since, until, count=None)
+        _same(ours, reference, seed)
+
+
+def test_durations_are_pythons_to_the_last_bit() -> None:
+    from hotglue_nb._values import duration_s, durations_s
+
+    rng = np.random.default_rng(7)
+    base = pd.Timestamp("2026-01-01T00:00:00Z")
+    starts: list[str | None] = []
+    ends: list[str | None] = []
+    for n in range(60_000):
+        began = base + pd.Timedelta(microseconds=int(rng.integers(0, 10**12)))
+        spans = [int(rng.integers(0, 10**9)), int(rng.integers(0, 1000)) * 1000 + 500,
+                 -int(rng.integers(0, 10**7)), int(rng.integers(0, 10**4))]  # fmt: skip
+        ended = began + pd.Timedelta(microseconds=spans[n % 4])
+        shape = n % 5
+        starts.append(began.isoformat() if shape < 2 else began.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                      if shape == 2 else began.tz_convert("Asia/Kolkata").isoformat()
+                      if shape == 3 else began.strftime("%Y-%m-%dT%H:%M:%S"))  # fmt: skip
+        ends.append(ended.isoformat())
+    starts[::997] = [TIMES[i % len(TIMES)] for i in range(len(starts[::997]))]
+    finished = rng.random(len(starts)) < 0.9
+    ours = durations_s(starts, ends, finished)
+    python = [
+        duration_s(s, e) if f else None for s, e, f in zip(starts, ends, finished, strict=True)
+    ]
+    expected = np.array([np.nan if v is None else v for v in python])
+    assert np.array_equal(ours, expected, equal_nan=True)
+    assert (np.isnan(expected) & finished).sum() > 10  # odd texts among the finished ones

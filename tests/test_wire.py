@@ -265,7 +265,7 @@ def test_errors_are_flat_text_and_group_by_their_real_cause() -> None:
         "Export for Job {j} for tenant {t} and target hubspot failed because at least "
         "one export record failed."
     )
-    rows = []
+    reads = []
     for n, cause in enumerate(["INVALID_EMAIL on contact 1", "INVALID_EMAIL on contact 2",
                                "PROPERTY_DOESNT_EXIST: lifecyclestage"] * 2):  # fmt: skip
         job = hg.Job.from_api({
@@ -274,8 +274,8 @@ def test_errors_are_flat_text_and_group_by_their_real_cause() -> None:
             "start_time": f"2025-11-13T04:3{n}:25+00:00", "tap": "cbx1", "target": "hubspot",
         })  # fmt: skip
         assert job.error == cause and job.target == "hubspot"
-        rows.append(hg._fleet._tables.job_rows(job, hg._fleet._reads.Read(n, f"t{n}", "f"), "e"))
-    frame = hg._frames.frame_of(rows)
+        reads.append(hg._fleet._reads.Read(n, f"t{n}", "f", data=job))
+    frame = hg._fleet._tables.latest_frame(reads, "e")
     assert frame.error.str.startswith(("INVALID", "PROPERTY")).all()
     signatures = hg.failure_signatures(frame)
     assert len(signatures) == 2 and sorted(signatures["count"]) == [2, 4]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._exceptions import ConfigError
@@ -87,19 +89,46 @@ def _state(frame: pd.DataFrame) -> pd.DataFrame:
             "tenant": frame["tenant"].astype("string"),
             "flow_id": frame["flow_id"].astype("string"),
             "ok": frame["succeeded"] if "succeeded" in frame else pd.NA,
-            "records": frame["records"].map(record_total) if "records" in frame
-            else frame.get("processed_rows"),
             "duration_s": frame.get("duration_s"),
-            "at": frame["start_time"] if "start_time" in frame else frame.get("launched_at"),
-            "seen": True,
         }
-    )  # fmt: skip
-    data = data.sort_values("at", kind="stable", na_position="first")
-    done = data[data["ok"].notna()]
-    last = done.groupby(["tenant", "flow_id"]).tail(1).set_index(["tenant", "flow_id"])
-    seen = data.groupby(["tenant", "flow_id"])["seen"].any()
-    last = last.drop(columns=["seen", "at"]).reindex(seen.index)
-    return last.assign(seen=seen).astype({"records": "Float64", "duration_s": "Float64"})
+    )
+    data.index = pd.RangeIndex(len(data))
+    groups = data.groupby(["tenant", "flow_id"], sort=True)
+    codes = groups.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # -1: a key is NA
+    seen = groups.size().index
+    at = frame["start_time"] if "start_time" in frame else frame.get("launched_at")
+    by_time = _time_order(at, len(data))
+    rank = np.empty(len(data), dtype=np.int64)
+    rank[by_time] = np.arange(len(data))
+    done = data["ok"].notna().to_numpy() & (codes >= 0)
+    latest = np.full(len(seen), -1, dtype=np.int64)
+    np.maximum.at(latest, codes[done], rank[done])  # per group, its latest finished job
+    rows = by_time[latest[latest >= 0]]
+    state = data.iloc[rows].assign(records=_records(frame, rows))
+    state = state.set_index(["tenant", "flow_id"]).reindex(seen)
+    return (
+        state[["ok", "records", "duration_s"]]
+        .assign(seen=True)
+        .astype({"records": "Float64", "duration_s": "Float64"})
+    )
+
+
+def _time_order(at: pd.Series | None, size: int) -> npt.NDArray[np.int64]:
+    """Positions in order of ``at`` (stable, no time first), the frame's order without it."""
+    if at is None:
+        return np.arange(size, dtype=np.int64)
+    times = at.reset_index(drop=True)
+    ordered = times.sort_values(kind="stable", na_position="first").index
+    return np.asarray(ordered, dtype=np.int64)
+
+
+def _records(frame: pd.DataFrame, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any] | None:
+    """Records moved by the jobs at ``rows``: the streams' total, else ``processed_rows``."""
+    if "records" in frame:
+        return frame["records"].iloc[rows].map(record_total).to_numpy()
+    if "processed_rows" in frame:
+        return frame["processed_rows"].iloc[rows].to_numpy()
+    return None
 
 
 def _change(before: Any, after: Any) -> str:

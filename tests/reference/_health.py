@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 
 from hotglue_nb._config import DORMANT_DAYS
-from hotglue_nb._frames import HEALTH_COLUMNS, apply_dtypes, require, sort_jobs
+from hotglue_nb._frames import HEALTH_COLUMNS, apply_dtypes, require
 from hotglue_nb._types import When
 from hotglue_nb._values import moment, now_utc, record_total
 
+from ._frames import sort_jobs
 from ._triage import row_text
 
 __all__ = ["PROBLEMS", "fleet_health"]

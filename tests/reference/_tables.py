@@ -11,9 +11,10 @@ import pandas as pd
 from hotglue_nb._endpoints import LIST_CAP
 from hotglue_nb._exceptions import HotglueWarning
 from hotglue_nb._fleet._reads import Read
-from hotglue_nb._frames import frame_of, job_times, sort_jobs
 from hotglue_nb._models import Job, is_failed, is_terminal
 from hotglue_nb._values import duration_s
+
+from ._frames import frame_of, job_times, sort_jobs
 
 CUT_SHORT = "cut_short"  # frame.attrs key of the note
 
@@ -96,8 +97,9 @@ def _whole(jobs: list[Job], limit: int, since: pd.Timestamp | None) -> bool:
         return True
     if since is None:
         return False
+    # format= as fixed in the package: without it, mixed texts warned and were guessed at
     starts = pd.to_datetime(pd.Series([job.start_time for job in jobs], dtype=object),
-                            utc=True, errors="coerce")  # fmt: skip
+                            utc=True, errors="coerce", format="ISO8601")  # fmt: skip
     return bool((starts < since).any())
 
 
