@@ -54,8 +54,8 @@ def history(tenants: int, per_tenant: int, seed: int = 0) -> pd.DataFrame:
     step = 90 * 86400 // per_tenant
     offset = np.tile(np.arange(per_tenant) * step, tenants) + rng.integers(0, step // 2, n)
     start = START + pd.to_timedelta(offset, unit="s")
-    failed = rng.random(n) < 0.10
     finished = rng.random(n) > 0.002
+    failed = (rng.random(n) < 0.10) & finished
     duration = np.round(rng.gamma(4.0, 60.0, n), 3)
     texts = np.array(_texts(rng, max(1, int(failed.sum() * 0.10))), dtype=object)
     error = np.where(failed, texts[rng.integers(0, len(texts), n)], None)
