@@ -71,6 +71,7 @@ from ._models import (
     is_failed,
     is_terminal,
 )
+from ._ops import pause_schedules, restore_schedules, schedules, set_schedules
 from ._tenants import read_tenants
 from ._version import __version__
 
@@ -126,9 +127,13 @@ __all__ = [
     "plot_outcomes",
     "read_errors",
     "read_results",
+    "pause_schedules",
     "read_tenants",
+    "restore_schedules",
     "record_fates",
     "retry_frame",
+    "schedules",
+    "set_schedules",
     "summarize",
     "wait_for_jobs",
     "write_records",

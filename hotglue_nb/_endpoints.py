@@ -154,6 +154,11 @@ ENDPOINTS: dict[str, Endpoint] = {
             query=("catalog", "config", "connector_id"),
             marker="C-code",
         ),  # fmt: skip
+        # a tenant's schedule of a flow: PUT documented, GET (PascalCase) and DELETE as
+        # hotglue's widget calls them [C-code]
+        Endpoint("get_schedule", "GET", (*_TENANT, "jobs", "schedule"), marker="C-code"),
+        Endpoint("put_schedule", "PUT", (*_TENANT, "jobs", "schedule")),
+        Endpoint("delete_schedule", "DELETE", (*_TENANT, "jobs", "schedule"), marker="C-code"),
         Endpoint(
             "linked_sources",
             "GET",

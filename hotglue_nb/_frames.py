@@ -18,6 +18,7 @@ from ._exceptions import ConfigError
 
 __all__ = [
     "BATCH_COLUMNS",
+    "CHANGE_COLUMNS",
     "CHECK_COLUMNS",
     "COUNT_COLUMNS",
     "ERROR_COLUMNS",
@@ -26,6 +27,7 @@ __all__ = [
     "KNOWN_COLUMNS",
     "OUTCOMES",
     "RESULT_COLUMNS",
+    "SCHEDULE_COLUMNS",
     "STRING",
     "WAIT_COLUMNS",
     "Columns",
@@ -86,6 +88,19 @@ HISTORY_COLUMNS: Final[Columns] = {
     "sync_type": "string", "tap": "string", "connector_id": "string", "job_type": "string",
     "history_complete": "boolean",  # False: the tenant's list may have been cut short [I]
 }  # fmt: skip
+#: ``hg.schedules``: a tenant's schedule of a flow
+SCHEDULE_COLUMNS: Final[Columns] = {
+    "tenant": "string", "flow_id": "string", "connector_id": "string",
+    "has_schedule": "boolean", "schedule_expression": "string", "state": "string",
+    "raw": "object", "error": "string",
+}  # fmt: skip
+#: ``hg.set_schedules`` / ``pause_schedules`` / ``restore_schedules``: each row's change
+CHANGE_COLUMNS: Final[Columns] = {
+    "tenant": "string", "flow_id": "string", "connector_id": "string", "action": "string",
+    "outcome": "string", "changed": "boolean", "had_schedule": "boolean",
+    "before_expression": "string", "before_state": "string", "has_schedule": "boolean",
+    "after_expression": "string", "after_state": "string", "error": "string",
+}  # fmt: skip
 #: ``attrs["errors"]`` of a fleet read: the tenants whose read failed
 ERROR_COLUMNS: Final[Columns] = {
     "tenant": "string", "flow_id": "string", "http_status": "Int64", "error": "string",
@@ -125,6 +140,7 @@ KNOWN_COLUMNS: Final[Columns] = {
         WAIT_COLUMNS,
         BATCH_COLUMNS,
         COUNT_COLUMNS,
+        CHANGE_COLUMNS,
     )  # fmt: skip
     for name, dtype in kind.items()
 }

@@ -31,6 +31,7 @@ __all__ = [
     "Operation",
     "Read",
     "ReadRun",
+    "tenant_reads",
     "execute_reads",
     "prepare_reads",
     "read_health",
@@ -87,6 +88,12 @@ def prepare_reads(
     run = ReadRun(kind, config, flow_id, reads, clients, pacer)
     run.connector_id = connector
     return run
+
+
+def tenant_reads(tenants: Tenants, flow_id: str, connector: str | None = None) -> list[Read]:
+    """One read per tenant of ``tenants`` (a tenant named twice: once); sends nothing."""
+    ids, connectors = _once(*_tenant_list(tenants, connector))
+    return _reads(ids, connectors, flow_id)
 
 
 def _tenant_list(tenants: Tenants, connector: str | None) -> tuple[list[str], list[str | None]]:

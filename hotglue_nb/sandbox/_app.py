@@ -23,6 +23,7 @@ from starlette.types import Scope
 from ._faults import FaultPlan, TokenBucket, retry_after_header
 from ._jobs import DEFAULT_TIME_SCALE, JobStore
 from ._routes import ANY_VERSION, ROUTES, V2_JOB_READS, Handler
+from ._schedules import seed_schedules
 from ._state import ApiError, SandboxState, error_response
 from ._wire import Wire
 from ._world import World, demo_world
@@ -49,6 +50,7 @@ def create_app(
     the_world = _resolve_world(world, seed)
     store = JobStore(the_world, clock or time.time, time_scale, seed, history_days)
     state = SandboxState(the_world, store, FaultPlan.build(faults, seed), wire=Wire.build(wire))
+    state.schedules = seed_schedules(the_world, seed)
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])
     app.state.sandbox = state
@@ -96,7 +98,7 @@ async def _handle(
     two_way = route.path.startswith("/v2/")
     _check_ids(state.world, route.ids, two_way=None if route.handler in ANY_VERSION else two_way)
     number = state.next_number(tenant, request.method)
-    if request.method == "POST" or faults.on_get:
+    if request.method in ("POST", "PUT", "DELETE") or faults.on_get:
         _pre_faults(state, tenant, number, request.method)
     flow, tenant_id = route.ids.get("flow", ""), route.ids.get("tenant", "")
     return await route.handler(state, request, flow, tenant_id, number=number)

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ._bodies import V2_BODY_TYPES, parse_json, validate_body
+from ._schedules import delete_schedule, get_schedule, put_schedule
 from ._state import AnswerLost, ApiError, SandboxState, json_response
 from ._world import World
 
@@ -238,6 +239,9 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("PATCH", (*_TENANT, "linkedSources"), _patch_sources),
     ("POST", ("v2", *_TENANT, "jobs"), _post_job_v2),
     ("GET", ("v2", *_TENANT, "linkedConnectors"), _get_connectors),
+    ("GET", (*_TENANT, "jobs", "schedule"), get_schedule),
+    ("PUT", (*_TENANT, "jobs", "schedule"), put_schedule),
+    ("DELETE", (*_TENANT, "jobs", "schedule"), delete_schedule),
 ]
 #: the /v2 job reads hotglue is not known to have, served only with ``v2_job_reads="both"``
 V2_JOB_READS: list[tuple[str, tuple[str, ...], Handler]] = [
@@ -246,7 +250,9 @@ V2_JOB_READS: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("v2", *_TENANT, "jobs", "latest"), _get_latest),
 ]
 #: handlers that answer for V1 and V2 flows alike on an un-prefixed path
-ANY_VERSION: frozenset[Handler] = frozenset({_get_jobs, _get_status, _get_latest})
+ANY_VERSION: frozenset[Handler] = frozenset(
+    {_get_jobs, _get_status, _get_latest, get_schedule, put_schedule, delete_schedule}
+)
 
 
 def _check_tap(world: World, flow_id: str, tenant: str, tap: Any) -> None:

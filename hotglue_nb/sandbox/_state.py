@@ -40,6 +40,8 @@ class SandboxState:
     bucket: TokenBucket | None = None
     counters: dict[str, int] = field(default_factory=dict)
     wire: Wire = field(default_factory=Wire)
+    #: (flow_id, tenant) -> {"ScheduleExpression": ..., "State": ...}
+    schedules: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     @property
     def jobs(self) -> dict[tuple[str, str], list[SandboxJob]]:

@@ -37,6 +37,9 @@ class Wire:
         Authentication Token"}`` [I: AWS's convention], or a Chalice-style 404.
     supported_flows : {"all", "one_way"}
         Whether ``GET /{env}/flows/supported`` lists the two-way flows too [I].
+    no_schedule : {"empty", "404"}
+        ``GET .../jobs/schedule`` of a tenant without a schedule: 200 ``{}`` (what hotglue's
+        schedule editor, which fails on any non-2xx, can show) or a 404 [I].
     """
 
     list_cap: int | None = DEFAULT_LIST_CAP
@@ -45,6 +48,7 @@ class Wire:
     v2_job_reads: Literal["unprefixed", "both"] = "unprefixed"
     undefined_route: Literal["gateway", "404"] = "gateway"
     supported_flows: Literal["all", "one_way"] = "all"
+    no_schedule: Literal["empty", "404"] = "empty"
 
     def __post_init__(self) -> None:
         cap = self.list_cap
@@ -53,7 +57,8 @@ class Wire:
         for name, allowed in (("list_order", ("newest", "oldest")),
                               ("v2_job_reads", ("unprefixed", "both")),
                               ("undefined_route", ("gateway", "404")),
-                              ("supported_flows", ("all", "one_way"))):  # fmt: skip
+                              ("supported_flows", ("all", "one_way")),
+                              ("no_schedule", ("empty", "404"))):  # fmt: skip
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 

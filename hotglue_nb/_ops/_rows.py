@@ -1,0 +1,178 @@
+"""The rows of a schedule run, from what the user gives: a frame to set (checked whole before
+anything is sent), a result or a journal to restore, a journal to resume."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._client._schedules import Schedule
+from .._exceptions import ConfigError, HotglueError
+from .._journal import read_journal
+from .._values import is_blank
+from ._schedules import Change, check_expression
+
+__all__ = ["changes_from_frame", "changes_to_restore", "resumed_befores"]
+
+STATES = ("ENABLED", "DISABLED")
+SHOWN = 10  # bad rows named in one error
+
+
+def changes_from_frame(frame: Any) -> list[Change]:
+    """One change per row of ``set_schedules``' frame; every bad row named at once."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"set_schedules takes a DataFrame, got {type(frame).__name__}.")
+    missing = [name for name in ("tenant", "flow_id") if name not in frame]
+    if missing:
+        raise ConfigError(f"set_schedules needs the columns tenant and flow_id (missing: "
+                          f"{', '.join(missing)}).")  # fmt: skip
+    if not {"schedule_expression", "state", "delete"} & set(frame.columns):
+        raise ConfigError("set_schedules needs a schedule_expression, state or delete column.")
+    changes: list[Change] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], Any] = {}
+    for row, (label, cells) in enumerate(zip(frame.index, frame.to_dict("records"), strict=True)):
+        where = f"row {label!r} (tenant {cells['tenant']!r})"
+        key = (str(cells["tenant"]), str(cells["flow_id"]))
+        if key in seen:
+            problems.append(f"{where}: the tenant and flow of row {seen[key]!r} again")
+            continue
+        seen[key] = label
+        try:
+            changes.append(_change(row, cells))
+        except ConfigError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        raise ConfigError(f"set_schedules: {len(problems)} row(s) cannot be set, nothing was "
+                          "sent:\n  " + "\n  ".join(problems[:SHOWN]) + more)  # fmt: skip
+    return changes
+
+
+def _change(row: int, cells: dict[Any, Any]) -> Change:
+    tenant, flow_id = cells["tenant"], cells["flow_id"]
+    for name, value in (("tenant", tenant), ("flow_id", flow_id)):
+        if is_blank(value):
+            raise ConfigError(f"no {name}")
+    expression = (
+        None if is_blank(cells.get("schedule_expression")) else cells["schedule_expression"]
+    )
+    state = None if is_blank(cells.get("state")) else str(cells["state"]).strip().upper()
+    delete = cells.get("delete")
+    delete = False if is_blank(delete) else delete
+    if not isinstance(delete, bool):
+        raise ConfigError(f"delete is True or False, got {delete!r}")
+    if delete and (expression is not None or state is not None):
+        raise ConfigError("delete=True with an expression or state: choose one")
+    if expression is not None and (problem := check_expression(expression)):
+        raise ConfigError(problem)
+    if state is not None and state not in STATES:
+        raise ConfigError(f"state is ENABLED or DISABLED, got {cells['state']!r}")
+    if not delete and expression is None and state is None:
+        raise ConfigError("nothing to set: give schedule_expression, state or delete")
+    connector = None if is_blank(cells.get("connector_id")) else str(cells["connector_id"])
+
+    def wanted(before: Schedule) -> Schedule:
+        if delete:
+            return Schedule()
+        found = expression or before.expression
+        if found is None:
+            raise HotglueError("no schedule to set the state of: give schedule_expression")
+        return Schedule(found, state or before.state or "ENABLED")
+
+    return Change(row, str(tenant), str(flow_id), connector, wanted)
+
+
+def changes_to_restore(given: Any) -> list[Change]:
+    """The changes that put back a schedule run: from its result frame or its journal."""
+    if isinstance(given, pd.DataFrame):
+        return _from_frame(given)
+    if isinstance(given, (str, os.PathLike)):
+        return _from_journal(Path(given))
+    raise ConfigError("restore_schedules takes the result of pause_schedules / set_schedules, "
+                      f"or its journal's path; got {type(given).__name__}.")  # fmt: skip
+
+
+def _from_frame(frame: pd.DataFrame) -> list[Change]:
+    needed = ["tenant", "flow_id", "outcome", "changed", "had_schedule", "before_expression",
+              "before_state", "has_schedule", "after_expression", "after_state"]  # fmt: skip
+    missing = [name for name in needed if name not in frame]
+    if missing:
+        raise ConfigError("restore_schedules needs the result of pause_schedules / "
+                          f"set_schedules (missing columns: {', '.join(missing)}).")  # fmt: skip
+    out = []
+    for row, cells in enumerate(frame.to_dict("records")):
+        touched = cells["changed"] is True or cells["outcome"] == "unknown"
+        if not touched or cells["outcome"] == "planned":
+            continue
+        before = _schedule(cells, "before", "had_schedule")
+        after = _schedule(cells, "after", "has_schedule")
+        connector = None if is_blank(cells.get("connector_id")) else str(cells["connector_id"])
+        out.append(_restore(row, str(cells["tenant"]), str(cells["flow_id"]), connector,
+                            before, after))  # fmt: skip
+    return out
+
+
+def _schedule(cells: dict[Any, Any], side: str, flag: str) -> Schedule:
+    if cells[flag] is not True:
+        return Schedule()
+    return Schedule(str(cells[f"{side}_expression"]), str(cells[f"{side}_state"]))
+
+
+def _restore(
+    row: int, tenant: str, flow_id: str, connector: str | None, before: Schedule, left: Schedule
+) -> Change:
+    return Change(row, tenant, flow_id, connector, lambda _: before, expect=left)
+
+
+def _from_journal(path: Path) -> list[Change]:
+    state = _schedule_journal(path)
+    out = []
+    for row, intents in sorted(state.intents.items()):
+        outcome = state.outcomes.get(row, {}).get("outcome")
+        if outcome == "failed":  # refused: nothing was done
+            continue
+        first, last = intents[0], intents[-1]
+        before, left = _journaled(first["before"]), _journaled(last["after"])
+        out.append(_restore(row, str(first["tenant"]), str(first["flow_id"]),
+                            first.get("connector_id"), before, left))  # fmt: skip
+    return out
+
+
+def _schedule_journal(path: Path) -> Any:
+    if not path.exists():
+        raise ConfigError(f"No journal at {str(path)!r}: pass the journal path of the run.")
+    state = read_journal(path)
+    if not str(state.run.get("operation", "")).endswith("_schedules"):
+        raise ConfigError(f"{path} is the journal of a {state.run.get('operation', 'launch')} "
+                          "run, not of a schedule change.")  # fmt: skip
+    return state
+
+
+def _journaled(value: Any) -> Schedule:
+    if not isinstance(value, dict) or not value.get("schedule_expression"):
+        return Schedule()
+    return Schedule(str(value["schedule_expression"]), str(value.get("state") or "ENABLED"))
+
+
+def resumed_befores(path: Path | None, kind: str, flow_id: str | None = None) -> dict[
+    tuple[str, str], Schedule
+]:  # fmt: skip
+    """A resumed run's rows and the schedules they had before its first run."""
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return {}
+    state = _schedule_journal(path)
+    if state.run.get("operation") != f"{kind}_schedules":
+        raise ConfigError(f"{path} is the journal of {state.run.get('operation')}, not "
+                          f"{kind}_schedules: pass a new journal= or the right one.")  # fmt: skip
+    if flow_id is not None and state.run.get("flow_id") != flow_id:
+        raise ConfigError(f"{path} is the journal of flow {state.run.get('flow_id')!r}, not "
+                          f"{flow_id!r}.")  # fmt: skip
+    out: dict[tuple[str, str], Schedule] = {}
+    for intents in state.intents.values():
+        first = intents[0]
+        out.setdefault((str(first["tenant"]), str(first["flow_id"])), _journaled(first["before"]))
+    return out

@@ -1,0 +1,202 @@
+"""Schedules changed in bulk, journaled like launches.
+
+Per row: read the current schedule, decide the change, write the intent — with the value
+before — to disk, send it, write the outcome. A write whose answer is lost, or that failed
+in a way that may still have acted, is settled by reading the schedule again: only a read
+that shows it was not applied lets the same (idempotent) write go again; none is sent blind.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .._client._retry import back_off
+from .._client._schedules import Schedule, delete_schedule, get_schedule, put_schedule
+from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError, HotglueError
+from .._fanout import Event, Step, fan_out
+from .._fleet._reads import Read, ReadRun
+from .._frames import CHANGE_COLUMNS, SCHEDULE_COLUMNS, apply_dtypes
+from .._journal import Journal
+
+__all__ = ["Change", "Want", "check_expression", "change_frame", "run_changes", "schedule_frame"]
+
+Want = Callable[[Schedule], Schedule]  # the schedule wanted, given the one there was
+ATTEMPTS = 8  # as hotglue's own SDK tries (factor-2 back-off, 8 tries [C-code])
+#: statuses after which a write may be tried again once a read shows it was not applied
+_MAY_HAVE_ACTED = frozenset({423, 429, 500, 502, 503, 504})
+_CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
+_RATE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)")
+
+
+def check_expression(value: Any) -> str | None:
+    """Why ``value`` is not a schedule expression, or None. EventBridge's two forms are
+    accepted: 6-field ``cron(min hour day month weekday year)`` and ``rate(N unit)`` (hotglue
+    schedules are EventBridge rules [C-code]; whether it accepts more is unknown [I])."""
+    if not isinstance(value, str):
+        return f"schedule_expression must be text, got {type(value).__name__} {value!r}"
+    if _CRON.fullmatch(value) or _RATE.fullmatch(value):
+        return None
+    fields = len(value.split())
+    hint = " (a 5-field cron: add the year, e.g. 'cron(0 3 * * ? *)')" if fields == 5 else ""
+    return (f"schedule_expression {value!r} is not 'cron(m h dom mon dow year)' or "
+            f"'rate(N minutes|hours|days)'{hint}")  # fmt: skip
+
+
+@dataclass
+class Change:
+    """One row's change: what is wanted, what was there, what was done."""
+
+    row: int
+    tenant: str
+    flow_id: str
+    connector_id: str | None
+    want: Want
+    before: Schedule | None = None  # as read, or as journaled by the run being resumed
+    expect: Schedule | None = None  # restore: what the pause left; else someone changed it
+    after: Schedule | None = None
+    action: str = "none"
+    outcome: str = "planned"
+    error: str | None = None
+
+
+async def run_changes(
+    run: ReadRun, changes: list[Change], *, journal: Journal | None, dry_run: bool,
+    overwrite: bool, on_event: Callable[[Event], None] | None = None,
+) -> bool:  # fmt: skip
+    """Settle every change; True when the run was interrupted. A refused key stops it."""
+    client = run.clients.get(run.clients.root.env_id)
+    rng = random.Random()
+
+    async def one(change: Change) -> Step:
+        try:
+            await _settle(client, change, journal, dry_run, overwrite, rng, run)
+        except AuthenticationError as exc:  # on the read: the key; on the write: its rights
+            wrote = change.action != "none"
+            change.outcome, change.after = "failed", change.before  # refused: nothing done
+            change.error = _refused(exc) if wrote else f"{type(exc).__name__}: {exc}"
+            run.refused = run.refused or exc
+        except HotglueError as exc:
+            change.outcome, change.error = "failed", f"{type(exc).__name__}: {exc}"
+            change.after = change.before
+        if journal is not None and change.action != "none" and not dry_run:
+            journal.later({"kind": "outcome", "row": change.row, "outcome": change.outcome,
+                           "error": change.error})  # fmt: skip
+        return Step(Event(change.row, change.tenant, change.outcome, True))
+
+    try:
+        report = await fan_out(
+            changes, one, concurrency=run.config.concurrency, on_event=on_event,
+            stop=lambda: run.refused is not None, pacer=run.pacer, clock=run.config.clock,
+            sleep=run.config.sleep,
+        )  # fmt: skip
+    finally:
+        await run.clients.aclose()
+    return report.interrupted
+
+
+async def _settle(
+    client: Any, change: Change, journal: Journal | None, dry_run: bool, overwrite: bool,
+    rng: random.Random, run: ReadRun,
+) -> None:  # fmt: skip
+    current = await get_schedule(client, change.flow_id, change.tenant)
+    change.before = change.before or current
+    wanted = change.want(change.before)
+    if change.expect is not None and current not in (change.expect, wanted) and not overwrite:
+        change.after, change.outcome = current, "conflict"
+        change.error = (f"changed since: now {_text(current)}, not {_text(change.expect)} "
+                        "as left; overwrite=True puts it back anyway")  # fmt: skip
+        return
+    if current == wanted:
+        change.after = current
+        change.outcome = "unchanged" if wanted == change.before else "changed"
+        return
+    change.action, change.after = ("put" if wanted.exists else "delete"), wanted
+    if dry_run:
+        return
+    if journal is not None:
+        await journal.durable({"kind": "intent", "row": change.row, "tenant": change.tenant,
+                               "flow_id": change.flow_id, "connector_id": change.connector_id,
+                               "action": change.action, "before": _dict(change.before),
+                               "after": _dict(wanted)})  # fmt: skip
+    await _write(client, change, wanted, rng, run)
+
+
+async def _write(
+    client: Any, change: Change, wanted: Schedule, rng: random.Random, run: ReadRun
+) -> None:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if wanted.exists:
+                await put_schedule(client, change.flow_id, change.tenant, wanted,
+                                   change.connector_id)  # fmt: skip
+            else:
+                await delete_schedule(client, change.flow_id, change.tenant)
+            change.outcome = "changed"
+            return
+        except (APIConnectionError, APIStatusError) as exc:
+            if isinstance(exc, APIStatusError) and exc.status_code not in _MAY_HAVE_ACTED:
+                raise  # refused (400, 401, 403, 404...): nothing was done
+            seen = await get_schedule(client, change.flow_id, change.tenant)
+            if seen == wanted:  # it was applied after all: never send it again
+                change.outcome = "changed"
+                return
+            if attempt == ATTEMPTS:
+                change.error = f"{type(exc).__name__}: {exc} (read back: {_text(seen)})"
+                if isinstance(exc, APIStatusError):  # answered, and read back as not done
+                    change.outcome, change.after = "failed", seen
+                else:  # may still land: ``after`` stays what was sent, as a restore expects
+                    change.outcome = "unknown"
+                return
+            await back_off(exc, attempt, rng=rng, sleep=run.config.sleep, pacer=run.pacer)
+
+
+def _refused(exc: AuthenticationError) -> str:
+    return (f"{type(exc).__name__}: {exc} — the key may be read-only (a Viewer key reads but "
+            "cannot change schedules [I]): use a key with write permission")  # fmt: skip
+
+
+def _dict(schedule: Schedule) -> dict[str, str | None]:
+    return {"schedule_expression": schedule.expression, "state": schedule.state}
+
+
+def _text(schedule: Schedule) -> str:
+    return f"{schedule.expression} {schedule.state}" if schedule.exists else "no schedule"
+
+
+def schedule_frame(reads: list[Read]) -> pd.DataFrame:
+    """``hg.schedules``' frame: one row per read."""
+    rows = []
+    for read in reads:
+        found: Schedule | None = read.data
+        row: dict[str, Any] = {"tenant": read.tenant, "flow_id": read.flow_id,
+                               "connector_id": read.connector_id, "error": read.error}  # fmt: skip
+        if found is not None:
+            row.update(has_schedule=found.exists, schedule_expression=found.expression,
+                       state=found.state, raw=found.raw or None)  # fmt: skip
+        rows.append(row)
+    return apply_dtypes(pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS)), SCHEDULE_COLUMNS)
+
+
+def change_frame(changes: list[Change]) -> pd.DataFrame:
+    """The changes' frame: before, after, action, outcome per row."""
+    rows = []
+    for change in changes:
+        before, after = change.before or Schedule(), change.after or Schedule()
+        known = change.before is not None
+        rows.append({
+            "tenant": change.tenant, "flow_id": change.flow_id,
+            "connector_id": change.connector_id, "action": change.action,
+            "outcome": change.outcome, "changed": (before != after) if known else None,
+            "had_schedule": before.exists if known else None,
+            "before_expression": before.expression, "before_state": before.state,
+            "has_schedule": after.exists if change.after is not None else None,
+            "after_expression": after.expression, "after_state": after.state,
+            "error": change.error,
+        })  # fmt: skip
+    return apply_dtypes(pd.DataFrame(rows, columns=list(CHANGE_COLUMNS)), CHANGE_COLUMNS)
