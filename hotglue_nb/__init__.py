@@ -71,11 +71,21 @@ from ._models import (
     is_failed,
     is_terminal,
 )
-from ._ops import pause_schedules, restore_schedules, schedules, set_schedules
+from ._ops import (
+    DELETE,
+    label,
+    pause_schedules,
+    restore_schedules,
+    schedules,
+    set_schedules,
+    tenant_metadata,
+    update_tenant_metadata,
+)
 from ._tenants import read_tenants
 from ._version import __version__
 
 __all__ = [
+    "DELETE",
     "APIConnectionError",
     "APIError",
     "APIResponseError",
@@ -119,6 +129,7 @@ __all__ = [
     "is_failed",
     "is_terminal",
     "job_history",
+    "label",
     "last_run",
     "latest_jobs",
     "launch_jobs",
@@ -135,6 +146,8 @@ __all__ = [
     "schedules",
     "set_schedules",
     "summarize",
+    "tenant_metadata",
+    "update_tenant_metadata",
     "wait_for_jobs",
     "write_records",
 ]

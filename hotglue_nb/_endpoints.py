@@ -159,6 +159,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("get_schedule", "GET", (*_TENANT, "jobs", "schedule"), marker="C-code"),
         Endpoint("put_schedule", "PUT", (*_TENANT, "jobs", "schedule")),
         Endpoint("delete_schedule", "DELETE", (*_TENANT, "jobs", "schedule"), marker="C-code"),
+        # a tenant's config (its metadata under hotglue_metadata.metadata) [C-code tap], and
+        # the metadata's PUT, which replaces it [C-code widget; replace: I, strong]
+        Endpoint(
+            "tenant_config", "GET", ("tenant", "{env_id}", "{tenant}", "config"), marker="C-code"
+        ),  # fmt: skip
+        Endpoint(
+            "put_metadata", "PUT", ("tenant", "{env_id}", "{tenant}", "metadata"), marker="C-code"
+        ),  # fmt: skip
         Endpoint(
             "linked_sources",
             "GET",

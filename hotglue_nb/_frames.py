@@ -21,6 +21,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "CHECK_COLUMNS",
     "COUNT_COLUMNS",
+    "EDIT_COLUMNS",
     "ERROR_COLUMNS",
     "HEALTH_COLUMNS",
     "HISTORY_COLUMNS",
@@ -100,6 +101,12 @@ CHANGE_COLUMNS: Final[Columns] = {
     "outcome": "string", "changed": "boolean", "had_schedule": "boolean",
     "before_expression": "string", "before_state": "string", "has_schedule": "boolean",
     "after_expression": "string", "after_state": "string", "error": "string",
+}  # fmt: skip
+#: ``hg.update_tenant_metadata``: each tenant's edit (metadata as JSON text)
+EDIT_COLUMNS: Final[Columns] = {
+    "tenant": "string", "action": "string", "outcome": "string", "changed": "boolean",
+    "had_config": "boolean", "before": "string", "after": "string", "set_keys": "string",
+    "removed_keys": "string", "error": "string",
 }  # fmt: skip
 #: ``attrs["errors"]`` of a fleet read: the tenants whose read failed
 ERROR_COLUMNS: Final[Columns] = {

@@ -1,7 +1,18 @@
 """Tenant operations in bulk: schedules read, set, paused and put back exactly
 (``_schedules``: the journaled change engine; ``_rows``: the rows from a frame, a result or
-a journal; ``_public``: the public functions)."""
+a journal; ``_run``: a run and its journal; ``_public``: the public functions), and tenant
+metadata read, joined onto frames and edited (``_metadata``, ``_labels``)."""
 
+from ._labels import DELETE, label, tenant_metadata, update_tenant_metadata
 from ._public import pause_schedules, restore_schedules, schedules, set_schedules
 
-__all__ = ["pause_schedules", "restore_schedules", "schedules", "set_schedules"]
+__all__ = [
+    "DELETE",
+    "label",
+    "pause_schedules",
+    "restore_schedules",
+    "schedules",
+    "set_schedules",
+    "tenant_metadata",
+    "update_tenant_metadata",
+]

@@ -23,7 +23,7 @@ from .._progress import Progress
 from ._rows import resumed_befores
 from ._schedules import Change, change_frame, run_changes
 
-__all__ = ["JournalPath", "Operation", "change", "pause_row"]
+__all__ = ["JournalPath", "Operation", "change", "journal_at", "pause_row"]
 
 JournalPath = str | os.PathLike[str]
 
@@ -76,11 +76,14 @@ def _flow(operation: Operation) -> str | None:
 
 
 def _journal_path(operation: Operation) -> Path | None:
-    if operation.dry_run:
-        return None
-    if operation.journal is not None:
-        return Path(operation.journal)
-    return DEFAULT_RUNS_DIR / f"schedules-{uuid.uuid4().hex[:12]}.jsonl"
+    return None if operation.dry_run else journal_at(operation.journal, "schedules")
+
+
+def journal_at(journal: JournalPath | None, kind: str) -> Path:
+    """``journal=``, or a new one in ``hotglue-runs/`` named after the operation."""
+    if journal is not None:
+        return Path(journal)
+    return DEFAULT_RUNS_DIR / f"{kind}-{uuid.uuid4().hex[:12]}.jsonl"
 
 
 async def _execute(

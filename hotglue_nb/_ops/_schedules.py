@@ -24,12 +24,15 @@ from .._fleet._reads import Read, ReadRun
 from .._frames import CHANGE_COLUMNS, SCHEDULE_COLUMNS, apply_dtypes
 from .._journal import Journal
 
-__all__ = ["Change", "Want", "check_expression", "change_frame", "run_changes", "schedule_frame"]
+__all__ = [
+    "ATTEMPTS", "MAY_HAVE_ACTED", "Change", "Want", "change_frame", "check_expression",
+    "refused_text", "run_changes", "schedule_frame",
+]  # fmt: skip
 
 Want = Callable[[Schedule], Schedule]  # the schedule wanted, given the one there was
 ATTEMPTS = 8  # as hotglue's own SDK tries (factor-2 back-off, 8 tries [C-code])
 #: statuses after which a write may be tried again once a read shows it was not applied
-_MAY_HAVE_ACTED = frozenset({423, 429, 500, 502, 503, 504})
+MAY_HAVE_ACTED = frozenset({423, 429, 500, 502, 503, 504})
 _CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
 _RATE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)")
 
@@ -79,7 +82,7 @@ async def run_changes(
         except AuthenticationError as exc:  # on the read: the key; on the write: its rights
             wrote = change.action != "none"
             change.outcome, change.after = "failed", change.before  # refused: nothing done
-            change.error = _refused(exc) if wrote else f"{type(exc).__name__}: {exc}"
+            change.error = refused_text(exc) if wrote else f"{type(exc).__name__}: {exc}"
             run.refused = run.refused or exc
         except HotglueError as exc:
             change.outcome, change.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -140,7 +143,7 @@ async def _write(
             change.outcome = "changed"
             return
         except (APIConnectionError, APIStatusError) as exc:
-            if isinstance(exc, APIStatusError) and exc.status_code not in _MAY_HAVE_ACTED:
+            if isinstance(exc, APIStatusError) and exc.status_code not in MAY_HAVE_ACTED:
                 raise  # refused (400, 401, 403, 404...): nothing was done
             seen = await get_schedule(client, change.flow_id, change.tenant)
             if seen == wanted:  # it was applied after all: never send it again
@@ -156,9 +159,10 @@ async def _write(
             await back_off(exc, attempt, rng=rng, sleep=run.config.sleep, pacer=run.pacer)
 
 
-def _refused(exc: AuthenticationError) -> str:
+def refused_text(exc: AuthenticationError, what: str = "schedules") -> str:
+    """A write refused after reads worked: the key's rights, not the key."""
     return (f"{type(exc).__name__}: {exc} — the key may be read-only (a Viewer key reads but "
-            "cannot change schedules [I]): use a key with write permission")  # fmt: skip
+            f"cannot change {what} [I]): use a key with write permission")  # fmt: skip
 
 
 def _dict(schedule: Schedule) -> dict[str, str | None]:

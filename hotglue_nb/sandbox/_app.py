@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from ._faults import FaultPlan, TokenBucket, retry_after_header
 from ._jobs import DEFAULT_TIME_SCALE, JobStore
+from ._metadata import seed_metadata
 from ._routes import ANY_VERSION, ROUTES, V2_JOB_READS, Handler
 from ._schedules import seed_schedules
 from ._state import ApiError, SandboxState, error_response
@@ -51,6 +52,7 @@ def create_app(
     store = JobStore(the_world, clock or time.time, time_scale, seed, history_days)
     state = SandboxState(the_world, store, FaultPlan.build(faults, seed), wire=Wire.build(wire))
     state.schedules = seed_schedules(the_world, seed)
+    state.metadata = seed_metadata(the_world, seed)
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])
     app.state.sandbox = state
@@ -173,6 +175,10 @@ def _check_ids(world: World, ids: dict[str, str], *, two_way: bool | None = Fals
     if "env" in ids and ids["env"] != world.env_id:
         raise ApiError(404, "NotFoundError", f"Environment {ids['env']!r} not found")
     if "tenant" not in ids:
+        return
+    if "flow" not in ids:  # a tenant's own resource (its config, its metadata)
+        if ids["tenant"] not in world.tenants:
+            raise ApiError(404, "NotFoundError", f"Tenant {ids['tenant']!r} not found")
         return
     flow_id, tenant = ids["flow"], ids["tenant"]
     if two_way is None:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ._bodies import V2_BODY_TYPES, parse_json, validate_body
+from ._metadata import get_config, put_metadata
 from ._schedules import delete_schedule, get_schedule, put_schedule
 from ._state import AnswerLost, ApiError, SandboxState, json_response
 from ._world import World
@@ -242,6 +243,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", (*_TENANT, "jobs", "schedule"), get_schedule),
     ("PUT", (*_TENANT, "jobs", "schedule"), put_schedule),
     ("DELETE", (*_TENANT, "jobs", "schedule"), delete_schedule),
+    ("GET", ("tenant", "{env}", "{tenant}", "config"), get_config),
+    ("PUT", ("tenant", "{env}", "{tenant}", "metadata"), put_metadata),
 ]
 #: the /v2 job reads hotglue is not known to have, served only with ``v2_job_reads="both"``
 V2_JOB_READS: list[tuple[str, tuple[str, ...], Handler]] = [

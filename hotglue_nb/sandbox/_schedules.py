@@ -22,7 +22,7 @@ from ._bodies import parse_json
 from ._state import AnswerLost, ApiError, SandboxState, json_response
 from ._world import World
 
-__all__ = ["delete_schedule", "get_schedule", "put_schedule", "seed_schedules"]
+__all__ = ["answer_write", "delete_schedule", "get_schedule", "put_schedule", "seed_schedules"]
 
 Schedule = dict[str, str]  # {"ScheduleExpression": ..., "State": ...}
 FIELDS = {"schedule_expression": str, "state": str, "job_type": str, "connector_id": str,
@@ -73,17 +73,17 @@ async def put_schedule(
         "ScheduleExpression": body["schedule_expression"],
         "State": body.get("state", "ENABLED"),
     }
-    return _answer(state, tenant, number, {})
+    return answer_write(state, tenant, number, {})
 
 
 async def delete_schedule(
     state: SandboxState, request: Request, flow_id: str, tenant: str, *, number: int
 ) -> Response:
     state.schedules.pop((flow_id, tenant), None)
-    return _answer(state, tenant, number, {"message": "Sync schedule cleared"})
+    return answer_write(state, tenant, number, {"message": "Sync schedule cleared"})
 
 
-def _answer(state: SandboxState, tenant: str, number: int, body: dict[str, Any]) -> Response:
+def answer_write(state: SandboxState, tenant: str, number: int, body: dict[str, Any]) -> Response:
     """The write is done; the ``lose_answer`` fault then drops the answer mid-way."""
     if state.faults.hits(tenant, number, "lose_answer"):
         return _Dropped()

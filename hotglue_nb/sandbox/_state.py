@@ -42,6 +42,8 @@ class SandboxState:
     wire: Wire = field(default_factory=Wire)
     #: (flow_id, tenant) -> {"ScheduleExpression": ..., "State": ...}
     schedules: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    #: tenant -> its metadata (None: the tenant has no config)
+    metadata: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def jobs(self) -> dict[tuple[str, str], list[SandboxJob]]:

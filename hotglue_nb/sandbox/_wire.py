@@ -40,6 +40,9 @@ class Wire:
     no_schedule : {"empty", "404"}
         ``GET .../jobs/schedule`` of a tenant without a schedule: 200 ``{}`` (what hotglue's
         schedule editor, which fails on any non-2xx, can show) or a 404 [I].
+    metadata_put : {"replace", "merge"}
+        ``PUT /tenant/{env}/{tenant}/metadata``: the body replaces the whole metadata (as
+        hotglue's widget treats it, the strong inference) or is merged into it [I].
     """
 
     list_cap: int | None = DEFAULT_LIST_CAP
@@ -49,6 +52,7 @@ class Wire:
     undefined_route: Literal["gateway", "404"] = "gateway"
     supported_flows: Literal["all", "one_way"] = "all"
     no_schedule: Literal["empty", "404"] = "empty"
+    metadata_put: Literal["replace", "merge"] = "replace"
 
     def __post_init__(self) -> None:
         cap = self.list_cap
@@ -58,7 +62,8 @@ class Wire:
                               ("v2_job_reads", ("unprefixed", "both")),
                               ("undefined_route", ("gateway", "404")),
                               ("supported_flows", ("all", "one_way")),
-                              ("no_schedule", ("empty", "404"))):  # fmt: skip
+                              ("no_schedule", ("empty", "404")),
+                              ("metadata_put", ("replace", "merge"))):  # fmt: skip
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 

@@ -1,0 +1,162 @@
+"""Tenant metadata in bulk: the frame of a read, labels joined onto any frame, and edits by
+read, merge, write (hotglue's PUT replaces the whole metadata [I, strong], so keys a sheet
+does not mention are kept by sending them back), journaled, a lost answer read back."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .._client._metadata import Metadata, get_metadata, put_metadata
+from .._client._retry import back_off
+from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError, HotglueError
+from .._fanout import Event, Step, fan_out
+from .._fleet._reads import Read, ReadRun
+from .._frames import EDIT_COLUMNS, apply_dtypes
+from .._journal import Journal
+from ._schedules import ATTEMPTS, MAY_HAVE_ACTED, refused_text
+
+__all__ = ["FIXED", "Edit", "edit_frame", "metadata_frame", "run_edits"]
+
+FIXED = ("tenant", "metadata", "error")  # tenant_metadata's own columns
+
+
+def metadata_frame(reads: list[Read]) -> pd.DataFrame:
+    """One row per tenant: ``metadata`` (the dict; None without a config), one column per
+    key (a key named like a fixed column becomes ``metadata.<key>``), ``error``."""
+    rows: list[dict[str, Any]] = []
+    keys: dict[str, None] = {}  # in the order first seen
+    for read in reads:
+        found: Metadata | None = read.data
+        row: dict[str, Any] = {"tenant": read.tenant, "metadata": found, "error": read.error}
+        for key, value in (found or {}).items():
+            name = f"metadata.{key}" if key in FIXED else str(key)
+            keys.setdefault(name, None)
+            row[name] = value
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["tenant", *keys, "metadata", "error"])
+    return frame.astype({"tenant": "string", "error": "string", "metadata": object})
+
+
+@dataclass
+class Edit:
+    """One tenant's edit: keys to set and to remove; what was there, what was left."""
+
+    row: int
+    tenant: str
+    sets: dict[str, Any]
+    removes: list[str] = field(default_factory=list)
+    before: Metadata | None = None
+    after: Metadata | None = None
+    read: bool = False
+    action: str = "none"
+    outcome: str = "planned"
+    error: str | None = None
+
+    def merged(self, current: Metadata | None) -> Metadata:
+        out = {k: v for k, v in (current or {}).items() if k not in self.removes}
+        return {**out, **self.sets}
+
+
+async def run_edits(
+    run: ReadRun, edits: list[Edit], *, journal: Journal | None, dry_run: bool,
+    on_event: Callable[[Event], None] | None = None,
+) -> bool:  # fmt: skip
+    """Settle every edit; True when the run was interrupted. A refused key stops it."""
+    client = run.clients.get(run.clients.root.env_id)
+    rng = random.Random()
+
+    async def one(edit: Edit) -> Step:
+        try:
+            await _settle(client, edit, journal, dry_run, rng, run)
+        except AuthenticationError as exc:
+            edit.outcome, edit.after = "failed", edit.before
+            edit.error = refused_text(exc, "metadata") if edit.read else f"{exc}"
+            run.refused = run.refused or exc
+        except HotglueError as exc:
+            edit.outcome, edit.after = "failed", edit.before
+            edit.error = f"{type(exc).__name__}: {exc}"
+        if journal is not None and edit.action != "none" and not dry_run:
+            journal.later({"kind": "outcome", "row": edit.row, "outcome": edit.outcome,
+                           "error": edit.error})  # fmt: skip
+        return Step(Event(edit.row, edit.tenant, edit.outcome, True))
+
+    try:
+        report = await fan_out(
+            edits, one, concurrency=run.config.concurrency, on_event=on_event,
+            stop=lambda: run.refused is not None, pacer=run.pacer, clock=run.config.clock,
+            sleep=run.config.sleep,
+        )  # fmt: skip
+    finally:
+        await run.clients.aclose()
+    return report.interrupted
+
+
+async def _settle(
+    client: Any, edit: Edit, journal: Journal | None, dry_run: bool, rng: random.Random,
+    run: ReadRun,
+) -> None:  # fmt: skip
+    current = await get_metadata(client, edit.tenant)
+    edit.before, edit.read = current, True
+    wanted = edit.merged(current)
+    if wanted == (current or {}):
+        edit.after, edit.outcome = current, "unchanged"
+        return
+    edit.action, edit.after = "put", wanted
+    if dry_run:
+        return
+    if journal is not None:
+        await journal.durable({"kind": "intent", "row": edit.row, "tenant": edit.tenant,
+                               "action": "put", "before": current, "after": wanted})  # fmt: skip
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            await put_metadata(client, edit.tenant, wanted)
+            edit.outcome = "changed"
+            if edit.removes:  # a PUT that merges (not replaces) [I] cannot remove a key
+                await _removed(client, edit, wanted)
+            return
+        except (APIConnectionError, APIStatusError) as exc:
+            if isinstance(exc, APIStatusError) and exc.status_code not in MAY_HAVE_ACTED:
+                raise
+            seen = await get_metadata(client, edit.tenant)
+            if seen == wanted:  # applied after all: never sent again
+                edit.outcome = "changed"
+                return
+            if attempt == ATTEMPTS:
+                edit.error = f"{type(exc).__name__}: {exc} (read back: {_json(seen)})"
+                edit.outcome = "failed" if isinstance(exc, APIStatusError) else "unknown"
+                edit.after = seen if edit.outcome == "failed" else wanted
+                return
+            await back_off(exc, attempt, rng=rng, sleep=run.config.sleep, pacer=run.pacer)
+
+
+async def _removed(client: Any, edit: Edit, wanted: Metadata) -> None:
+    seen = await get_metadata(client, edit.tenant)
+    kept = [key for key in edit.removes if key in (seen or {})]
+    if kept:
+        edit.outcome, edit.after = "failed", seen
+        edit.error = (f"the API kept {', '.join(kept)} after a write without it: its write "
+                      "merges rather than replaces [I], so keys cannot be removed "
+                      "this way")  # fmt: skip
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def edit_frame(edits: list[Edit]) -> pd.DataFrame:
+    """Per tenant: the action, outcome, the metadata before and after (JSON text)."""
+    rows = [{
+        "tenant": e.tenant, "action": e.action, "outcome": e.outcome,
+        "changed": (e.before or {}) != (e.after or {}) if e.read else None,
+        "had_config": e.before is not None if e.read else None,
+        "before": _json(e.before), "after": _json(e.after),
+        "set_keys": ", ".join(map(str, e.sets)) or None,
+        "removed_keys": ", ".join(e.removes) or None, "error": e.error,
+    } for e in edits]  # fmt: skip
+    return apply_dtypes(pd.DataFrame(rows, columns=list(EDIT_COLUMNS)), EDIT_COLUMNS)
