@@ -19,6 +19,7 @@ from .._analysis import PROBLEMS, failure_signatures, fleet_health
 from .._api import check_tenants, job_history
 from .._client import Hotglue
 from .._exceptions import ConfigError, HotglueWarning
+from .._frames import HEALTH_COLUMNS
 from .._tenants import read_tenants
 from ._common import (
     JSON_HELP,
@@ -29,6 +30,7 @@ from ._common import (
     tenants_file,
     write_frame,
 )
+from ._tenantops import labelled
 
 __all__ = ["add_fleet_commands"]
 
@@ -76,6 +78,13 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
     cmd.add_argument("--out", type=Path, help="write the frame (.csv, .parquet, .xlsx; - for "
                      "CSV on stdout)")  # fmt: skip
     cmd.add_argument("--json", action="store_true", help=JSON_HELP)
+    cmd.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="add these tenant metadata keys as columns (e.g. company,plan)",
+    )
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,7 +115,7 @@ def _history(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    history = _history(args)
+    history = labelled(_history(args), args.label, _options(args))
     if args.json:
         return emit_json(history, args.out)
     errors = history.attrs["errors"]  # plain dicts
@@ -125,6 +134,7 @@ def _run_health(args: argparse.Namespace) -> int:
     health = fleet_health(_history(args))
     if problems:
         health = health[health["problem"].isin(problems)]
+    health = labelled(health, args.label, _options(args))
     if args.json:
         return emit_json(health, args.out)
     if health.empty:
@@ -133,7 +143,8 @@ def _run_health(args: argparse.Namespace) -> int:
         write_frame(health, args.out)
         return 0
     print(health["problem"].value_counts().to_string())
-    columns = ["tenant", "problem", "last_status", "failure_streak", "last_message"]
+    keys = [c for c in health.columns if c not in HEALTH_COLUMNS]  # --label's columns
+    columns = ["tenant", *keys, "problem", "last_status", "failure_streak", "last_message"]
     print("\n" + health[columns].head(25).to_string(index=False, max_colwidth=60))
     write_frame(health, args.out, "  (a tenants file: hotglue-nb launch it to rerun these)")
     return 0
