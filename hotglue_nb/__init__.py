@@ -73,9 +73,11 @@ from ._models import (
 )
 from ._ops import (
     DELETE,
+    backup_state,
     label,
     pause_schedules,
     restore_schedules,
+    restore_state,
     schedules,
     set_schedules,
     tenant_metadata,
@@ -85,7 +87,6 @@ from ._tenants import read_tenants
 from ._version import __version__
 
 __all__ = [
-    "DELETE",
     "APIConnectionError",
     "APIError",
     "APIResponseError",
@@ -99,6 +100,7 @@ __all__ = [
     "ConflictError",
     "Credentials",
     "DEFAULT_BASE_URL",
+    "DELETE",
     "FAILED_STATUSES",
     "Hotglue",
     "HotglueError",
@@ -119,6 +121,7 @@ __all__ = [
     "TenantsFileError",
     "__version__",
     "aio",
+    "backup_state",
     "check_tenants",
     "compare",
     "export_results",
@@ -134,14 +137,15 @@ __all__ = [
     "latest_jobs",
     "launch_jobs",
     "load_run",
+    "pause_schedules",
     "plot_history",
     "plot_outcomes",
     "read_errors",
     "read_results",
-    "pause_schedules",
     "read_tenants",
-    "restore_schedules",
     "record_fates",
+    "restore_schedules",
+    "restore_state",
     "retry_frame",
     "schedules",
     "set_schedules",

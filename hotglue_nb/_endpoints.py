@@ -159,6 +159,23 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("get_schedule", "GET", (*_TENANT, "jobs", "schedule"), marker="C-code"),
         Endpoint("put_schedule", "PUT", (*_TENANT, "jobs", "schedule")),
         Endpoint("delete_schedule", "DELETE", (*_TENANT, "jobs", "schedule"), marker="C-code"),
+        # sync state: V1 read by the tap, cleared by the widget [C-code]; V2 cleared by the
+        # widget [C-code], read and written per third parties [I: 3P]
+        Endpoint("get_state", "GET", (*_TENANT, "linkedSources", "state"), marker="C-code"),
+        Endpoint(
+            "get_state_v2",
+            "GET",
+            ("v2", *_TENANT, "linkedConnectors", "state"),
+            query=("connector_id",),
+            marker="I",
+        ),  # fmt: skip
+        Endpoint(
+            "put_state_v2",
+            "PUT",
+            ("v2", *_TENANT, "linkedConnectors", "state"),
+            query=("connector_id",),
+            marker="I",
+        ),  # fmt: skip
         # a tenant's config (its metadata under hotglue_metadata.metadata) [C-code tap], and
         # the metadata's PUT, which replaces it [C-code widget; replace: I, strong]
         Endpoint(

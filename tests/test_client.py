@@ -592,7 +592,7 @@ def test_the_endpoint_table_is_the_single_source() -> None:
     for name, endpoint in ENDPOINTS.items():  # a V2 endpoint is served by its V1 method
         method = name.removesuffix("_v2")
         assert callable(getattr(hg.AsyncHotglue, method)) and callable(getattr(hg.Hotglue, method))
-        assert endpoint.method in ("GET", "POST")
+        assert endpoint.method in ("GET", "POST", "PUT", "DELETE")
         assert endpoint.path[0] == "v2" or not name.endswith("_v2")
     url = ENDPOINTS["get_job_status"].url(env_id="e", flow_id="f/1", tenant="a b")
     assert url == "/e/f%2F1/a%20b/jobs/status"

@@ -57,6 +57,7 @@ from ._limits import as_timeout, check_retries, total_seconds, within
 from ._pacing import Pacer
 from ._pool import Pool, headers
 from ._retry import back_off, get_is_retryable
+from ._tenant_calls import TenantCalls
 
 __all__ = ["AsyncHotglue", "ClientOptions", "SiblingOptions"]
 
@@ -83,7 +84,7 @@ class SiblingOptions(TypedDict, total=False):
     sleep: Sleep | None
 
 
-class AsyncHotglue:
+class AsyncHotglue(TenantCalls):
     """Async client of the hotglue jobs API.
 
     **Parameters:**

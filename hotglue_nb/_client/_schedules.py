@@ -1,4 +1,6 @@
-"""A tenant's schedule of a flow: ``GET / PUT / DELETE /{env}/{flow}/{tenant}/jobs/schedule``.
+"""A tenant's schedule of a flow as ``GET / PUT / DELETE /{env}/{flow}/{tenant}/jobs/schedule``
+describe it (the calls are ``AsyncHotglue.get_schedule`` / ``put_schedule`` /
+``delete_schedule``).
 
 The PUT body is documented (``schedule_expression``, ``state``) [C]; GET answers an
 EventBridge rule in PascalCase (``ScheduleExpression``, ``State``) as hotglue's widget reads
@@ -12,11 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._endpoints import ENDPOINTS
-from .._exceptions import NotFoundError
-from ._async import AsyncHotglue
-
-__all__ = ["Schedule", "delete_schedule", "get_schedule", "put_schedule"]
+__all__ = ["Schedule"]
 
 
 @dataclass(frozen=True)
@@ -40,28 +38,3 @@ class Schedule:
             return cls(raw=dict(data))
         state = data.get("State", data.get("state"))
         return cls(expression, str(state) if state else "ENABLED", dict(data))
-
-
-async def get_schedule(client: AsyncHotglue, flow_id: str, tenant: str) -> Schedule:
-    """The tenant's schedule of ``flow_id`` (an empty ``Schedule`` when it has none)."""
-    try:
-        answer = await client._call(ENDPOINTS["get_schedule"], flow_id, tenant)
-    except NotFoundError:  # no schedule [I] (or no such link: a PUT would say so)
-        return Schedule()
-    return Schedule.from_api(answer.json())  # an empty body: no schedule either [I]
-
-
-async def put_schedule(
-    client: AsyncHotglue, flow_id: str, tenant: str, schedule: Schedule,
-    connector_id: str | None = None,
-) -> None:  # fmt: skip
-    """Create or replace the schedule (the expression and state, as given)."""
-    body: dict[str, Any] = {"schedule_expression": schedule.expression, "state": schedule.state}
-    if connector_id is not None:
-        body["connector_id"] = connector_id
-    await client._call(ENDPOINTS["put_schedule"], flow_id, tenant, json_body=body)
-
-
-async def delete_schedule(client: AsyncHotglue, flow_id: str, tenant: str) -> None:
-    """Remove the schedule."""
-    await client._call(ENDPOINTS["delete_schedule"], flow_id, tenant)

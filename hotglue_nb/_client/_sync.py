@@ -82,6 +82,13 @@ class Hotglue:
     supported_flows = _blocking(AsyncHotglue.supported_flows)
     linked_sources = _blocking(AsyncHotglue.linked_sources)
     linked_connectors = _blocking(AsyncHotglue.linked_connectors)
+    get_schedule = _blocking(AsyncHotglue.get_schedule)
+    put_schedule = _blocking(AsyncHotglue.put_schedule)
+    delete_schedule = _blocking(AsyncHotglue.delete_schedule)
+    tenant_config = _blocking(AsyncHotglue.tenant_config)
+    put_metadata = _blocking(AsyncHotglue.put_metadata)
+    get_state = _blocking(AsyncHotglue.get_state)
+    put_state = _blocking(AsyncHotglue.put_state)
 
 
 # help() and Jupyter show the keywords themselves (the same as AsyncHotglue's), not **options

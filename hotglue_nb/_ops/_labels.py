@@ -10,7 +10,8 @@ from typing import Any, Unpack
 
 import pandas as pd
 
-from .._client._metadata import Metadata, get_metadata
+from .._client._async import AsyncHotglue
+from .._client._metadata import Metadata, metadata_of
 from .._exceptions import ConfigError
 from .._fleet._public import blocking
 from .._fleet._reads import Read, execute_reads, prepare_reads
@@ -69,8 +70,8 @@ def tenant_metadata(tenants: Tenants | None = None, **options: Unpack[ReadOption
     """
     run = prepare_reads("metadata", "-", tenants, dict(options))
 
-    async def read(client: Any, one: Read) -> Metadata | None:
-        return await get_metadata(client, one.tenant)
+    async def read(client: AsyncHotglue, one: Read) -> Metadata | None:
+        return metadata_of(await client.tenant_config(one.tenant))
 
     with Progress(options.get("progress", True)) as progress:
         progress.phase("metadata", len(run.reads or []))

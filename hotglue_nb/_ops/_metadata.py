@@ -12,14 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from .._client._metadata import Metadata, get_metadata, put_metadata
-from .._client._retry import back_off
-from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError, HotglueError
+from .._client._async import AsyncHotglue
+from .._client._metadata import Metadata, metadata_of
+from .._exceptions import AuthenticationError, HotglueError
 from .._fanout import Event, Step, fan_out
 from .._fleet._reads import Read, ReadRun
 from .._frames import EDIT_COLUMNS, apply_dtypes
 from .._journal import Journal
-from ._schedules import ATTEMPTS, MAY_HAVE_ACTED, refused_text
+from ._settle import refused_text, settled_write
 
 __all__ = ["FIXED", "Edit", "edit_frame", "metadata_frame", "run_edits"]
 
@@ -98,10 +98,10 @@ async def run_edits(
 
 
 async def _settle(
-    client: Any, edit: Edit, journal: Journal | None, dry_run: bool, rng: random.Random,
+    client: AsyncHotglue, edit: Edit, journal: Journal | None, dry_run: bool, rng: random.Random,
     run: ReadRun,
 ) -> None:  # fmt: skip
-    current = await get_metadata(client, edit.tenant)
+    current = metadata_of(await client.tenant_config(edit.tenant))
     edit.before, edit.read = current, True
     wanted = edit.merged(current)
     if wanted == (current or {}):
@@ -113,30 +113,23 @@ async def _settle(
     if journal is not None:
         await journal.durable({"kind": "intent", "row": edit.row, "tenant": edit.tenant,
                                "action": "put", "before": current, "after": wanted})  # fmt: skip
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            await put_metadata(client, edit.tenant, wanted)
-            edit.outcome = "changed"
-            if edit.removes:  # a PUT that merges (not replaces) [I] cannot remove a key
-                await _removed(client, edit, wanted)
-            return
-        except (APIConnectionError, APIStatusError) as exc:
-            if isinstance(exc, APIStatusError) and exc.status_code not in MAY_HAVE_ACTED:
-                raise
-            seen = await get_metadata(client, edit.tenant)
-            if seen == wanted:  # applied after all: never sent again
-                edit.outcome = "changed"
-                return
-            if attempt == ATTEMPTS:
-                edit.error = f"{type(exc).__name__}: {exc} (read back: {_json(seen)})"
-                edit.outcome = "failed" if isinstance(exc, APIStatusError) else "unknown"
-                edit.after = seen if edit.outcome == "failed" else wanted
-                return
-            await back_off(exc, attempt, rng=rng, sleep=run.config.sleep, pacer=run.pacer)
+
+    async def write() -> None:
+        await client.put_metadata(edit.tenant, wanted)
+
+    async def read() -> Metadata | None:
+        return metadata_of(await client.tenant_config(edit.tenant))
+
+    done = await settled_write(write, read, wanted, run, rng, _json)
+    edit.outcome, edit.error = done.outcome, done.error
+    if done.outcome == "failed":
+        edit.after = done.seen
+    elif done.outcome == "changed" and edit.removes:  # a merging PUT [I] cannot remove a key
+        await _removed(client, edit, wanted)
 
 
-async def _removed(client: Any, edit: Edit, wanted: Metadata) -> None:
-    seen = await get_metadata(client, edit.tenant)
+async def _removed(client: AsyncHotglue, edit: Edit, wanted: Metadata) -> None:
+    seen = metadata_of(await client.tenant_config(edit.tenant))
     kept = [key for key in edit.removes if key in (seen or {})]
     if kept:
         edit.outcome, edit.after = "failed", seen

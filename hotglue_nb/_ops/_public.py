@@ -4,11 +4,12 @@ value before it, so a pause can always be put back exactly."""
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
 import pandas as pd
 
-from .._client._schedules import Schedule, get_schedule
+from .._client._async import AsyncHotglue
+from .._client._schedules import Schedule
 from .._fleet._public import blocking
 from .._fleet._reads import Read, execute_reads, prepare_reads, tenant_reads
 from .._options import ReadOptions
@@ -63,8 +64,8 @@ def schedules(
     """
     run = prepare_reads("schedules", flow_id, tenants, dict(options))
 
-    async def read(client: Any, one: Read) -> Schedule:
-        return await get_schedule(client, one.flow_id, one.tenant)
+    async def read(client: AsyncHotglue, one: Read) -> Schedule:
+        return await client.get_schedule(one.flow_id, one.tenant)
 
     with Progress(options.get("progress", True)) as progress:
         progress.phase("schedules", len(run.reads or []))

@@ -16,23 +16,18 @@ from typing import Any
 
 import pandas as pd
 
-from .._client._retry import back_off
-from .._client._schedules import Schedule, delete_schedule, get_schedule, put_schedule
-from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError, HotglueError
+from .._client._async import AsyncHotglue
+from .._client._schedules import Schedule
+from .._exceptions import AuthenticationError, HotglueError
 from .._fanout import Event, Step, fan_out
 from .._fleet._reads import Read, ReadRun
 from .._frames import CHANGE_COLUMNS, SCHEDULE_COLUMNS, apply_dtypes
 from .._journal import Journal
+from ._settle import refused_text, settled_write
 
-__all__ = [
-    "ATTEMPTS", "MAY_HAVE_ACTED", "Change", "Want", "change_frame", "check_expression",
-    "refused_text", "run_changes", "schedule_frame",
-]  # fmt: skip
+__all__ = ["Change", "Want", "change_frame", "check_expression", "run_changes", "schedule_frame"]
 
 Want = Callable[[Schedule], Schedule]  # the schedule wanted, given the one there was
-ATTEMPTS = 8  # as hotglue's own SDK tries (factor-2 back-off, 8 tries [C-code])
-#: statuses after which a write may be tried again once a read shows it was not applied
-MAY_HAVE_ACTED = frozenset({423, 429, 500, 502, 503, 504})
 _CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
 _RATE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)")
 
@@ -82,7 +77,9 @@ async def run_changes(
         except AuthenticationError as exc:  # on the read: the key; on the write: its rights
             wrote = change.action != "none"
             change.outcome, change.after = "failed", change.before  # refused: nothing done
-            change.error = refused_text(exc) if wrote else f"{type(exc).__name__}: {exc}"
+            change.error = (
+                refused_text(exc, "schedules") if wrote else f"{type(exc).__name__}: {exc}"
+            )
             run.refused = run.refused or exc
         except HotglueError as exc:
             change.outcome, change.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -104,10 +101,10 @@ async def run_changes(
 
 
 async def _settle(
-    client: Any, change: Change, journal: Journal | None, dry_run: bool, overwrite: bool,
+    client: AsyncHotglue, change: Change, journal: Journal | None, dry_run: bool, overwrite: bool,
     rng: random.Random, run: ReadRun,
 ) -> None:  # fmt: skip
-    current = await get_schedule(client, change.flow_id, change.tenant)
+    current = await client.get_schedule(change.flow_id, change.tenant)
     change.before = change.before or current
     wanted = change.want(change.before)
     if change.expect is not None and current not in (change.expect, wanted) and not overwrite:
@@ -131,38 +128,21 @@ async def _settle(
 
 
 async def _write(
-    client: Any, change: Change, wanted: Schedule, rng: random.Random, run: ReadRun
+    client: AsyncHotglue, change: Change, wanted: Schedule, rng: random.Random, run: ReadRun
 ) -> None:
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if wanted.exists:
-                await put_schedule(client, change.flow_id, change.tenant, wanted,
-                                   change.connector_id)  # fmt: skip
-            else:
-                await delete_schedule(client, change.flow_id, change.tenant)
-            change.outcome = "changed"
-            return
-        except (APIConnectionError, APIStatusError) as exc:
-            if isinstance(exc, APIStatusError) and exc.status_code not in MAY_HAVE_ACTED:
-                raise  # refused (400, 401, 403, 404...): nothing was done
-            seen = await get_schedule(client, change.flow_id, change.tenant)
-            if seen == wanted:  # it was applied after all: never send it again
-                change.outcome = "changed"
-                return
-            if attempt == ATTEMPTS:
-                change.error = f"{type(exc).__name__}: {exc} (read back: {_text(seen)})"
-                if isinstance(exc, APIStatusError):  # answered, and read back as not done
-                    change.outcome, change.after = "failed", seen
-                else:  # may still land: ``after`` stays what was sent, as a restore expects
-                    change.outcome = "unknown"
-                return
-            await back_off(exc, attempt, rng=rng, sleep=run.config.sleep, pacer=run.pacer)
+    async def write() -> None:
+        if wanted.exists:
+            await client.put_schedule(change.flow_id, change.tenant, wanted, change.connector_id)
+        else:
+            await client.delete_schedule(change.flow_id, change.tenant)
 
+    async def read() -> Schedule:
+        return await client.get_schedule(change.flow_id, change.tenant)
 
-def refused_text(exc: AuthenticationError, what: str = "schedules") -> str:
-    """A write refused after reads worked: the key's rights, not the key."""
-    return (f"{type(exc).__name__}: {exc} — the key may be read-only (a Viewer key reads but "
-            f"cannot change {what} [I]): use a key with write permission")  # fmt: skip
+    done = await settled_write(write, read, wanted, run, rng, _text)
+    change.outcome, change.error = done.outcome, done.error
+    if done.outcome == "failed":  # answered and not applied; ``unknown`` keeps what was sent
+        change.after = done.seen
 
 
 def _dict(schedule: Schedule) -> dict[str, str | None]:

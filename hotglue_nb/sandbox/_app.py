@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
+from ._bookmarks import seed_bookmarks
 from ._faults import FaultPlan, TokenBucket, retry_after_header
 from ._jobs import DEFAULT_TIME_SCALE, JobStore
 from ._metadata import seed_metadata
@@ -53,6 +54,7 @@ def create_app(
     state = SandboxState(the_world, store, FaultPlan.build(faults, seed), wire=Wire.build(wire))
     state.schedules = seed_schedules(the_world, seed)
     state.metadata = seed_metadata(the_world, seed)
+    state.bookmarks = seed_bookmarks(the_world, seed)
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", _endpoint, methods=methods)])
     app.state.sandbox = state

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ._bodies import V2_BODY_TYPES, parse_json, validate_body
+from ._bookmarks import delete_state, get_state, put_state, reset_state
 from ._metadata import get_config, put_metadata
 from ._schedules import delete_schedule, get_schedule, put_schedule
 from ._state import AnswerLost, ApiError, SandboxState, json_response
@@ -72,6 +73,8 @@ async def _post_job(
             "Set queue_if_active_job to queue it or ignore_parallel_jobs to run in parallel.",
         )
     job = store.create(flow_id, tenant, body)
+    if body.get("reset_source_state"):
+        reset_state(state, flow_id, tenant, None)
     return await _post_faults(state, tenant, number, job.view(store.now()))
 
 
@@ -95,6 +98,8 @@ async def _post_job_v2(
         running = f"There is a job currently running for tenant {tenant!r} in flow {flow_id!r}."
         raise ApiError(400, "BadRequestError", running)  # as V1's refusal [I]
     job = state.store.create(flow_id, tenant, body)
+    if body.get("reset_source_state"):
+        reset_state(state, flow_id, tenant, str(body.get("connector_id")))
     return await _post_faults(state, tenant, number, job.view(state.store.now()))
 
 
@@ -245,6 +250,11 @@ ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("DELETE", (*_TENANT, "jobs", "schedule"), delete_schedule),
     ("GET", ("tenant", "{env}", "{tenant}", "config"), get_config),
     ("PUT", ("tenant", "{env}", "{tenant}", "metadata"), put_metadata),
+    ("GET", (*_TENANT, "linkedSources", "state"), get_state),
+    ("DELETE", (*_TENANT, "linkedSources", "state"), delete_state),
+    ("GET", ("v2", *_TENANT, "linkedConnectors", "state"), get_state),
+    ("PUT", ("v2", *_TENANT, "linkedConnectors", "state"), put_state),
+    ("DELETE", ("v2", *_TENANT, "linkedConnectors", "state"), delete_state),
 ]
 #: the /v2 job reads hotglue is not known to have, served only with ``v2_job_reads="both"``
 V2_JOB_READS: list[tuple[str, tuple[str, ...], Handler]] = [

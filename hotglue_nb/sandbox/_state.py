@@ -44,6 +44,8 @@ class SandboxState:
     schedules: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     #: tenant -> its metadata (None: the tenant has no config)
     metadata: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: (flow_id, tenant, connector_id or None) -> its Singer state
+    bookmarks: dict[tuple[str, str, str | None], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def jobs(self) -> dict[tuple[str, str], list[SandboxJob]]:

@@ -1,0 +1,83 @@
+"""State kept before a full resync (issue #25): one file per link, a V2 state written back
+only when asked and only where a write is known; on the sandbox over real sockets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+
+pytestmark = pytest.mark.usefixtures("both_transports")
+
+
+def opts(sb: sandbox.Sandbox, **kw: Any) -> dict[str, Any]:
+    return {"progress": False, **sb.credentials, **kw}
+
+
+def test_a_backup_is_one_whole_file_per_tenant_even_for_odd_ids(tmp_path: Path) -> None:
+    world = sandbox.demo_world(0, tenants=12)
+    odd = "acme/eu west"
+    world.tenants[odd] = world.tenants.pop(next(iter(world.tenants)))
+    with sandbox.serve(world) as sb:
+        index = hg.backup_state(sb.flow_id, [odd, *sb.tenants[:3]], out=tmp_path / "b",
+                                **opts(sb))  # fmt: skip
+        assert index["error"].isna().all() and (index["bytes"] > 0).all()
+        saved = json.loads(Path(index["path"].iloc[0]).read_text())
+        assert saved["tenant"] == odd and saved["state"] == sb.state.bookmarks[
+            (sb.flow_id, odd, None)]  # fmt: skip
+        assert index["streams"].iloc[0] == len(saved["state"]["bookmarks"])
+        assert not list((tmp_path / "b").rglob("*.partial"))
+        assert sb.api_key not in "".join(p.read_text() for p in (tmp_path / "b").rglob("*.json"))
+
+
+def test_v1_states_cannot_be_written_back_and_say_why(tmp_path: Path) -> None:
+    with sandbox.serve() as sb:
+        index = hg.backup_state(sb.flow_id, sb.tenants[:2], out=tmp_path, **opts(sb))
+        with pytest.raises(hg.ConfigError, match="no way to write a V1"):
+            hg.restore_state(index, third_party=True, **opts(sb))
+
+
+def test_a_v2_state_goes_back_only_with_third_party_and_a_dry_run_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    with sandbox.serve() as sb:
+        world = sb.state.world.tenants
+        linked = [t for t in sb.tenants if world[t].get("connectors")][:3]
+        frame = pd.DataFrame(
+            {
+                "tenant": linked,
+                "connector_id": [
+                    world[t]["connectors"][sb.v2_flow_id][0]["connector_id"] for t in linked
+                ],
+            }
+        )
+        index = hg.backup_state(sb.v2_flow_id, frame, out=tmp_path, **opts(sb))
+        saved = {k: v for k, v in sb.state.bookmarks.items() if k[0] == sb.v2_flow_id}
+        hg.launch_jobs(frame.assign(job_type="read"), flow_id=sb.v2_flow_id,
+                       reset_source_state=True, **opts(sb))  # fmt: skip
+        wiped = (sb.v2_flow_id, linked[0], frame["connector_id"][0])
+        assert sb.state.bookmarks[wiped]["bookmarks"] == {}
+        with pytest.raises(hg.ConfigError, match="third_party=True"):
+            hg.restore_state(index, **opts(sb))
+        plan = hg.restore_state(tmp_path, third_party=True, dry_run=True, **opts(sb))
+        assert set(plan["outcome"]) == {"planned"}
+        assert not [r for r in sb.state.requests if r[0] == "PUT"]
+        done = hg.restore_state(index, third_party=True, **opts(sb))
+        assert set(done["outcome"]) == {"changed"}
+        assert {k: v for k, v in sb.state.bookmarks.items() if k[0] == sb.v2_flow_id} == saved
+
+
+def test_not_a_backup_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("{not json")
+    with pytest.raises(hg.ConfigError, match="not a state backup"):
+        hg.restore_state(tmp_path, third_party=True, api_key="k", env_id="e")
+    (tmp_path / "empty").mkdir()
+    for nothing in (tmp_path / "empty", tmp_path / "missing"):
+        with pytest.raises(hg.ConfigError, match="no state backup in"):
+            hg.restore_state(nothing, third_party=True, api_key="k", env_id="e")
