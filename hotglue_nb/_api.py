@@ -79,6 +79,10 @@ def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFr
     preflight_allow : list of str
         The pre-flight reasons that do not skip a row: ``not_linked``, ``disconnected``,
         ``running``, ``dormant``.
+    backup_state : bool, str or Path
+        Before each row that resets state (``reset_source_state=True``), save its state
+        (``hg.backup_state``'s files; True: ``hotglue-state/<run_id>``); a row whose backup
+        fails is not sent. ``state_backup`` holds each file's path.
     wait, poll_interval, max_poll_interval, wait_timeout : bool, float
         Then follow the jobs, as ``wait_for_jobs`` (``wait_timeout`` is its ``timeout``).
     progress : bool or callable
@@ -170,7 +174,7 @@ def write_records(
     timeout, journal, resume, dry_run, on_invalid, reconcile_delay, preflight : see launch_jobs
         As for ``launch_jobs``; with ``journal`` / ``resume`` each batch is sent once, as any
         row (a resume whose records make other batches is refused).
-    preflight_allow, progress, nest_asyncio, clock, sleep : see launch_jobs
+    preflight_allow, backup_state, progress, nest_asyncio, clock, sleep : see launch_jobs
         As for ``launch_jobs``.
     wait, poll_interval, max_poll_interval, wait_timeout : bool, float
         As for ``launch_jobs``: ``wait=True`` follows the jobs and fills the counts.

@@ -64,6 +64,7 @@ RESULT_COLUMNS: Final[Columns] = {
     "attempts": "Int64",
     "request": "string",
     "run_id": "string",
+    "state_backup": "string",  # launch_jobs(backup_state=): the state saved before the reset
     "launched_at": "datetime64[ns, UTC]",
     "elapsed_s": "Float64",
 }

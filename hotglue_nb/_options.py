@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,22 +25,10 @@ from ._keywords import unexpected_keyword
 from ._types import Clock, ProgressChoice, Sleep
 
 __all__ = [
-    "DEFAULT_MAX_POLL_INTERVAL",
-    "DEFAULT_POLL_INTERVAL",
-    "Connection",
-    "ConnectionOptions",
-    "ConnectionOptions",
-    "Display",
-    "LaunchConfig",
-    "LaunchOptions",
-    "ReadOptions",
-    "RunClients",
-    "RunOptions",
-    "WaitConfig",
-    "WaitOptions",
-    "launch_config",
-    "wait_config",
-]
+    "DEFAULT_MAX_POLL_INTERVAL", "DEFAULT_POLL_INTERVAL", "Connection", "ConnectionOptions",
+    "Display", "LaunchConfig", "LaunchOptions", "ReadOptions", "RunClients", "RunOptions",
+    "WaitConfig", "WaitOptions", "launch_config", "wait_config",
+]  # fmt: skip
 
 DEFAULT_WAIT_CONCURRENCY = 16
 DEFAULT_POLL_INTERVAL = 5.0
@@ -96,6 +85,7 @@ class LaunchOptions(BodyOptions, V2BodyOptions, RunOptions, total=False):
     reconcile_delay: float
     preflight: bool
     preflight_allow: Iterable[str]
+    backup_state: bool | str | Path
     nest_asyncio: bool
     wait: bool
     poll_interval: float
@@ -149,6 +139,7 @@ class LaunchConfig:
     reconcile_delay: float = RECONCILE_DELAY
     preflight: bool = False
     preflight_allow: Iterable[str] = ()
+    backup_state: bool | str | Path = False
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
 
@@ -243,6 +234,8 @@ def _check_launch(config: LaunchConfig) -> None:
             f"preflight_allow= takes a list of {', '.join(PREFLIGHT_KINDS)}, got "
             f"{config.preflight_allow!r}."
         )
+    if not isinstance(config.backup_state, (bool, str, os.PathLike)):
+        raise ConfigError(f"backup_state= is True, False or a folder, got {config.backup_state!r}.")
     if not _positive(config.reconcile_delay) and config.reconcile_delay != 0:
         raise ConfigError(f"reconcile_delay must be seconds >= 0, got {config.reconcile_delay!r}.")
 

@@ -81,3 +81,26 @@ def test_not_a_backup_is_refused(tmp_path: Path) -> None:
     for nothing in (tmp_path / "empty", tmp_path / "missing"):
         with pytest.raises(hg.ConfigError, match="no state backup in"):
             hg.restore_state(nothing, third_party=True, api_key="k", env_id="e")
+
+
+def test_a_launch_that_resets_state_backs_it_up_first_and_skips_a_row_it_could_not(
+    tmp_path: Path,
+) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
+        tenants = sb.tenants[:4]
+        before = {t: sb.state.bookmarks[(sb.flow_id, t, None)] for t in tenants}
+        broken = tenants[3]
+        sb.state.faults.per_tenant[broken] = sandbox.Faults(server_error=1.0, on_get=True)
+        frame = pd.DataFrame({"tenant": tenants, "reset_source_state": [True, True, False, True]})
+        out = hg.launch_jobs(frame, flow_id=sb.flow_id, backup_state=tmp_path / "kept",
+                             journal=tmp_path / "run.jsonl", max_attempts=1,
+                             **opts(sb))  # fmt: skip
+        assert list(out["outcome"]) == ["created", "created", "created", "skipped"]
+        assert "state backup failed" in out["error"].iloc[3]
+        assert out["state_backup"].iloc[2] is pd.NA or pd.isna(out["state_backup"].iloc[2])
+        for tenant, path in zip(tenants[:2], out["state_backup"][:2], strict=True):
+            assert json.loads(Path(path).read_text())["state"] == before[tenant]
+            assert sb.state.bookmarks[(sb.flow_id, tenant, None)]["bookmarks"] == {}  # reset
+        assert len(sb.state.jobs_for(broken, sb.flow_id)) == 0  # not sent
+        journal = (tmp_path / "run.jsonl").read_text()
+        assert str(out["state_backup"].iloc[0]) in journal

@@ -57,6 +57,7 @@ class LaunchRun:
     flows: FlowCheck = field(default_factory=FlowCheck)  # flows proven missing
     not_in_frame: list[str] = field(default_factory=list)  # resumed run rows left out
     rng: random.Random = field(default_factory=random.Random)
+    backups: dict[int, str] = field(default_factory=dict)  # backup_state=: each row's file
 
     @property
     def total(self) -> int:
@@ -80,6 +81,8 @@ def row_result(run: LaunchRun, plan: RowPlan, outcome: str, **fields: Any) -> di
     if plan.connector_id is not None:
         out.update(connector_id=plan.connector_id, job_type=plan.job_type)
     out.update(outcome=outcome, request=plan.request_json, attempts=fields.pop("attempts", 0))
+    if plan.row in run.backups:
+        out["state_backup"] = run.backups[plan.row]
     out.update(fields)
     return out
 

@@ -23,6 +23,7 @@ from .._last_run import interrupted, stopped_by
 from .._models import Job, QueuedJob
 from .._values import now_iso, now_utc
 from .._version import __version__
+from ._backup import back_up
 from ._plan import RowPlan, coerce_defaults
 from ._reconcile import RECONCILE_COUNT, State, verdict
 from ._rows import LaunchRun, OnEvent, dry_run_frame, emit, finish_frame, row_result
@@ -48,6 +49,8 @@ async def execute_launch(run: LaunchRun, on_event: OnEvent = None) -> pd.DataFra
         await _journal_header(run)
         if run.config.preflight:
             pending = await _preflight(run, pending, on_event)
+        if run.config.backup_state:
+            pending = await back_up(run, pending, on_event, _record)
         report = await fan_out(
             _rows(run, pending), partial(_launch_op, run), concurrency=min(
                 run.config.concurrency, max(len(pending), 1)),

@@ -27,7 +27,7 @@ from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants
 from ._settle import settled_write
 
-__all__ = ["backup_state", "restore_state", "save_state"]
+__all__ = ["BACKUPS", "backup_state", "restore_state", "save_state"]
 
 BACKUPS = Path("hotglue-state")
 NO_V1_WRITE = ("no way to write a V1 (linkedSources) state back is known — hotglue's own "

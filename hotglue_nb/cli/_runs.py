@@ -62,6 +62,9 @@ def _add_launch(commands: Any) -> None:
         default="",
         help="comma-separated reasons to launch anyway, e.g. dormant,running",
     )
+    cmd.add_argument("--backup-state", nargs="?", const=True, default=False, metavar="FOLDER",
+                     help="save the state of each row that resets it (reset_source_state) "
+                     "before it is sent (default folder: hotglue-state/<run id>)")  # fmt: skip
     cmd.add_argument("--out", type=Path, help="results file (.csv, .parquet, .xlsx; - for CSV "
                      "on stdout)")  # fmt: skip
     cmd.add_argument(
@@ -92,6 +95,7 @@ def _run_launch(args: argparse.Namespace) -> int:
         "wait": args.wait, "poll_interval": args.poll_interval,
         "wait_timeout": args.wait_timeout, "progress": stderr_bar(args), "preflight": args.check,
         "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
+        "backup_state": args.backup_state,
     }  # fmt: skip
     if args.flow:
         options["flow_id"] = args.flow
