@@ -21,6 +21,7 @@ from ._api import job_history, launch_jobs
 from ._client import Hotglue
 from ._exceptions import HotglueWarning
 from ._files import export_results
+from ._ops import label, tenant_metadata
 from ._tenants import read_tenants
 
 __all__ = ["demo_workbook", "run_demo", "write_demo_workbook"]
@@ -76,7 +77,8 @@ def run_demo(out: Path, *, concurrency: int = 16, stream: TextIO = sys.stdout) -
         with warnings.catch_warnings():  # said below, in the demo's words
             warnings.simplefilter("ignore", HotglueWarning)
             history = job_history(sb.flow_id, progress=False, client=client)
-        health = fleet_health(history)
+        meta = tenant_metadata(client=client, progress=False)  # company names for the ids
+        health = label(fleet_health(history), meta, ["company", "plan"])
         _fleet(say, history, health)
         unhealthy = health[health["problem"].isin(RERUN)]
         rows = tenants[tenants["tenant"].isin(unhealthy["tenant"])]
@@ -99,6 +101,10 @@ def _fleet(say: Any, history: pd.DataFrame, health: pd.DataFrame) -> None:
     say(f"1. The fleet: {len(history)} jobs of {history['tenant'].nunique()} tenants read "
         "(one GET per tenant, concurrently). Health per tenant:")  # fmt: skip
     say(health["problem"].value_counts().to_string())
+    worst = health[health["problem"] != "ok"]
+    say(f"\nThe worst {min(len(worst), 8)}, labelled from tenant metadata (hg.label):")
+    shown = ["tenant", "company", "plan", "problem", "failure_streak"]
+    say(worst[shown].head(8).to_string(index=False))
     cut = int((~health["history_complete"].fillna(True).astype(bool)).sum())
     if cut:
         say(f"({cut} tenants' lists came back {history.attrs['list_limit']} jobs long, as "

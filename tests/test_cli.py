@@ -193,6 +193,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert time.monotonic() - start < 60
     out = r.stdout
     assert "Read 200 tenants" in out and "1. The fleet" in out and "failing" in out
+    assert "labelled from tenant metadata" in out and " GmbH #" in out  # company names
     assert "hotglue-nb health --flow" in out and "hotglue-nb launch rerun.xlsx" in out
     fixed = int(re.search(r"fixed: (\d+)", out).group(1))  # type: ignore[union-attr]
     results = hg.read_results(tmp_path / "demo.xlsx")
