@@ -80,3 +80,15 @@ def test_metadata_list_set_and_labels_on_health(tmp_path: Path) -> None:
         assert {"company", "plan"} <= set(frame.columns) and frame["company"].notna().any()
         typo = cli(sb, tmp_path, "health", "--flow", sb.flow_id, "--label", "compny")
         assert typo.returncode == 2 and "--label compny" in typo.stderr
+
+
+def test_state_backup_and_a_v1_restore_said_in_flag_terms(tmp_path: Path) -> None:
+    with sandbox.serve() as sb:
+        pd.DataFrame({"tenant": sb.tenants[:3]}).to_csv(tmp_path / "t.csv", index=False)
+        saved = cli(sb, tmp_path, "state", "backup", "--flow", sb.flow_id, "--tenants", "t.csv",
+                    "--folder", "kept")  # fmt: skip
+        assert saved.returncode == 0 and "3 of 3 states saved in kept" in saved.stdout
+        assert len(list((tmp_path / "kept").rglob("*.json"))) == 3
+        refused = cli(sb, tmp_path, "state", "restore", "kept")
+        assert refused.returncode == 2 and "no way to write a V1" in refused.stderr
+        assert "third_party" not in refused.stderr

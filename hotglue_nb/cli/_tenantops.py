@@ -1,6 +1,7 @@
-"""The tenant-operation commands: ``schedules list|set|pause|restore`` and ``metadata
-list|set``. Every write takes ``--dry-run`` (the plan, nothing written) and keeps a journal
-(``--journal``, else one in ``hotglue-runs/``, its path printed for ``restore``)."""
+"""The tenant-operation commands: ``schedules list|set|pause|restore``, ``metadata
+list|set`` and ``state backup|restore``. Every write takes ``--dry-run`` (the plan, nothing
+written); schedule and metadata writes keep a journal (``--journal``, else one in
+``hotglue-runs/``, its path printed for ``restore``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pandas as pd
 from .._exceptions import ConfigError
 from .._files import read_results
 from .._ops import (
+    backup_state,
     label,
     pause_schedules,
     restore_schedules,
+    restore_state,
     schedules,
     set_schedules,
     tenant_metadata,
@@ -68,7 +71,23 @@ def add_tenant_commands(commands: Any) -> None:
                                        "per key; '(delete)' removes a key)")  # fmt: skip
     meta_set.add_argument("file", type=Path, help="a .csv, .xlsx or .parquet file")
     meta_set.set_defaults(run=_run_meta_set)
-    for cmd in (listing, setting, pause, restore, meta_list, meta_set):
+    state = commands.add_parser("state", help="back up sync state; restore a V2 one")
+    state_actions = state.add_subparsers(dest="action", metavar="ACTION", required=True)
+    backup = state_actions.add_parser("backup", help="save each tenant's state, a file each")
+    _flow_and_tenants(backup)
+    backup.add_argument("--folder", type=Path, help="where (default: hotglue-state/<flow>-<time>)")
+    backup.set_defaults(run=_run_backup)
+    put_back = state_actions.add_parser("restore", help="write backed-up V2 connector states back "
+                                        "(a call known from third parties [I])")  # fmt: skip
+    put_back.add_argument("folder", type=Path, help="the backup's folder (or one file)")
+    put_back.add_argument(
+        "--third-party",
+        action="store_true",
+        help="use the third-party-documented V2 state write (required)",
+    )
+    put_back.add_argument("--dry-run", action="store_true", help="show the plan; write nothing")
+    put_back.set_defaults(run=_run_state_restore)
+    for cmd in (listing, setting, pause, restore, meta_list, meta_set, backup, put_back):
         _common_flags(cmd, write=cmd in (setting, pause, restore, meta_set))
 
 
@@ -159,6 +178,23 @@ def _run_meta_list(args: argparse.Namespace) -> int:
 
 def _run_meta_set(args: argparse.Namespace) -> int:
     return _report(args, update_tenant_metadata(_sheet(args.file), **_write_options(args)))
+
+
+def _run_backup(args: argparse.Namespace) -> int:
+    index = backup_state(args.flow, _tenants(args.tenants), out=args.folder, **_options(args))
+    if args.json:
+        return emit_json(index, args.out)
+    failed = index[index["error"].notna()]
+    print(f"{len(index) - len(failed)} of {len(index)} states saved in {index.attrs['folder']}")
+    if len(failed):
+        print(failed[["tenant", "error"]].head(25).to_string(max_colwidth=90))
+    write_frame(index, args.out)
+    return 0 if failed.empty else 1
+
+
+def _run_state_restore(args: argparse.Namespace) -> int:
+    options = {"third_party": args.third_party, "dry_run": args.dry_run, **_options(args)}
+    return _report(args, restore_state(args.folder, **options))
 
 
 def _write_options(args: argparse.Namespace) -> dict[str, Any]:
