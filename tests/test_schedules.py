@@ -226,3 +226,106 @@ def _until(condition: Any, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_writes_in_flight_at_ctrl_c_are_unknown_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import _thread
+    import asyncio
+    import threading
+
+    from starlette.responses import JSONResponse
+
+    from hotglue_nb.sandbox import _schedules as served
+
+    class Late(JSONResponse):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await asyncio.sleep(1.0)
+            await super().__call__(scope, receive, send)
+
+    with sandbox.serve(sandbox.demo_world(0, tenants=40)) as sb:
+        before = dict(sb.state.schedules)
+        on_time = served.answer_write
+        monkeypatch.setattr(served, "answer_write", lambda *_: Late({}))
+
+        def interrupt() -> None:
+            _until(lambda: len(writes(sb)) >= 3)
+            time.sleep(0.2)
+            _thread.interrupt_main()
+
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(hg.LaunchInterrupted) as caught:
+            hg.pause_schedules(sb.flow_id, sb.tenants, concurrency=4, **opts(sb))
+        frame = caught.value.results
+        sent = frame[frame["action"] == "put"]
+        assert len(sent) >= 3 and set(sent["outcome"]) == {"unknown"}
+        monkeypatch.setattr(served, "answer_write", on_time)
+        time.sleep(1.2)  # the late answers land
+        hg.restore_schedules(hg.read_results(_exported(frame)), **opts(sb))
+        assert sb.state.schedules == before
+
+
+def _exported(frame: pd.DataFrame) -> Path:
+    path = Path("paused.csv")
+    hg.export_results(frame, path)
+    return path
+
+
+def test_a_resume_matches_rows_by_tenant_and_leaves_a_colleagues_change_alone() -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=30)) as sb:
+        before = dict(sb.state.schedules)
+        on = [t for (f, t), v in before.items() if f == sb.flow_id and v["State"] == "ENABLED"]
+        a, b, c = on[:3]
+        hg.pause_schedules(sb.flow_id, [a, b], journal="j.jsonl", **opts(sb))
+        sb.state.schedules[(sb.flow_id, b)] = {"ScheduleExpression": "rate(7 days)",
+                                               "State": "ENABLED"}  # fmt: skip
+        again = hg.pause_schedules(sb.flow_id, [c, b, a], journal="j.jsonl", **opts(sb))
+        outcome = dict(zip(again["tenant"], again["outcome"], strict=True))
+        assert outcome == {c: "changed", b: "conflict", a: "changed"}
+        assert sb.state.schedules[(sb.flow_id, b)]["ScheduleExpression"] == "rate(7 days)"
+        restored = hg.restore_schedules("j.jsonl", **opts(sb)).set_index("tenant")
+        assert restored.loc[b, "outcome"] == "conflict"  # someone else's: left alone
+        assert sb.state.schedules[(sb.flow_id, a)] == before[(sb.flow_id, a)]
+        assert sb.state.schedules[(sb.flow_id, c)] == before[(sb.flow_id, c)]
+
+
+def test_a_lost_answer_whose_read_back_fails_is_unknown_and_restorable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hotglue_nb._client._tenant_calls import TenantCalls
+
+    real = TenantCalls.get_schedule
+    lost: set[str] = set()
+
+    async def get(self: Any, flow_id: str, tenant: str) -> Any:
+        if tenant in lost:
+            answer = httpx.Response(503, request=httpx.Request("GET", "http://sandbox/x"))
+            raise hg.ServerError("GET -> 503", method="GET", path="/x", tenant=tenant,
+                                 response=answer, body=None, code=None, api_message="")  # fmt: skip
+        return await real(self, flow_id, tenant)
+
+    with sandbox.serve(sandbox.demo_world(0, tenants=30)) as sb:
+        before = dict(sb.state.schedules)
+        on = [t for (f, t), v in before.items() if f == sb.flow_id and v["State"] == "ENABLED"]
+        sb.state.faults.per_tenant[on[0]] = sandbox.Faults(lose_answer=1.0)
+        lost.add(on[0])
+        monkeypatch.setattr(TenantCalls, "get_schedule", get)
+        lost.discard(on[0])  # reads fail only once the PUT's answer is lost
+        original_put = TenantCalls.put_schedule
+
+        async def put(self: Any, *args: Any, **kw: Any) -> None:
+            try:
+                await original_put(self, *args, **kw)
+            except hg.APIConnectionError:
+                lost.add(args[1])
+                raise
+
+        monkeypatch.setattr(TenantCalls, "put_schedule", put)
+        paused = hg.pause_schedules(sb.flow_id, on[:2], journal="j.jsonl", **opts(sb))
+        assert list(paused["outcome"]) == ["unknown", "changed"]
+        monkeypatch.setattr(TenantCalls, "get_schedule", real)
+        monkeypatch.setattr(TenantCalls, "put_schedule", original_put)
+        sb.state.faults.per_tenant.clear()
+        hg.restore_schedules("j.jsonl", **opts(sb))
+        assert sb.state.schedules == before

@@ -3,6 +3,7 @@ anything is sent), a result or a journal to restore, a journal to resume."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -129,16 +130,53 @@ def _restore(
 
 
 def _from_journal(path: Path) -> list[Change]:
-    state = _schedule_journal(path)
     out = []
-    for row, intents in sorted(state.intents.items()):
-        outcome = state.outcomes.get(row, {}).get("outcome")
-        if outcome == "failed":  # refused: nothing was done
+    for row, (key, (before, left)) in enumerate(_journaled_rows(path).items()):
+        tenant, flow_id, connector = key
+        out.append(_restore(row, tenant, flow_id, connector, before, left))
+    return out
+
+
+Key = tuple[str, str, str | None]
+
+
+def _journaled_rows(path: Path) -> dict[Key, tuple[Schedule, Schedule]]:
+    """Per tenant x flow a run touched: its schedule before the first write, and what the
+    last write left (rows are matched by tenant and flow, never by position: a resume may
+    list them in another order). A write refused at its last try left nothing."""
+    _schedule_journal(path)  # the header, a torn line, a foreign journal
+    out: dict[Key, tuple[Schedule, Schedule]] = {}
+    for number, record in _records(path):
+        where = f"{path}:{number}"
+        kind = record.get("kind")
+        if kind not in ("intent", "outcome"):
             continue
-        first, last = intents[0], intents[-1]
-        before, left = _journaled(first["before"]), _journaled(last["after"])
-        out.append(_restore(row, str(first["tenant"]), str(first["flow_id"]),
-                            first.get("connector_id"), before, left))  # fmt: skip
+        tenant, flow_id = record.get("tenant"), record.get("flow_id")
+        if not isinstance(tenant, str) or not isinstance(flow_id, str):
+            raise ConfigError(f"{where}: a {kind} record without its tenant and flow_id.")
+        connector = record.get("connector_id")
+        key = (tenant, flow_id, connector if isinstance(connector, str) else None)
+        if kind == "intent":
+            before = _journaled(record.get("before"), where)
+            first = out.get(key, (before, before))[0]
+            out[key] = (first, _journaled(record.get("after"), where))
+        elif record.get("outcome") == "failed":
+            match = next((k for k in out if k[:2] == key[:2]), None)
+            if match is not None:
+                out[match] = (out[match][0], out[match][0])
+    return {k: v for k, v in out.items() if v[0] != v[1]}
+
+
+def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # read_journal refused any but a torn last line already
+        if isinstance(record, dict):
+            out.append((number, record))
     return out
 
 
@@ -152,16 +190,22 @@ def _schedule_journal(path: Path) -> Any:
     return state
 
 
-def _journaled(value: Any) -> Schedule:
-    if not isinstance(value, dict) or not value.get("schedule_expression"):
+def _journaled(value: Any, where: str) -> Schedule:
+    """A schedule as a journal holds it; anything else is a damaged journal, refused."""
+    if not isinstance(value, dict) or set(value) != {"schedule_expression", "state"}:
+        raise ConfigError(f"{where}: not a schedule as this package journals it: {value!r}.")
+    expression, state = value["schedule_expression"], value["state"]
+    if expression is None and state is None:
         return Schedule()
-    return Schedule(str(value["schedule_expression"]), str(value.get("state") or "ENABLED"))
+    if check_expression(expression) or state not in STATES:
+        raise ConfigError(f"{where}: a damaged schedule record: {value!r}.")
+    return Schedule(str(expression), str(state))
 
 
-def resumed_befores(path: Path | None, kind: str, flow_id: str | None = None) -> dict[
-    tuple[str, str], Schedule
-]:  # fmt: skip
-    """A resumed run's rows and the schedules they had before its first run."""
+def resumed_befores(
+    path: Path | None, kind: str, flow_id: str | None = None
+) -> dict[tuple[str, str], tuple[Schedule, Schedule]]:
+    """A resumed run's rows: their schedule before its first run, and what it left."""
     if path is None or not path.exists() or path.stat().st_size == 0:
         return {}
     state = _schedule_journal(path)
@@ -171,8 +215,4 @@ def resumed_befores(path: Path | None, kind: str, flow_id: str | None = None) ->
     if flow_id is not None and state.run.get("flow_id") != flow_id:
         raise ConfigError(f"{path} is the journal of flow {state.run.get('flow_id')!r}, not "
                           f"{flow_id!r}.")  # fmt: skip
-    out: dict[tuple[str, str], Schedule] = {}
-    for intents in state.intents.values():
-        first = intents[0]
-        out.setdefault((str(first["tenant"]), str(first["flow_id"])), _journaled(first["before"]))
-    return out
+    return {(k[0], k[1]): pair for k, pair in _journaled_rows(path).items()}

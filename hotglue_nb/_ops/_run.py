@@ -57,7 +57,7 @@ def change(operation: Operation, options: dict[str, Any]) -> pd.DataFrame:
     if path is not None:
         befores = resumed_befores(path, operation.kind, _flow(operation))
         for row in operation.changes:
-            row.before = befores.get((row.tenant, row.flow_id), row.before)
+            row.before, row.left = befores.get((row.tenant, row.flow_id), (row.before, None))
     with Progress(options.get("progress", True)) as progress:
         progress.phase(f"{operation.kind} schedules", len(operation.changes))
         start: Callable[[Callable[[Event], None]], Coroutine[Any, Any, pd.DataFrame]]
@@ -96,7 +96,7 @@ async def _execute(
             pause_row(i, t, operation.flow_id, None) for i, t in enumerate(tenants)
         ]
         for row in operation.changes:
-            row.before = befores.get((row.tenant, row.flow_id))
+            row.before, row.left = befores.get((row.tenant, row.flow_id), (None, None))
     journal = Journal(path) if path is not None else None
     try:
         if journal is not None and journal.is_empty():

@@ -57,6 +57,7 @@ class Change:
     want: Want
     before: Schedule | None = None  # as read, or as journaled by the run being resumed
     expect: Schedule | None = None  # restore: what the pause left; else someone changed it
+    left: Schedule | None = None  # resumed: what the journal's earlier session left
     after: Schedule | None = None
     action: str = "none"
     outcome: str = "planned"
@@ -74,18 +75,17 @@ async def run_changes(
     async def one(change: Change) -> Step:
         try:
             await _settle(client, change, journal, dry_run, overwrite, rng, run)
-        except AuthenticationError as exc:  # on the read: the key; on the write: its rights
-            wrote = change.action != "none"
-            change.outcome, change.after = "failed", change.before  # refused: nothing done
-            change.error = (
-                refused_text(exc, "schedules") if wrote else f"{type(exc).__name__}: {exc}"
-            )
-            run.refused = run.refused or exc
         except HotglueError as exc:
-            change.outcome, change.error = "failed", f"{type(exc).__name__}: {exc}"
-            change.after = change.before
+            said = f"{type(exc).__name__}: {exc}"
+            if change.outcome != "unknown":  # not sent, or refused: nothing was done
+                change.outcome, change.after = "failed", change.before
+            change.error = said
+            if isinstance(exc, AuthenticationError):  # on the read: the key; else its rights
+                change.error = refused_text(exc, "schedules") if change.action != "none" else said
+                run.refused = run.refused or exc
         if journal is not None and change.action != "none" and not dry_run:
-            journal.later({"kind": "outcome", "row": change.row, "outcome": change.outcome,
+            journal.later({"kind": "outcome", "row": change.row, "tenant": change.tenant,
+                           "flow_id": change.flow_id, "outcome": change.outcome,
                            "error": change.error})  # fmt: skip
         return Step(Event(change.row, change.tenant, change.outcome, True))
 
@@ -107,10 +107,7 @@ async def _settle(
     current = await client.get_schedule(change.flow_id, change.tenant)
     change.before = change.before or current
     wanted = change.want(change.before)
-    if change.expect is not None and current not in (change.expect, wanted) and not overwrite:
-        change.after, change.outcome = current, "conflict"
-        change.error = (f"changed since: now {_text(current)}, not {_text(change.expect)} "
-                        "as left; overwrite=True puts it back anyway")  # fmt: skip
+    if _settled_before(change, current, overwrite) or _conflict(change, current, wanted, overwrite):
         return
     if current == wanted:
         change.after = current
@@ -124,7 +121,34 @@ async def _settle(
                                "flow_id": change.flow_id, "connector_id": change.connector_id,
                                "action": change.action, "before": _dict(change.before),
                                "after": _dict(wanted)})  # fmt: skip
+    change.outcome = "unknown"  # from here it may be sent: an interrupt leaves it restorable
     await _write(client, change, wanted, rng, run)
+
+
+def _settled_before(change: Change, current: Schedule, overwrite: bool) -> bool:
+    """A resumed row: done by the earlier session, or changed by someone since (left alone
+    unless ``overwrite``); False when that session did not get to it."""
+    if change.left is None or overwrite or current == change.before:
+        return False
+    if current == change.left:
+        change.after = current
+        change.outcome = "changed" if current != change.before else "unchanged"
+    else:
+        change.after, change.outcome = current, "conflict"
+        change.error = (f"changed since this journal's earlier run: now {_text(current)}, "
+                        f"not {_text(change.left)} as it left; overwrite=True changes it "
+                        "anyway")  # fmt: skip
+    return True
+
+
+def _conflict(change: Change, current: Schedule, wanted: Schedule, overwrite: bool) -> bool:
+    """A restore finding what nobody expected: someone changed it; left alone."""
+    if change.expect is None or current in (change.expect, wanted) or overwrite:
+        return False
+    change.after, change.outcome = current, "conflict"
+    change.error = (f"changed since: now {_text(current)}, not {_text(change.expect)} "
+                    "as left; overwrite=True puts it back anyway")  # fmt: skip
+    return True
 
 
 async def _write(
@@ -139,7 +163,11 @@ async def _write(
     async def read() -> Schedule:
         return await client.get_schedule(change.flow_id, change.tenant)
 
-    done = await settled_write(write, read, wanted, run, rng, _text)
+    try:
+        done = await settled_write(write, read, wanted, run, rng, _text)
+    except HotglueError:  # refused: nothing was done
+        change.outcome, change.after = "failed", change.before
+        raise
     change.outcome, change.error = done.outcome, done.error
     if done.outcome == "failed":  # answered and not applied; ``unknown`` keeps what was sent
         change.after = done.seen

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._client._retry import back_off
-from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError
+from .._exceptions import APIConnectionError, APIStatusError, AuthenticationError, HotglueError
 from .._fleet._reads import ReadRun
 
 __all__ = ["ATTEMPTS", "Settled", "refused_text", "settled_write"]
@@ -43,7 +43,11 @@ async def settled_write(
         except (APIConnectionError, APIStatusError) as exc:
             if isinstance(exc, APIStatusError) and exc.status_code not in MAY_HAVE_ACTED:
                 raise
-            seen = await read()
+            try:
+                seen = await read()
+            except HotglueError as failed:  # cannot tell: never sent again blind
+                return Settled("unknown", None, f"{type(exc).__name__}: {exc}; read back: "
+                               f"{type(failed).__name__}: {failed}")  # fmt: skip
             if seen == wanted:  # applied after all: never sent again
                 return Settled("changed", seen)
             if attempt == ATTEMPTS:
