@@ -92,3 +92,17 @@ def test_state_backup_and_a_v1_restore_said_in_flag_terms(tmp_path: Path) -> Non
         refused = cli(sb, tmp_path, "state", "restore", "kept")
         assert refused.returncode == 2 and "no way to write a V1" in refused.stderr
         assert "third_party" not in refused.stderr
+
+
+def test_metadata_list_then_set_unchanged_changes_nothing(tmp_path: Path) -> None:
+    with sandbox.serve() as sb:
+        before = {t: dict(m) if m else m for t, m in sb.state.metadata.items()}
+        listed = cli(sb, tmp_path, "metadata", "list", "--out", "m.csv")
+        assert listed.returncode == 0, listed.stderr
+        again = cli(sb, tmp_path, "metadata", "set", "m.csv")
+        assert again.returncode == 0, again.stderr
+        assert "changed" not in again.stdout.split("Journal")[0].replace("unchanged", "")
+        assert sb.state.metadata == before
+        (tmp_path / "empty.csv").write_text("")
+        empty = cli(sb, tmp_path, "metadata", "set", "empty.csv")
+        assert empty.returncode == 2 and "Traceback" not in empty.stderr

@@ -129,3 +129,25 @@ def test_a_read_only_key_reads_metadata_and_its_writes_name_the_permission() -> 
     frame = caught.value.results  # type: ignore[attr-defined]
     assert "write permission" in frame["error"].iloc[0]
     assert "secret-key-456" not in repr(frame) + str(caught.value)
+
+
+def test_values_that_are_not_flat_json_and_bad_ids_are_refused_before_any_request() -> None:
+    import datetime
+    import decimal
+
+    with sandbox.serve() as sb:
+        ok = [t for t, m in sb.state.metadata.items() if m][:2]
+        sheet = pd.DataFrame({"tenant": [*ok, "..", " x"],
+                              "since": [datetime.date(2024, 1, 2), pd.Timestamp("2024-01-02"),
+                                        "a", "b"],
+                              "price": [decimal.Decimal("1.5"), float("inf"), 1, 2]})  # fmt: skip
+        with pytest.raises(hg.ConfigError) as caught:
+            hg.update_tenant_metadata(sheet, concurrency=1, **opts(sb))
+        text = str(caught.value)
+        assert "4 row(s) cannot be used" in text and "Decimal" in text and "float" in text
+        assert puts(sb) == []
+        dates = hg.update_tenant_metadata(sheet.head(2).drop(columns="price"), **opts(sb))
+        assert set(dates["outcome"]) == {"changed"}
+        assert sb.state.metadata[ok[0]]["since"] == "2024-01-02"
+        meta = hg.tenant_metadata(ok, **opts(sb))  # a read's own frame can be written back
+        assert set(hg.update_tenant_metadata(meta, **opts(sb))["outcome"]) == {"unchanged"}

@@ -329,3 +329,40 @@ def test_a_lost_answer_whose_read_back_fails_is_unknown_and_restorable(
         sb.state.faults.per_tenant.clear()
         hg.restore_schedules("j.jsonl", **opts(sb))
         assert sb.state.schedules == before
+
+
+def test_a_wrong_flow_is_an_error_not_no_schedule_and_bad_ids_are_refused_first() -> None:
+    with sandbox.serve() as sb:
+        with pytest.raises(hg.NotFoundError, match="not found"):
+            hg.schedules(sb.flow_id + "x", sb.tenants[:3], **opts(sb))
+        paused = hg.pause_schedules(sb.flow_id + "x", sb.tenants[:3], **opts(sb))
+        assert set(paused["outcome"]) == {"failed"} and paused["error"].str.contains("Flow").all()
+        frame = pd.DataFrame({"tenant": [sb.tenants[1], " lead", ".."], "flow_id": sb.flow_id,
+                              "state": "DISABLED"})  # fmt: skip
+        with pytest.raises(hg.ConfigError, match="2 row.*cannot be set") as caught:
+            hg.set_schedules(frame, **opts(sb))
+        assert "surrounding spaces" in str(caught.value)
+        assert not writes(sb)
+        with pytest.raises(hg.ConfigError, match="did you mean 'schedule_expression'"):
+            hg.set_schedules(frame.assign(Schedule_Expression="rate(1 day)"), **opts(sb))
+
+
+def test_a_result_read_back_as_text_restores_too() -> None:
+    with sandbox.serve() as sb:
+        before = dict(sb.state.schedules)
+        paused = hg.pause_schedules(sb.flow_id, sb.tenants[:20], **opts(sb))
+        paused.to_csv("raw.csv", index=False)
+        hg.restore_schedules(pd.read_csv("raw.csv", dtype=str), **opts(sb))
+        assert sb.state.schedules == before
+
+
+def test_a_damaged_journal_is_refused_not_turned_into_deletes() -> None:
+    with sandbox.serve() as sb:
+        hg.pause_schedules(sb.flow_id, sb.tenants[:10], journal="j.jsonl", **opts(sb))
+        text = Path("j.jsonl").read_text()
+        Path("k.jsonl").write_text(text.replace('"before": {', '"before": null, "x": {', 1))
+        with pytest.raises(hg.ConfigError, match="not a schedule as this package journals it"):
+            hg.restore_schedules("k.jsonl", dry_run=True, **opts(sb))
+        Path("k.jsonl").write_text(text.replace('"tenant": ', '"tenant_": ', 2))
+        with pytest.raises(hg.ConfigError, match="without its tenant and flow_id"):
+            hg.restore_schedules("k.jsonl", dry_run=True, **opts(sb))

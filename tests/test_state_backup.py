@@ -104,3 +104,44 @@ def test_a_launch_that_resets_state_backs_it_up_first_and_skips_a_row_it_could_n
         assert len(sb.state.jobs_for(broken, sb.flow_id)) == 0  # not sent
         journal = (tmp_path / "run.jsonl").read_text()
         assert str(out["state_backup"].iloc[0]) in journal
+
+
+def test_ctrl_c_while_backing_up_sends_no_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    import _thread
+    import threading
+    import time
+
+    with sandbox.serve(sandbox.demo_world(0, tenants=30), faults={"latency": 0.05}) as sb:
+
+        def interrupt() -> None:
+            while sum(1 for r in sb.state.requests if "state" in r[1]) < 3:
+                time.sleep(0.005)
+            _thread.interrupt_main()
+
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(hg.LaunchInterrupted):
+            hg.launch_jobs(sb.tenants[:30], flow_id=sb.flow_id, reset_source_state=True,
+                           backup_state="kept", concurrency=2, **opts(sb))  # fmt: skip
+        assert not [r for r in sb.state.requests if r[0] == "POST"]
+
+
+def test_a_refused_state_write_stops_the_restore(tmp_path: Path) -> None:
+    import httpx
+
+    state = {"current_stream": None, "bookmarks": {"a": {"v": 1}}}
+    for n in range(5):
+        record = {"tenant": f"t{n}", "flow_id": "f", "connector_id": "c", "state": state}
+        (tmp_path / f"t{n}.json").write_text(json.dumps(record))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={})
+        return httpx.Response(403, json={"Code": "ForbiddenError", "Message": "Forbidden"})
+
+    client = hg.AsyncHotglue("secret-key-789", "env", transport=httpx.MockTransport(handler))
+    with pytest.raises(hg.AuthenticationError) as caught:
+        hg.restore_state(tmp_path, third_party=True, client=client, progress=False,
+                         concurrency=1)  # fmt: skip
+    frame = caught.value.results  # type: ignore[attr-defined]
+    assert (frame["outcome"] == "failed").sum() == 1 and "write permission" in frame["error"][0]
+    assert "secret-key-789" not in repr(frame)

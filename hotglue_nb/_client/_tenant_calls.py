@@ -27,11 +27,13 @@ class TenantCalls:
     async def get_schedule(self, flow_id: str, tenant: str) -> Schedule:
         """The tenant's schedule of ``flow_id``: ``GET .../jobs/schedule`` (PascalCase
         [C-code]); an empty ``Schedule`` when it has none (a 200 without an expression, or
-        a 404 [I])."""
+        a 404 that says so [I]; any other 404 — the flow, the tenant — raises)."""
         try:
             answer = await self._call(ENDPOINTS["get_schedule"], flow_id, tenant)
-        except NotFoundError:
-            return Schedule()
+        except NotFoundError as exc:  # a missing flow, tenant or link is not "no schedule"
+            if "schedule" in (exc.api_message or "").lower():
+                return Schedule()
+            raise
         return Schedule.from_api(answer.json())
 
     async def put_schedule(
@@ -55,7 +57,7 @@ class TenantCalls:
         try:
             answer = await self._call(ENDPOINTS["tenant_config"], None, tenant)
         except NotFoundError as exc:
-            if "no config" in str(exc).lower():
+            if "no config" in (exc.api_message or str(exc)).lower():
                 return None
             raise
         data = answer.json()

@@ -4,6 +4,7 @@ reset would throw away the only copy of its bookmarks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -44,8 +45,10 @@ async def back_up(
         return Step(Event(plan.row, plan.tenant, "state backup", False))
 
     config = run.config
-    await fan_out(resets, one, concurrency=config.concurrency, pacer=run.pacer,
-                  clock=config.clock, sleep=config.sleep)  # fmt: skip
+    report = await fan_out(resets, one, concurrency=config.concurrency, pacer=run.pacer,
+                           clock=config.clock, sleep=config.sleep)  # fmt: skip
+    if report.interrupted:  # Ctrl-C while backing up: nothing is sent
+        raise asyncio.CancelledError
     failed = set()
     for plan in resets:
         saved = save_state(folder, plan.env_id, reads[plan.row])

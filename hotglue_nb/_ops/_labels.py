@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Unpack
 
@@ -21,14 +20,11 @@ from .._options import ReadOptions
 from .._progress import Progress
 from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants
-from .._values import is_blank, to_python
-from ._metadata import FIXED, Edit, edit_frame, metadata_frame, run_edits
+from ._metadata import DELETE, FIXED, edit_frame, edits_from_frame, metadata_frame, run_edits
 from ._run import JournalPath, journal_at
 
 __all__ = ["DELETE", "label", "tenant_metadata", "update_tenant_metadata"]
 
-#: a cell of ``update_tenant_metadata`` that removes its key (an empty cell leaves it alone)
-DELETE = "(delete)"
 SHOWN = 10
 
 
@@ -122,6 +118,8 @@ def label(
     if keys.duplicated().any():
         twice = sorted(set(keys[keys.duplicated()]))[:SHOWN]
         raise ConfigError(f"label: metadata names tenants twice: {', '.join(twice)}.")
+    if isinstance(columns, str):  # one column named, not its letters
+        columns = [columns]
     chosen = (
         [str(c) for c in columns]
         if columns is not None
@@ -196,7 +194,7 @@ def update_tenant_metadata(
     >>> sheet = pd.DataFrame({"tenant": ["acme"], "plan": ["enterprise"], "trial": [hg.DELETE]})
     >>> hg.update_tenant_metadata(sheet, dry_run=True)
     """
-    edits = _edits(frame)
+    edits = edits_from_frame(frame)
     if not isinstance(dry_run, bool):
         raise ConfigError(f"dry_run= is True or False, got {dry_run!r}.")
     run = prepare_reads("metadata", "-", None, dict(options))
@@ -225,59 +223,3 @@ def update_tenant_metadata(
     with Progress(options.get("progress", True)) as progress:
         progress.phase("update metadata", len(edits))
         return blocking(go, progress, False)
-
-
-def _edits(frame: Any) -> list[Edit]:
-    if not isinstance(frame, pd.DataFrame) or "tenant" not in frame:
-        raise ConfigError("update_tenant_metadata takes a DataFrame with a 'tenant' column.")
-    keys = [c for c in frame.columns if c != "tenant"]
-    if not keys:
-        raise ConfigError("update_tenant_metadata: no key columns besides 'tenant'.")
-    bad_names = [repr(c) for c in keys if not isinstance(c, str) or not c.strip()]
-    if bad_names:
-        raise ConfigError(
-            f"update_tenant_metadata: key names must be text: {', '.join(bad_names)}."
-        )
-    edits: list[Edit] = []
-    problems: list[str] = []
-    seen: dict[str, Any] = {}
-    for row, (label_, cells) in enumerate(zip(frame.index, frame.to_dict("records"), strict=True)):
-        tenant = cells["tenant"]
-        where = f"row {label_!r} (tenant {tenant!r})"
-        if is_blank(tenant):
-            problems.append(f"{where}: no tenant")
-            continue
-        if str(tenant) in seen:
-            problems.append(f"{where}: the tenant of row {seen[str(tenant)]!r} again")
-            continue
-        seen[str(tenant)] = label_
-        sets: dict[str, Any] = {}
-        removes: list[str] = []
-        nested: list[str] = []
-        for key in keys:
-            value = cells[key]
-            if isinstance(value, (dict, list, tuple, set)):
-                nested.append(key)
-            elif isinstance(value, str) and value == DELETE:
-                removes.append(key)
-            elif not is_blank(value):
-                sets[key] = _plain(value)
-        if nested:
-            problems.append(f"{where}: metadata is flat; {', '.join(nested)} hold(s) an object")
-            continue
-        edits.append(Edit(row, str(tenant), sets, removes))
-    if problems:
-        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
-        listed = "\n  ".join(problems[:SHOWN]) + more
-        raise ConfigError(f"update_tenant_metadata: {len(problems)} row(s) cannot be used, "
-                          f"nothing was sent:\n  {listed}")  # fmt: skip
-    return edits
-
-
-def _plain(value: Any) -> Any:
-    value = to_python(value)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value

@@ -5,25 +5,35 @@ does not mention are kept by sending them back), journaled, a lost answer read b
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from .._client._async import AsyncHotglue
 from .._client._metadata import Metadata, metadata_of
-from .._exceptions import AuthenticationError, HotglueError
+from .._endpoints import segment
+from .._exceptions import AuthenticationError, ConfigError, HotglueError
 from .._fanout import Event, Step, fan_out
 from .._fleet._reads import Read, ReadRun
 from .._frames import EDIT_COLUMNS, apply_dtypes
 from .._journal import Journal
+from .._values import is_blank, to_python
 from ._settle import refused_text, settled_write
 
-__all__ = ["FIXED", "Edit", "edit_frame", "metadata_frame", "run_edits"]
+__all__ = [
+    "DELETE", "FIXED", "SHOWN", "Edit", "edit_frame", "edits_from_frame", "metadata_frame",
+    "run_edits",
+]  # fmt: skip
 
 FIXED = ("tenant", "metadata", "error")  # tenant_metadata's own columns
+#: a cell of ``update_tenant_metadata`` that removes its key (an empty cell leaves it alone)
+DELETE = "(delete)"
+SHOWN = 10  # bad rows named in one error
 
 
 def metadata_frame(reads: list[Read]) -> pd.DataFrame:
@@ -74,16 +84,17 @@ async def run_edits(
     async def one(edit: Edit) -> Step:
         try:
             await _settle(client, edit, journal, dry_run, rng, run)
-        except AuthenticationError as exc:
-            edit.outcome, edit.after = "failed", edit.before
-            edit.error = refused_text(exc, "metadata") if edit.read else f"{exc}"
-            run.refused = run.refused or exc
         except HotglueError as exc:
-            edit.outcome, edit.after = "failed", edit.before
-            edit.error = f"{type(exc).__name__}: {exc}"
+            said = f"{type(exc).__name__}: {exc}"
+            if edit.outcome != "unknown":  # not sent, or refused: nothing was done
+                edit.outcome, edit.after = "failed", edit.before
+            edit.error = said
+            if isinstance(exc, AuthenticationError):  # on the read: the key; else its rights
+                edit.error = refused_text(exc, "metadata") if edit.action != "none" else said
+                run.refused = run.refused or exc
         if journal is not None and edit.action != "none" and not dry_run:
-            journal.later({"kind": "outcome", "row": edit.row, "outcome": edit.outcome,
-                           "error": edit.error})  # fmt: skip
+            journal.later({"kind": "outcome", "row": edit.row, "tenant": edit.tenant,
+                           "outcome": edit.outcome, "error": edit.error})  # fmt: skip
         return Step(Event(edit.row, edit.tenant, edit.outcome, True))
 
     try:
@@ -120,7 +131,12 @@ async def _settle(
     async def read() -> Metadata | None:
         return metadata_of(await client.tenant_config(edit.tenant))
 
-    done = await settled_write(write, read, wanted, run, rng, _json)
+    edit.outcome = "unknown"  # from here it may be sent
+    try:
+        done = await settled_write(write, read, wanted, run, rng, _json)
+    except HotglueError:  # refused: nothing was done
+        edit.outcome, edit.after = "failed", edit.before
+        raise
     edit.outcome, edit.error = done.outcome, done.error
     if done.outcome == "failed":
         edit.after = done.seen
@@ -153,3 +169,82 @@ def edit_frame(edits: list[Edit]) -> pd.DataFrame:
         "removed_keys": ", ".join(e.removes) or None, "error": e.error,
     } for e in edits]  # fmt: skip
     return apply_dtypes(pd.DataFrame(rows, columns=list(EDIT_COLUMNS)), EDIT_COLUMNS)
+
+
+def edits_from_frame(frame: Any) -> list[Edit]:
+    """``update_tenant_metadata``'s edits; every bad row named at once, before any request."""
+    if not isinstance(frame, pd.DataFrame) or "tenant" not in frame:
+        raise ConfigError("update_tenant_metadata takes a DataFrame with a 'tenant' column.")
+    keys = [c for c in frame.columns if c not in FIXED]  # a read's own columns are not keys
+    if not keys:
+        raise ConfigError("update_tenant_metadata: no key columns besides 'tenant' (and a "
+                          "read's own 'metadata' / 'error').")  # fmt: skip
+    bad_names = [repr(c) for c in keys if not isinstance(c, str) or c != c.strip() or not c]
+    if bad_names:
+        raise ConfigError(
+            f"update_tenant_metadata: key names must be text: {', '.join(bad_names)}."
+        )
+    edits: list[Edit] = []
+    problems: list[str] = []
+    seen: dict[str, Any] = {}
+    for row, (label_, cells) in enumerate(zip(frame.index, frame.to_dict("records"), strict=True)):
+        tenant = cells["tenant"]
+        where = f"row {label_!r} (tenant {tenant!r})"
+        if is_blank(tenant):
+            problems.append(f"{where}: no tenant")
+            continue
+        try:
+            segment(to_python(tenant), "tenant")
+        except ConfigError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if str(tenant) in seen:
+            problems.append(f"{where}: the tenant of row {seen[str(tenant)]!r} again")
+            continue
+        seen[str(tenant)] = label_
+        sets: dict[str, Any] = {}
+        removes: list[str] = []
+        nested: list[str] = []
+        for key in keys:
+            value = cells[key]
+            if isinstance(value, (dict, list, tuple, set)):
+                nested.append(key)
+            elif isinstance(value, str) and value == DELETE:
+                removes.append(key)
+            elif not is_blank(value):
+                plain = _plain(value)
+                if plain is _UNSENDABLE:
+                    nested.append(
+                        f"{key} ({type(value).__name__}: not text, a number or true/false)"
+                    )
+                else:
+                    sets[key] = plain
+        if nested:
+            problems.append(f"{where}: metadata is flat; {', '.join(nested)} cannot be a value")
+            continue
+        edits.append(Edit(row, str(tenant), sets, removes))
+    if problems:
+        more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        listed = "\n  ".join(problems[:SHOWN]) + more
+        raise ConfigError(f"update_tenant_metadata: {len(problems)} row(s) cannot be used, "
+                          f"nothing was sent:\n  {listed}")  # fmt: skip
+    return edits
+
+
+_UNSENDABLE = object()
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a flat JSON value: text, a number, true/false (a time as ISO text)."""
+    value = to_python(value)
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return _UNSENDABLE
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    return _UNSENDABLE

@@ -3,6 +3,7 @@ anything is sent), a result or a journal to restore, a journal to resume."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any
 import pandas as pd
 
 from .._client._schedules import Schedule
+from .._endpoints import segment
 from .._exceptions import ConfigError, HotglueError
 from .._journal import read_journal
-from .._values import is_blank
+from .._values import is_blank, to_python
 from ._schedules import Change, check_expression
 
 __all__ = ["changes_from_frame", "changes_to_restore", "resumed_befores"]
@@ -32,6 +34,7 @@ def changes_from_frame(frame: Any) -> list[Change]:
                           f"{', '.join(missing)}).")  # fmt: skip
     if not {"schedule_expression", "state", "delete"} & set(frame.columns):
         raise ConfigError("set_schedules needs a schedule_expression, state or delete column.")
+    _near_misses(frame)
     changes: list[Change] = []
     problems: list[str] = []
     seen: dict[tuple[str, str], Any] = {}
@@ -53,11 +56,28 @@ def changes_from_frame(frame: Any) -> list[Change]:
     return changes
 
 
+COLUMNS = ("tenant", "flow_id", "connector_id", "schedule_expression", "state", "delete")
+
+
+def _near_misses(frame: pd.DataFrame) -> None:
+    """A column that looks like one of ``COLUMNS`` but is not (``Schedule_Expression``,
+    ``schedule_expresion``) would be ignored without a word: refused, naming the right one."""
+    for column in frame.columns:
+        name = str(column)
+        if name in COLUMNS:
+            continue
+        near = difflib.get_close_matches(name.strip().lower(), COLUMNS, n=1, cutoff=0.8)
+        if near:
+            raise ConfigError(f"set_schedules: column {name!r} is not one it reads; did you "
+                              f"mean {near[0]!r}?")  # fmt: skip
+
+
 def _change(row: int, cells: dict[Any, Any]) -> Change:
     tenant, flow_id = cells["tenant"], cells["flow_id"]
     for name, value in (("tenant", tenant), ("flow_id", flow_id)):
         if is_blank(value):
             raise ConfigError(f"no {name}")
+        segment(to_python(value), name)  # an id the API cannot take, before anything is sent
     expression = (
         None if is_blank(cells.get("schedule_expression")) else cells["schedule_expression"]
     )
@@ -106,7 +126,7 @@ def _from_frame(frame: pd.DataFrame) -> list[Change]:
                           f"set_schedules (missing columns: {', '.join(missing)}).")  # fmt: skip
     out = []
     for row, cells in enumerate(frame.to_dict("records")):
-        touched = cells["changed"] is True or cells["outcome"] == "unknown"
+        touched = _truth(cells["changed"]) or cells["outcome"] == "unknown"
         if not touched or cells["outcome"] == "planned":
             continue
         before = _schedule(cells, "before", "had_schedule")
@@ -117,8 +137,18 @@ def _from_frame(frame: pd.DataFrame) -> list[Change]:
     return out
 
 
+def _truth(value: Any) -> bool:
+    """A flag as an export or a text-only read gives it back (True, "True", "true", 1)."""
+    value = to_python(value)
+    if is_blank(value):
+        return False
+    if isinstance(value, bool | int):
+        return bool(value)
+    return str(value).strip().lower() in ("true", "yes", "1")
+
+
 def _schedule(cells: dict[Any, Any], side: str, flag: str) -> Schedule:
-    if cells[flag] is not True:
+    if not _truth(cells[flag]):
         return Schedule()
     return Schedule(str(cells[f"{side}_expression"]), str(cells[f"{side}_state"]))
 

@@ -17,15 +17,16 @@ import pandas as pd
 
 from .._client._async import AsyncHotglue
 from .._client._state import SyncState
-from .._exceptions import ConfigError, HotglueError
+from .._exceptions import AuthenticationError, ConfigError, HotglueError
 from .._fanout import Event, Step, fan_out
 from .._fleet._public import blocking
 from .._fleet._reads import Read, execute_reads, prepare_reads
+from .._last_run import interrupted, stopped_by
 from .._options import ReadOptions
 from .._progress import Progress
 from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants
-from ._settle import settled_write
+from ._settle import refused_text, settled_write
 
 __all__ = ["BACKUPS", "backup_state", "restore_state", "save_state"]
 
@@ -105,8 +106,8 @@ def save_state(folder: Path, env_id: str, read: Read) -> dict[str, Any]:
                            "connector_id": read.connector_id, "error": read.error}  # fmt: skip
     if read.error or not isinstance(read.data, dict):
         return row
-    name = quote(read.tenant, safe="") + (f"~{quote(read.connector_id, safe='')}"
-                                          if read.connector_id else "")  # fmt: skip
+    connector = f"@{quote(read.connector_id, safe='')}" if read.connector_id else ""
+    name = quote(read.tenant, safe="") + connector  # "@" is encoded inside either part
     path = folder / read.flow_id / f"{name}.json"
     record = {
         "tenant": read.tenant,
@@ -209,21 +210,33 @@ def restore_state(
             elif dry_run:
                 entry["outcome"] = "planned"
             else:
+                entry["outcome"] = "unknown"  # from here it may be sent
                 done = await settled_write(write, read, entry["state"], run, rng)
                 entry.update(outcome=done.outcome, error=done.error)
         except HotglueError as exc:
-            entry.update(outcome="failed", error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, AuthenticationError):  # every other write would be refused too
+                error = refused_text(exc, "state") if entry["outcome"] == "unknown" else error
+                run.refused = run.refused or exc
+            entry.update(outcome="failed", error=error)
         return Step(Event(entry["row"], tenant, entry["outcome"], True))
 
     async def go(post: Any) -> pd.DataFrame:
         try:
             config = run.config
-            await fan_out(entries, one, concurrency=config.concurrency, on_event=post,
-                          pacer=run.pacer, clock=config.clock, sleep=config.sleep)  # fmt: skip
+            report = await fan_out(entries, one, concurrency=config.concurrency, on_event=post,
+                                   stop=lambda: run.refused is not None, pacer=run.pacer,
+                                   clock=config.clock, sleep=config.sleep)  # fmt: skip
         finally:
             await run.clients.aclose()
         columns = ["tenant", "flow_id", "connector_id", "path", "outcome", "error"]
-        return pd.DataFrame([{c: e.get(c) for c in columns} for e in entries], columns=columns)
+        frame = pd.DataFrame([{c: e.get(c) for c in columns} for e in entries], columns=columns)
+        frame["outcome"] = frame["outcome"].fillna("not sent")
+        if run.refused is not None:
+            raise stopped_by(run.refused, frame)
+        if report.interrupted:
+            raise interrupted(frame, phase="restore state")
+        return frame
 
     with Progress(options.get("progress", True)) as progress:
         progress.phase("restore state", len(entries))

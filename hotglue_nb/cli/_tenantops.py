@@ -33,6 +33,7 @@ from ._common import (
     stderr_bar,
     write_frame,
 )
+from ._terms import in_cli_terms
 
 __all__ = ["add_tenant_commands", "labelled"]
 
@@ -93,6 +94,8 @@ def add_tenant_commands(commands: Any) -> None:
 
 def _flow_and_tenants(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--flow", required=True, help="flow id")
+    cmd.add_argument("--connector", help="a two-way (V2) flow: the connector (or a "
+                     "connector_id column in --tenants)")  # fmt: skip
     cmd.add_argument("--tenants", type=Path, help="a file with a tenant column (default: every "
                      "tenant)")  # fmt: skip
 
@@ -110,25 +113,46 @@ def _common_flags(cmd: argparse.ArgumentParser, *, write: bool) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"concurrency": args.concurrency, "progress": stderr_bar(args), **credentials(args)}
+    options = {"concurrency": args.concurrency, "progress": stderr_bar(args), **credentials(args)}
+    if getattr(args, "connector", None):
+        options["connector_id"] = args.connector
+    return options
 
 
-def _tenants(path: Path | None) -> list[str] | None:
-    return None if path is None else [str(t) for t in read_tenants(path)["tenant"]]
+def _tenants(path: Path | None) -> pd.DataFrame | None:
+    """``--tenants``: the file's tenants (and, two-way, their ``connector_id``)."""
+    if path is None:
+        return None
+    frame = read_tenants(path)
+    return frame[[c for c in ("tenant", "connector_id") if c in frame]]
 
 
-def _sheet(path: Path) -> pd.DataFrame:
-    """A user's sheet as text cells (a blank cell is empty text: left alone)."""
+def _sheet(path: Path, *, typed: bool = False) -> pd.DataFrame:
+    """A user's sheet: as text cells (a blank cell is empty text: left alone), or ``typed``
+    (numbers and true/false as such); an export of this package is read back as written."""
     if not path.exists():
         raise ConfigError(f"{path}: no such file.")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    if suffix in (".xlsx", ".xls", ".ods"):
-        return pd.read_excel(path, dtype=str).fillna("")
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
+    try:
+        if suffix == ".parquet" or _is_export(path):
+            return read_results(path)
+        if suffix == ".csv":
+            if typed:
+                return pd.read_csv(path)
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if suffix in (".xlsx", ".xls", ".ods"):
+            return pd.read_excel(path) if typed else pd.read_excel(path, dtype=str).fillna("")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ConfigError(f"{path}: cannot be read as a sheet ({exc}).") from None
     raise ConfigError(f"{path}: a .csv, .xlsx, .ods or .parquet file, please.")
+
+
+def _is_export(path: Path) -> bool:
+    """A file ``--out`` wrote: its first column is the frame's index, named ``row``."""
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8", errors="replace") as file:
+        return file.readline().split(",", 1)[0].strip() == "row"
 
 
 def _run_list(args: argparse.Namespace) -> int:
@@ -177,7 +201,8 @@ def _run_meta_list(args: argparse.Namespace) -> int:
 
 
 def _run_meta_set(args: argparse.Namespace) -> int:
-    return _report(args, update_tenant_metadata(_sheet(args.file), **_write_options(args)))
+    sheet = _sheet(args.file, typed=True)
+    return _report(args, update_tenant_metadata(sheet, **_write_options(args)))
 
 
 def _run_backup(args: argparse.Namespace) -> int:
@@ -209,7 +234,11 @@ def _report(args: argparse.Namespace, frame: pd.DataFrame) -> int:
         return 0 if bad.empty else 1
     print(frame["outcome"].value_counts().to_string())
     if len(bad):
-        print("\n" + bad[["tenant", "outcome", "error"]].head(25).to_string(max_colwidth=90))
+        shown = bad[["tenant", "outcome", "error"]].head(25)
+        shown = shown.assign(
+            error=shown["error"].map(lambda e: in_cli_terms(e) if isinstance(e, str) else e)
+        )
+        print("\n" + shown.to_string(max_colwidth=120))  # in the CLI's terms (--overwrite)
     if frame.attrs.get("journal"):
         undo = " (hotglue-nb schedules restore it to undo)" if "after_state" in frame else ""
         print(f"\nJournal: {frame.attrs['journal']}{undo}")
