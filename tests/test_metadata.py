@@ -151,3 +151,13 @@ def test_values_that_are_not_flat_json_and_bad_ids_are_refused_before_any_reques
         assert sb.state.metadata[ok[0]]["since"] == "2024-01-02"
         meta = hg.tenant_metadata(ok, **opts(sb))  # a read's own frame can be written back
         assert set(hg.update_tenant_metadata(meta, **opts(sb))["outcome"]) == {"unchanged"}
+
+
+def test_a_journal_of_another_operation_is_refused() -> None:
+    import json
+
+    Path("j.jsonl").write_text(json.dumps({"kind": "run", "run_id": "r",
+                                           "operation": "pause_schedules"}) + "\n")  # fmt: skip
+    with pytest.raises(hg.ConfigError, match="journal of a pause_schedules run"):
+        hg.update_tenant_metadata(pd.DataFrame({"tenant": ["a"], "plan": ["x"]}),
+                                  journal="j.jsonl", api_key="k", env_id="e")  # fmt: skip

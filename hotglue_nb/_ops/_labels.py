@@ -14,7 +14,7 @@ from .._client._metadata import Metadata, metadata_of
 from .._exceptions import ConfigError
 from .._fleet._public import blocking
 from .._fleet._reads import Read, execute_reads, prepare_reads
-from .._journal import Journal
+from .._journal import Journal, read_journal
 from .._last_run import interrupted, remember, stopped_by
 from .._options import ReadOptions
 from .._progress import Progress
@@ -199,6 +199,11 @@ def update_tenant_metadata(
         raise ConfigError(f"dry_run= is True or False, got {dry_run!r}.")
     run = prepare_reads("metadata", "-", None, dict(options))
     path = None if dry_run else journal_at(journal, "metadata")
+    if path is not None and path.exists() and path.stat().st_size:
+        operation = read_journal(path).run.get("operation")
+        if operation != "update_metadata":
+            raise ConfigError(f"{path} is the journal of a {operation or 'launch'} run: pass "
+                              "a new journal= for a metadata update.")  # fmt: skip
 
     async def go(post: Any) -> pd.DataFrame:
         opened = Journal(path) if path is not None else None
