@@ -83,6 +83,7 @@ from ._ops import (
     tenant_metadata,
     update_tenant_metadata,
 )
+from ._store import Store
 from ._tenants import read_tenants
 from ._version import __version__
 
@@ -117,6 +118,7 @@ __all__ = [
     "RateLimitError",
     "RouteError",
     "ServerError",
+    "Store",
     "Summary",
     "TenantsFileError",
     "__version__",

@@ -3,7 +3,7 @@ imports only where laziness is the reason, true ``__all__``, no oversized module
 
 The folder rule, from the top down; a module imports only its own layer or layers below:
 
-    cli/ -> faces -> _jobs/ -> _ops/ -> _fleet/ -> run kit -> _client/ -> vocabulary
+    cli/ -> faces -> _jobs/ -> _ops/ -> _store/ -> _fleet/ -> run kit -> _client/ -> vocabulary
 
 ``_analysis/`` (pure frame -> frame) imports only the vocabulary and is imported only by
 the faces and the CLI; ``sandbox/`` imports nothing else of hotglue_nb and is loaded only
@@ -27,9 +27,9 @@ VOCABULARY = {"_exceptions", "_config", "_models", "_endpoints", "_fieldmap", "_
 RUN_KIT = {"_fanout", "_options", "_signatures", "_progress", "_journal", "_tenants", "_files",
            "_last_run"}  # fmt: skip
 #: layers from the top: a module may import its own layer and those after it
-LAYERS = ("cli", "faces", "jobs", "ops", "fleet", "kit", "client", "vocabulary")
-FOLDERS = {"cli": "cli", "_jobs": "jobs", "_ops": "ops", "_fleet": "fleet", "_client": "client",
-           "_analysis": "analysis", "sandbox": "sandbox"}  # fmt: skip
+LAYERS = ("cli", "faces", "jobs", "ops", "store", "fleet", "kit", "client", "vocabulary")
+FOLDERS = {"cli": "cli", "_jobs": "jobs", "_ops": "ops", "_store": "store", "_fleet": "fleet",
+           "_client": "client", "_analysis": "analysis", "sandbox": "sandbox"}  # fmt: skip
 #: what may be imported inside a function, and why
 LAZY = {
     "hotglue_nb.sandbox": "needs starlette/uvicorn (the [sandbox] extra)",

@@ -1,0 +1,121 @@
+"""The outcome store (issue #26, first part: SQLite, sync and history): history kept between
+reads, upserted by job_root, never duplicated; on the sandbox over real sockets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import hotglue_nb as hg
+from hotglue_nb import sandbox
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hg.HotglueWarning)  # the API's lists look capped
+        yield
+
+
+def opts(sb: sandbox.Sandbox) -> dict[str, Any]:
+    return {"progress": False, **sb.credentials}
+
+
+def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(tmp_path: Path) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=20), history_days=30) as sb:
+        store = hg.Store(tmp_path / "h.sqlite")
+        first = store.sync_history(sb.flow_id, **opts(sb))
+        assert len(first) and set(first["change"]) == {"new"}
+        assert len(store.sync_history(sb.flow_id, **opts(sb))) == 0  # idempotent
+        kept, api = store.history(sb.flow_id), hg.job_history(sb.flow_id, **opts(sb))
+        columns = [c for c in api.columns if c != "history_complete"]
+        pd.testing.assert_frame_equal(kept[columns], api[columns])
+        assert kept.groupby("tenant")["history_complete"].first().eq(False).all()  # oldest
+        assert hg.fleet_health(kept)["tenant"].nunique() == 20
+        text = "".join(r[0] for r in sqlite3.connect(tmp_path / "h.sqlite").execute(
+            "SELECT row FROM jobs"))  # fmt: skip
+        assert sb.api_key not in text
+
+
+def test_history_outlives_the_apis_list_and_a_job_seen_again_is_replaced(tmp_path: Path) -> None:
+    clock = [1.9e9]
+    world = sandbox.demo_world(0, tenants=30)
+    failing = next(t for t, info in world.tenants.items() if info["failures"])
+    with sandbox.serve(world, history_days=10, clock=lambda: clock[0]) as sb:
+        store = hg.Store(tmp_path / "h.sqlite")
+        store.sync_history(sb.flow_id, [failing], **opts(sb))
+        for _ in range(6):  # six more failed jobs: the API still lists five
+            hg.launch_jobs([failing], flow_id=sb.flow_id, **opts(sb))
+            running = store.sync_history(sb.flow_id, [failing], **opts(sb))
+            assert set(running["change"]) == {"new"}
+            clock[0] += 3 * 3600  # the job ends
+            ended = store.sync_history(sb.flow_id, [failing], **opts(sb))
+            assert list(ended["change"]) == ["changed"]  # the same job, now finished
+        listed = hg.job_history(sb.flow_id, [failing], **opts(sb))
+        kept = store.history(sb.flow_id, [failing])
+        assert len(listed) == 5 and len(kept) == len(set(kept["job_root"])) > 5
+        streak = hg.fleet_health(kept)["failure_streak"].iloc[0]
+        assert streak > hg.fleet_health(listed)["failure_streak"].iloc[0]
+
+
+def test_files_that_are_not_a_store_and_a_newer_schema_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "text.sqlite").write_text("not a database at all, just text" * 20)
+    with pytest.raises(hg.ConfigError, match="is not a hotglue_nb store"):
+        hg.Store(tmp_path / "text.sqlite")
+    other = sqlite3.connect(tmp_path / "other.sqlite")
+    other.execute("CREATE TABLE t (x)")
+    other.commit()
+    other.close()
+    with pytest.raises(hg.ConfigError, match="SQLite file but not a hotglue_nb store"):
+        hg.Store(tmp_path / "other.sqlite")
+    store = hg.Store(tmp_path / "new.sqlite")
+    store.close()
+    db = sqlite3.connect(tmp_path / "new.sqlite")
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(hg.ConfigError, match="newer hotglue_nb .*upgrade"):
+        hg.Store(tmp_path / "new.sqlite")
+    assert json.dumps(repr(hg.Store(tmp_path / "fresh.sqlite")))
+
+
+SYNC = """
+import sys, warnings, hotglue_nb as hg
+warnings.simplefilter("ignore")
+base, key, env, flow, path = sys.argv[1:6]
+store = hg.Store(path)
+while True:
+    store.sync_history(flow, api_key=key, env_id=env, base_url=base, progress=False,
+                       concurrency=2)
+"""
+
+
+def test_a_sync_killed_at_random_moments_loses_nothing_committed(tmp_path: Path) -> None:
+    import random
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "h.sqlite"
+    with sandbox.serve(sandbox.demo_world(0, tenants=40), history_days=10,
+                       faults={"latency": 0.01}) as sb:  # fmt: skip
+        args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(path)]
+        rng = random.Random(3)
+        for _ in range(4):
+            child = subprocess.Popen([sys.executable, "-c", SYNC, *args])
+            time.sleep(rng.uniform(1.0, 2.5))
+            child.kill()
+            child.wait()
+            db = sqlite3.connect(path)
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            db.close()
+        store = hg.Store(path)
+        store.sync_history(sb.flow_id, **opts(sb))
+        kept, api = store.history(sb.flow_id), hg.job_history(sb.flow_id, **opts(sb))
+        assert len(kept) == len(api) == kept["job_root"].nunique()
