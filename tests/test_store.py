@@ -119,3 +119,21 @@ def test_a_sync_killed_at_random_moments_loses_nothing_committed(tmp_path: Path)
         store.sync_history(sb.flow_id, **opts(sb))
         kept, api = store.history(sb.flow_id), hg.job_history(sb.flow_id, **opts(sb))
         assert len(kept) == len(api) == kept["job_root"].nunique()
+
+
+def test_a_runs_results_come_back_exactly_and_saving_again_never_doubles(tmp_path: Path) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
+        frame = pd.DataFrame({"tenant": sb.tenants[:6]}, index=[f"r{i}" for i in range(6)])
+        results = hg.launch_jobs(frame, flow_id=sb.flow_id, wait=True, poll_interval=0.2,
+                                 **opts(sb))  # fmt: skip
+        store = hg.Store(tmp_path / "h.sqlite")
+        assert store.save_results(results) == 6 and store.save_results(results) == 6
+        run_id = str(results["run_id"].iloc[0])
+        assert list(store.runs()["run_id"]) == [run_id] and store.runs()["rows"].iloc[0] == 6
+        back = store.results(run_id)
+        pd.testing.assert_frame_equal(back, results, check_index_type=False)
+        assert hg.compare(back, results)["change"].isin(["still_ok", "still_failing"]).all()
+        with pytest.raises(hg.ConfigError, match="store.runs\\(\\) lists"):
+            store.results("nope")
+        with pytest.raises(hg.ConfigError):
+            store.save_results(pd.DataFrame({"tenant": ["a"]}))

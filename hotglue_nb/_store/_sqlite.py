@@ -26,6 +26,7 @@ from .._frames import HISTORY_COLUMNS, apply_dtypes
 from .._options import ReadOptions
 from .._types import Tenants, When
 from .._values import moment, now_utc
+from ._runs import RUNS_SCHEMA, RunsMixin
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS spans (
 _STORED = [c for c in HISTORY_COLUMNS if c != "history_complete"]
 
 
-class Store:
+class Store(RunsMixin):
     """Job history kept between reads, in a SQLite file.
 
     Parameters
@@ -60,6 +61,8 @@ class Store:
     >>> store = hg.Store("hotglue.sqlite")
     >>> store.sync_history(flow_id)             # again tomorrow: only new and changed jobs
     >>> health = hg.fleet_health(store.history(flow_id, since="90d"))
+    >>> store.save_results(hg.last_run())           # every run in one place
+    >>> store.runs()
     """
 
     def __init__(self, location: str | os.PathLike[str]) -> None:
@@ -87,7 +90,7 @@ class Store:
         if tables and "meta" not in tables:
             raise ConfigError(f"{self.path} is a SQLite file but not a hotglue_nb store: pass "
                               "a new file.")  # fmt: skip
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + RUNS_SCHEMA)
         found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if found is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
