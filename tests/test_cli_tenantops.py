@@ -106,3 +106,21 @@ def test_metadata_list_then_set_unchanged_changes_nothing(tmp_path: Path) -> Non
         (tmp_path / "empty.csv").write_text("")
         empty = cli(sb, tmp_path, "metadata", "set", "empty.csv")
         assert empty.returncode == 2 and "Traceback" not in empty.stderr
+
+
+def test_store_sync_info_runs_and_health_from_the_store(tmp_path: Path) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=20), history_days=10) as sb:
+        synced = cli(sb, tmp_path, "store", "sync", "--flow", sb.flow_id, "--store", "h.sqlite")
+        assert synced.returncode == 0 and "100 new and 0 changed" in synced.stdout, synced.stderr
+        again = cli(sb, tmp_path, "store", "sync", "--flow", sb.flow_id, "--store", "h.sqlite")
+        assert "0 new and 0 changed" in again.stdout
+        info = cli(sb, tmp_path, "store", "info", "--store", "h.sqlite")
+        assert "jobs: 100" in info.stdout and "tenants: 20" in info.stdout
+        runs = cli(sb, tmp_path, "store", "runs", "--store", "h.sqlite")
+        assert runs.returncode == 0 and "No run kept" in runs.stdout
+        health = cli(sb, tmp_path, "health", "--flow", sb.flow_id, "--store", "h.sqlite",
+                     "--out", "h.csv")  # fmt: skip
+        assert health.returncode == 0 and len(pd.read_csv(tmp_path / "h.csv")) == 20
+        (tmp_path / "bad.sqlite").write_text("not a store" * 100)
+        bad = cli(sb, tmp_path, "store", "info", "--store", "bad.sqlite")
+        assert bad.returncode == 2 and "not a hotglue_nb store" in bad.stderr

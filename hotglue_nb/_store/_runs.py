@@ -85,6 +85,22 @@ class RunsMixin:
                 raise
         return len(results)
 
+    def info(self) -> dict[str, Any]:
+        """What the store holds: schema, jobs, tenants, flows, runs, the file's size.
+
+        Returns
+        -------
+        dict
+            ``schema``, ``jobs``, ``tenants``, ``flows``, ``runs``, ``bytes``.
+        """
+        queries = {"schema": "SELECT value FROM meta WHERE key = 'schema'",
+                   "jobs": "SELECT count(*) FROM jobs",
+                   "tenants": "SELECT count(DISTINCT tenant) FROM jobs",
+                   "flows": "SELECT count(DISTINCT flow_id) FROM jobs",
+                   "runs": "SELECT count(*) FROM runs"}  # fmt: skip
+        out: dict[str, Any] = {k: self._db.execute(q).fetchone()[0] for k, q in queries.items()}
+        return out | {"schema": int(out["schema"]), "bytes": self.path.stat().st_size}
+
     def runs(self) -> pd.DataFrame:
         """The runs kept: ``run_id``, ``saved_at``, ``rows``, ``flows``, newest first.
 

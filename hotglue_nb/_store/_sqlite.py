@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import warnings
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Unpack
 
 import pandas as pd
 
-from .._exceptions import ConfigError
+from .._exceptions import ConfigError, HotglueWarning
 from .._fleet._public import job_history
 from .._frames import HISTORY_COLUMNS, apply_dtypes
 from .._options import ReadOptions
@@ -132,7 +133,9 @@ class Store(RunsMixin):
         ConfigError, AuthenticationError, APIError, LaunchInterrupted
             As for ``job_history``.
         """
-        read = job_history(flow_id, tenants, since=since, **options)
+        with warnings.catch_warnings():  # cut-short lists are what the store is for
+            warnings.simplefilter("ignore", HotglueWarning)
+            read = job_history(flow_id, tenants, since=since, **options)
         return self._keep(read)
 
     def _keep(self, read: pd.DataFrame) -> pd.DataFrame:

@@ -12,8 +12,8 @@ Messages name the CLI's flags, never Python keywords. Ctrl-C writes what was don
 ``wait`` exit 0 only when every row was created/queued (with ``--wait``: succeeded).
 
 One module per command group: ``_runs`` (launch, wait, status), ``_fleet`` (tenants,
-history, health, check), ``_tenantops`` (schedules, metadata), ``_local`` (sandbox, demo);
-``_common`` holds what they share.
+history, health, check), ``_tenantops`` (schedules, metadata, state), ``_store`` (store sync,
+runs, info), ``_local`` (sandbox, demo); ``_common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ._common import check_out, cli_warnings, data_on_stdout, write_interrupted,
 from ._fleet import add_fleet_commands
 from ._local import add_local_commands
 from ._runs import add_run_commands
+from ._store import add_store_commands
 from ._tenantops import add_tenant_commands
 
 __all__ = ["build_parser", "main"]
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_commands(commands)
     add_fleet_commands(commands)
     add_tenant_commands(commands)
+    add_store_commands(commands)
     add_local_commands(commands)
     return parser
 

@@ -30,6 +30,7 @@ from ._common import (
     tenants_file,
     write_frame,
 )
+from ._store import stored_history
 from ._tenantops import labelled
 
 __all__ = ["add_fleet_commands"]
@@ -85,6 +86,8 @@ def _reads(cmd: argparse.ArgumentParser, since: str = "30d") -> None:
         metavar="KEY",
         help="add these tenant metadata keys as columns (e.g. company,plan)",
     )
+    cmd.add_argument("--store", type=Path, help="keep the jobs in this SQLite store and read "
+                     "the long history from it")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -101,6 +104,9 @@ def _history(args: argparse.Namespace) -> pd.DataFrame:
     until = getattr(args, "until", None)
     if args.count is not None and args.count < 1:
         raise ConfigError(f"--count must be a whole number >= 1, got {args.count}.")
+    if getattr(args, "store", None) is not None:
+        return stored_history(args.store, args.flow, _tenants(args.tenants), args.since,
+                              _options(args))  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HotglueWarning)
         history = job_history(args.flow, _tenants(args.tenants), since=args.since, until=until,
