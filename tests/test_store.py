@@ -38,8 +38,8 @@ def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(tmp_pat
         pd.testing.assert_frame_equal(kept[columns], api[columns])
         assert kept.groupby("tenant")["history_complete"].first().eq(False).all()  # oldest
         assert hg.fleet_health(kept)["tenant"].nunique() == 20
-        text = "".join(r[0] for r in sqlite3.connect(tmp_path / "h.sqlite").execute(
-            "SELECT row FROM jobs"))  # fmt: skip
+        text = repr(sqlite3.connect(tmp_path / "h.sqlite").execute(
+            "SELECT * FROM jobs").fetchall())  # fmt: skip
         assert sb.api_key not in text
 
 
@@ -137,3 +137,22 @@ def test_a_runs_results_come_back_exactly_and_saving_again_never_doubles(tmp_pat
             store.results("nope")
         with pytest.raises(hg.ConfigError):
             store.save_results(pd.DataFrame({"tenant": ["a"]}))
+
+
+def test_a_reader_goes_on_while_a_sync_writes_and_a_second_writer_is_told(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    store = hg.Store(path)
+    holder = sqlite3.connect(path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a sync
+    try:
+        assert store.history().empty  # reading is not blocked (WAL)
+        other = hg.Store(path)
+        other._db.execute("PRAGMA busy_timeout = 200")  # not 30 s in a test
+        frame = pd.DataFrame({c: [] for c in ("tenant", "flow_id", "job_root", "last_updated",
+                                               "start_time", "connector_id",
+                                               "history_complete")})  # fmt: skip
+        with pytest.raises(hg.ConfigError, match="being written by another process"):
+            other._keep(frame)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

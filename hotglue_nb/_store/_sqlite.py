@@ -11,7 +11,6 @@ span. ``history`` gives the ``job_history`` frame back, ``history_complete`` fro
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import warnings
@@ -23,10 +22,10 @@ import pandas as pd
 
 from .._exceptions import ConfigError, HotglueWarning
 from .._fleet._public import job_history
-from .._frames import HISTORY_COLUMNS, apply_dtypes
 from .._options import ReadOptions
 from .._types import Tenants, When
 from .._values import moment, now_utc
+from ._columns import COLUMNS, frame_of_rows, iso, sql_columns
 from ._runs import RUNS_SCHEMA, RunsMixin
 
 __all__ = ["SCHEMA_VERSION", "Store"]
@@ -35,17 +34,28 @@ SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
-    job_root TEXT PRIMARY KEY, tenant TEXT NOT NULL, flow_id TEXT NOT NULL,
-    connector_id TEXT, start_time TEXT, last_updated TEXT, row TEXT NOT NULL
+    tenant TEXT NOT NULL, flow_id TEXT NOT NULL, env_id TEXT, job_id TEXT, job_name TEXT,
+    job_root TEXT PRIMARY KEY, status TEXT, succeeded INTEGER, failed_stage TEXT,
+    start_time TEXT, last_updated TEXT, duration_s REAL, processed_rows INTEGER,
+    records TEXT, message TEXT, error TEXT, scheduled_job INTEGER, sync_type TEXT, tap TEXT,
+    connector_id TEXT, job_type TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, flow_id, start_time);
+CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (start_time);
 CREATE TABLE IF NOT EXISTS spans (
     tenant TEXT NOT NULL, flow_id TEXT NOT NULL, connector_id TEXT NOT NULL DEFAULT '',
     complete_since TEXT, read_at TEXT NOT NULL, listed INTEGER NOT NULL,
     PRIMARY KEY (tenant, flow_id, connector_id)
 );
 """
-_STORED = [c for c in HISTORY_COLUMNS if c != "history_complete"]
+_INSERT = (
+    f"INSERT OR REPLACE INTO jobs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+_TIME = "COALESCE(j.start_time, j.last_updated)"  # a job's time, as job_history's filters
+_SELECT = (f"SELECT {', '.join('j.' + c for c in COLUMNS)}, CASE WHEN s.tenant IS NULL THEN 0 "
+           "WHEN s.complete_since IS NULL THEN 1 WHEN j.start_time > s.complete_since THEN 1 "
+           "ELSE 0 END FROM jobs j LEFT JOIN spans s ON s.tenant = j.tenant AND "
+           "s.flow_id = j.flow_id AND s.connector_id = COALESCE(j.connector_id, '')")  # fmt: skip
 
 
 class Store(RunsMixin):
@@ -140,10 +150,7 @@ class Store(RunsMixin):
 
     def _keep(self, read: pd.DataFrame) -> pd.DataFrame:
         """Upsert one read in one transaction; record each tenant's span."""
-        rows: list[dict[str, Any]] = [
-            {str(k): v for k, v in r.items()} for r in read.to_dict("records")
-        ]
-        roots = [str(r["job_root"]) for r in rows if isinstance(r["job_root"], str)]
+        columns = sql_columns(read)
         with closing(self._db.cursor()) as cursor:
             try:  # one writer at a time (the other waits up to 30 s); readers go on (WAL)
                 cursor.execute("BEGIN IMMEDIATE")
@@ -153,9 +160,9 @@ class Store(RunsMixin):
                     f"({exc}, after 30 s): sync again when it is done."
                 ) from None
             try:
-                known = self._known(cursor, roots)
-                changes = self._upsert(cursor, rows, known)
-                self._spans(cursor, read, set(known))
+                known = self._known(cursor, columns["job_root"])
+                changes = self._upsert(cursor, columns, known)
+                self._spans(cursor, read, columns, known)
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
@@ -165,10 +172,16 @@ class Store(RunsMixin):
         return changed.reset_index(drop=True)
 
     @staticmethod
-    def _known(cursor: sqlite3.Cursor, roots: list[str]) -> dict[str, str | None]:
+    def _known(cursor: sqlite3.Cursor, roots: list[Any]) -> dict[str, str | None]:
+        """The stored ``last_updated`` of the roots read (all of them at once when the read
+        is a good part of the store: one scan beats many lookups)."""
+        stored = cursor.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        if stored <= 4 * len(roots):
+            return dict(cursor.execute("SELECT job_root, last_updated FROM jobs").fetchall())
         out: dict[str, str | None] = {}
-        for at in range(0, len(roots), 500):
-            chunk = roots[at : at + 500]
+        wanted = [r for r in roots if isinstance(r, str)]
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT job_root, last_updated FROM jobs WHERE job_root IN ({marks})"
             out.update(cursor.execute(query, chunk).fetchall())
@@ -176,38 +189,60 @@ class Store(RunsMixin):
 
     @staticmethod
     def _upsert(
-        cursor: sqlite3.Cursor, rows: list[dict[str, Any]], known: dict[str, str | None]
+        cursor: sqlite3.Cursor, columns: dict[str, list[Any]], known: dict[str, str | None]
     ) -> dict[str, str]:
+        """New jobs and jobs seen again with a newer ``last_updated``; others are left."""
         changes: dict[str, str] = {}
-        values = []
-        for row in rows:
-            root = row["job_root"]
+        keep = []
+        for at, (root, updated) in enumerate(zip(columns["job_root"], columns["last_updated"],
+                                                 strict=True)):  # fmt: skip
             if not isinstance(root, str):
                 continue  # a job without its s3_root cannot be told apart from another
-            updated = _iso(row["last_updated"])
-            if root in known and (updated is None or (known[root] or "") >= updated):
-                continue
-            changes[root] = "changed" if root in known else "new"
-            values.append((root, row["tenant"], row["flow_id"], _text(row["connector_id"]),
-                           _iso(row["start_time"]), updated, _row_json(row)))  # fmt: skip
-        cursor.executemany("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            if root in known:
+                if updated is None or (known[root] or "") >= updated:
+                    continue
+                changes[root] = "changed"
+            else:
+                changes[root] = "new"
+            keep.append(at)
+        values = [columns[name] for name in COLUMNS]
+        cursor.executemany(_INSERT, ([column[at] for column in values] for at in keep))
         return changes
 
     @staticmethod
-    def _spans(cursor: sqlite3.Cursor, read: pd.DataFrame, known: set[str]) -> None:
-        now = now_utc().isoformat()
-        for (tenant, flow_id), jobs in read.groupby(["tenant", "flow_id"], sort=False):
-            connector = _text(jobs["connector_id"].iloc[0]) or ""
-            capped = not bool(jobs["history_complete"].fillna(True).all())
-            oldest = jobs.sort_values("start_time").iloc[0]
-            since = None if not capped else _iso(oldest["start_time"])
-            before = cursor.execute(
-                "SELECT complete_since FROM spans WHERE tenant=? AND flow_id=? AND connector_id=?",
-                (tenant, flow_id, connector)).fetchone()  # fmt: skip
-            if capped and before is not None and oldest["job_root"] in known:
-                since = before[0]  # the list overlaps what the store holds: the span goes on
-            cursor.execute("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?)",
-                           (tenant, flow_id, connector, since, now, len(jobs)))  # fmt: skip
+    def _spans(
+        cursor: sqlite3.Cursor, read: pd.DataFrame, columns: dict[str, list[Any]],
+        known: dict[str, str | None],
+    ) -> None:  # fmt: skip
+        """Per tenant x flow read: since when the store has seen every one of its jobs."""
+        if read.empty:
+            return
+        table = pd.DataFrame({"tenant": columns["tenant"], "flow_id": columns["flow_id"],
+                              "connector": [c or "" for c in columns["connector_id"]],
+                              "start": columns["start_time"], "root": columns["job_root"],
+                              "cut": _cut(read)})  # fmt: skip
+        table = table.sort_values("start", kind="stable", na_position="first")
+        groups = table.groupby(["tenant", "flow_id", "connector"], sort=False)
+        first = groups.first()
+        summary = first.assign(cut=groups["cut"].any(), listed=groups.size())
+        before = dict(((t, f, c), s) for t, f, c, s in cursor.execute(
+            "SELECT tenant, flow_id, connector_id, complete_since FROM spans"))  # fmt: skip
+        now = iso(now_utc())
+        rows = []
+        for (tenant, flow_id, connector), cut, start, root, listed in zip(
+            summary.index,
+            summary["cut"],
+            summary["start"],
+            summary["root"],
+            summary["listed"],
+            strict=True,
+        ):
+            since = start if cut else None
+            key = (tenant, flow_id, connector)
+            if cut and key in before and root in known:
+                since = before[key]  # the list overlaps what the store holds: the span goes on
+            rows.append((tenant, flow_id, connector, since, now, int(listed)))
+        cursor.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def history(
         self, flow_id: str | None = None, tenants: Tenants | None = None, *, since: When = None,
@@ -234,58 +269,31 @@ class Store(RunsMixin):
         """
         stamp = now_utc(now)
         start, end = moment(since, stamp, "since"), moment(until, stamp, "until")
-        query, args = "SELECT row, tenant, flow_id, connector_id, start_time FROM jobs", []
+        where: list[str] = []
+        args: list[str | None] = []
         if flow_id is not None:
-            query, args = query + " WHERE flow_id = ?", [flow_id]
-        found = self._db.execute(query + " ORDER BY tenant, start_time", args).fetchall()
-        spans = {(t, f, c): s for t, f, c, s in self._db.execute(
-            "SELECT tenant, flow_id, connector_id, complete_since FROM spans")}  # fmt: skip
-        wanted = None if tenants is None else {str(t) for t in _ids(tenants)}
-        rows = []
-        for text, tenant, flow, connector, started in found:
-            if wanted is not None and tenant not in wanted:
-                continue
-            row = json.loads(text)
-            span = spans.get((tenant, flow, connector or ""), "missing")
-            row["history_complete"] = span is None or (
-                span != "missing" and started is not None and started > span
-            )
-            rows.append(row)
-        frame = apply_dtypes(pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)), HISTORY_COLUMNS)
-        times = frame["start_time"]
-        keep = pd.Series(True, index=frame.index)
+            where.append("j.flow_id = ?")
+            args.append(flow_id)
         if start is not None:
-            keep &= times >= start
+            where.append(f"{_TIME} >= ?")
+            args.append(iso(start))
         if end is not None:
-            keep &= times < end
-        return frame[keep].reset_index(drop=True)
+            where.append(f"{_TIME} < ?")
+            args.append(iso(end))
+        query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        found = self._db.execute(query + f" ORDER BY j.tenant, {_TIME}", args).fetchall()
+        if tenants is not None:
+            wanted = {str(t) for t in _ids(tenants)}
+            found = [row for row in found if row[0] in wanted]
+        return frame_of_rows([row[:-1] for row in found], [row[-1] for row in found])
+
+
+def _cut(read: pd.DataFrame) -> Any:
+    """Per row: was its tenant's list possibly cut short (``history_complete`` False)?"""
+    return ~read["history_complete"].fillna(True).astype(bool).to_numpy()
 
 
 def _ids(tenants: Tenants) -> list[Any]:
     if isinstance(tenants, pd.DataFrame):
         return list(tenants["tenant"])
     return list(tenants)
-
-
-def _iso(value: Any) -> str | None:
-    if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).tz_convert("UTC").isoformat()
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _row_json(row: dict[str, Any]) -> str:
-    """A history row as JSON (times as ISO text, NA as null); the API key is never in it."""
-    out: dict[str, Any] = {}
-    for name in _STORED:
-        value = row.get(name)
-        if isinstance(value, pd.Timestamp):
-            out[name] = value.isoformat()
-        elif isinstance(value, dict):
-            out[name] = value
-        else:  # NaT, NA, NaN and None alike
-            out[name] = None if value is None or pd.isna(value) else value
-    return json.dumps(out, default=str)

@@ -1,0 +1,61 @@
+"""The history frame to and from the store's ``jobs`` table, a column at a time: one SQL
+column per frame column (times as fixed-width ISO text in UTC, so they compare as text;
+``records`` as JSON), so 450,000 rows need no dict per row either way."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._frames import HISTORY_COLUMNS, columns_frame
+
+__all__ = ["COLUMNS", "TIMES", "frame_of_rows", "iso", "sql_columns", "to_sql_time"]
+
+#: the stored columns, in the table's order (``history_complete`` comes from the spans)
+COLUMNS = [c for c in HISTORY_COLUMNS if c != "history_complete"]
+TIMES = ("start_time", "last_updated")
+
+
+def to_sql_time(values: pd.Series) -> list[str | None]:
+    """UTC times as ``2026-09-01T00:00:00.000000000Z`` (fixed width: text order is time
+    order), None for NaT."""
+    stamps = pd.to_datetime(values, utc=True, errors="coerce").to_numpy("datetime64[ns]")
+    text = np.datetime_as_string(stamps, unit="ns", timezone="UTC")
+    return [None if t == "NaT" else str(t) for t in text.tolist()]
+
+
+def iso(value: Any) -> str | None:
+    """One time as ``to_sql_time`` writes it (None for a missing one)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return to_sql_time(pd.Series([value]))[0]
+
+
+def sql_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Each stored column as a list of values sqlite3 binds (Python scalars, None)."""
+    out: dict[str, list[Any]] = {}
+    for name in COLUMNS:
+        if name not in frame:
+            out[name] = [None] * len(frame)
+        elif name in TIMES:
+            out[name] = to_sql_time(frame[name])
+        elif name == "records":
+            out[name] = [json.dumps(r) if isinstance(r, dict) else None for r in frame[name]]
+        else:
+            column = frame[name]
+            out[name] = column.astype(object).where(column.notna(), None).tolist()
+    return out
+
+
+def frame_of_rows(rows: list[tuple[Any, ...]], complete: list[Any]) -> pd.DataFrame:
+    """The ``job_history`` frame from ``SELECT``ed rows (``COLUMNS`` in order)."""
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
+    data: dict[str, list[Any]] = dict(zip(COLUMNS, columns, strict=True))
+    data["records"] = [json.loads(r) if r else None for r in data["records"]]
+    for name in ("succeeded", "scheduled_job"):
+        data[name] = [None if v is None else bool(v) for v in data[name]]
+    data["history_complete"] = [bool(v) for v in complete]
+    return columns_frame(data, pd.RangeIndex(len(rows)), HISTORY_COLUMNS)
