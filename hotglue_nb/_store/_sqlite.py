@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     connector_id TEXT, job_type TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, flow_id, start_time);
-CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (start_time);
 CREATE TABLE IF NOT EXISTS spans (
     tenant TEXT NOT NULL, flow_id TEXT NOT NULL, connector_id TEXT NOT NULL DEFAULT '',
     complete_since TEXT, read_at TEXT NOT NULL, listed INTEGER NOT NULL,
