@@ -26,6 +26,7 @@ from ._last_run import interrupted, warn_notices
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
 from ._signatures import LAUNCH_DEFAULTS, WAIT_DEFAULTS, with_keywords
+from ._store import keeps_runs
 from ._types import Tenants
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 
 
 @with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+@keeps_runs
 def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Launch one job per row of ``tenants``, concurrently; return one result row per row.
 
@@ -91,6 +93,8 @@ def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFr
         The opt-in re-entrant mode.
     clock, sleep : callable
         Injectable time (the tests' fake clock).
+    store : Store, str or Path
+        Keep the run's results in this store (``hg.Store``, or its file) once it ends.
     **body_fields : str, bool, dict or date
         Any field of ``hg.BODY_FIELDS`` (a two-way job's too: ``connector_id``, ``job_type``,
         ``override_connector_config``), a default for every row.
@@ -134,6 +138,7 @@ def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFr
 
 
 @with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+@keeps_runs
 def write_records(
     records: pd.DataFrame,
     *,
@@ -174,7 +179,7 @@ def write_records(
     timeout, journal, resume, dry_run, on_invalid, reconcile_delay, preflight : see launch_jobs
         As for ``launch_jobs``; with ``journal`` / ``resume`` each batch is sent once, as any
         row (a resume whose records make other batches is refused).
-    preflight_allow, backup_state, progress, nest_asyncio, clock, sleep : see launch_jobs
+    preflight_allow, backup_state, progress, nest_asyncio, clock, sleep, store : see launch_jobs
         As for ``launch_jobs``.
     wait, poll_interval, max_poll_interval, wait_timeout : bool, float
         As for ``launch_jobs``: ``wait=True`` follows the jobs and fills the counts.
@@ -222,6 +227,7 @@ def write_records(
 
 
 @with_keywords(WaitOptions, WAIT_DEFAULTS)
+@keeps_runs
 def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Poll every ``created`` (and ``queued``) job of ``results`` until it ends.
 
@@ -247,10 +253,8 @@ def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.D
         Overall seconds; rows still running then stay ``finished=False``.
     journal : str or Path
         Where the statuses are recorded (default: the results' own journal).
-    progress : bool or callable
-        True, False or a tqdm class.
-    clock, sleep : callable
-        Injectable time.
+    progress, clock, sleep, store : see launch_jobs
+        As for ``launch_jobs`` (``store``: keep the waited results there).
 
     Returns
     -------

@@ -22,7 +22,7 @@ from ._config import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, resolve_target
 from ._endpoints import LAUNCH_FIELDS, BodyOptions, V2BodyOptions
 from ._exceptions import ConfigError
 from ._keywords import unexpected_keyword
-from ._types import Clock, ProgressChoice, Sleep
+from ._types import Clock, ProgressChoice, Sleep, StoreChoice
 
 __all__ = [
     "DEFAULT_MAX_POLL_INTERVAL", "DEFAULT_POLL_INTERVAL", "Connection", "ConnectionOptions",
@@ -69,6 +69,7 @@ class WaitOptions(RunOptions, total=False):
     max_poll_interval: float
     timeout: float | None
     journal: str | Path | None
+    store: StoreChoice  # keep the run's results in this store
 
 
 class LaunchOptions(BodyOptions, V2BodyOptions, RunOptions, total=False):
@@ -76,6 +77,7 @@ class LaunchOptions(BodyOptions, V2BodyOptions, RunOptions, total=False):
     (a row with a ``connector_id`` is a two-way (V2) job, see ``V2BodyOptions``)."""
 
     flow_id: str
+    store: StoreChoice  # keep the run's results in this store
     max_attempts: int
     timeout: float
     journal: str | Path | bool | None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import pandas as pd
 
-__all__ = ["Clock", "Figure", "ProgressChoice", "Sleep", "Tenants", "UnifiedTables", "When"]
+__all__ = [
+    "Clock", "Figure", "KeepsRuns", "ProgressChoice", "Sleep", "StoreChoice", "Tenants",
+    "UnifiedTables", "When",
+]  # fmt: skip
 
 #: tenants to act on: a frame with a ``tenant`` column, a Series, or a list of tenant ids
 Tenants: TypeAlias = pd.DataFrame | pd.Series | Iterable[str]
@@ -24,3 +28,13 @@ UnifiedTables: TypeAlias = Iterable[str] | Mapping[str, bool] | None
 Clock: TypeAlias = Callable[[], float]
 #: an injectable ``asyncio.sleep``
 Sleep: TypeAlias = Callable[[float], Awaitable[None]]
+
+
+class KeepsRuns(Protocol):
+    """What ``store=`` needs of a store: it keeps a run's results frame (``hg.Store``)."""
+
+    def save_results(self, results: pd.DataFrame) -> int: ...
+
+
+#: ``store=``: a ``hg.Store``, or the path of its SQLite file (None: keep no copy)
+StoreChoice: TypeAlias = KeepsRuns | str | os.PathLike[str] | None

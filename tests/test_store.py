@@ -19,7 +19,7 @@ from hotglue_nb import sandbox
 @pytest.fixture(autouse=True)
 def _quiet() -> Any:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", hg.HotglueWarning)  # the API's lists look capped
+        warnings.filterwarnings("ignore", "job_history", hg.HotglueWarning)  # capped lists
         yield
 
 
@@ -156,3 +156,22 @@ def test_a_reader_goes_on_while_a_sync_writes_and_a_second_writer_is_told(tmp_pa
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_store_on_a_launch_and_a_wait_keeps_the_run_and_a_broken_store_only_warns(
+    tmp_path: Path,
+) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
+        path = tmp_path / "h.sqlite"
+        launched = hg.launch_jobs(sb.tenants[:4], flow_id=sb.flow_id, store=path, **opts(sb))
+        run_id = str(launched["run_id"].iloc[0])
+        pd.testing.assert_frame_equal(hg.Store(path).results(run_id), launched,
+                                      check_index_type=False)  # fmt: skip
+        done = hg.wait_for_jobs(launched, poll_interval=0.2, store=hg.Store(path), **opts(sb))
+        assert hg.Store(path).results(run_id)["finished"].all() and done["finished"].all()
+        (tmp_path / "bad.sqlite").write_text("not a store" * 50)
+        with pytest.warns(hg.HotglueWarning, match="could not keep this run") as said:
+            kept = hg.launch_jobs(sb.tenants[4:6], flow_id=sb.flow_id,
+                                  store=tmp_path / "bad.sqlite", **opts(sb))  # fmt: skip
+        assert set(kept["outcome"]) == {"created"}  # the jobs were launched all the same
+        assert said[0].filename == __file__  # the warning points at the caller's line
