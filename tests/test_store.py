@@ -83,6 +83,8 @@ def test_files_that_are_not_a_store_and_a_newer_schema_are_refused(tmp_path: Pat
     with pytest.raises(hg.ConfigError, match="newer hotglue_nb .*upgrade"):
         hg.Store(tmp_path / "new.sqlite")
     assert json.dumps(repr(hg.Store(tmp_path / "fresh.sqlite")))
+    with pytest.raises(hg.ConfigError, match="a list of ids"):  # not its letters
+        hg.Store(tmp_path / "fresh.sqlite").history(tenants="acme")
 
 
 SYNC = """

@@ -21,7 +21,7 @@ from ._calls import Call, check_call, history_call, latest_call
 from ._reads import execute_reads
 from ._tables import warn_cut_short
 
-__all__ = ["Start", "blocking", "check_tenants", "job_history", "latest_jobs"]
+__all__ = ["Start", "blocking", "check_tenants", "job_history", "latest_jobs", "read_call"]
 
 T = TypeVar("T")
 Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
@@ -105,7 +105,7 @@ def job_history(
     ...     history = hg.job_history(sb.flow_id, since="7d", **sb.credentials)
     >>> hg.fleet_health(history)[["tenant", "problem", "failure_streak"]]
     """
-    return _read(history_call(flow_id, tenants, since, until, now, dict(options), count))
+    return read_call(history_call(flow_id, tenants, since, until, now, dict(options), count))
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)
@@ -147,7 +147,7 @@ def latest_jobs(
     ...     latest = hg.latest_jobs(sb.flow_id, sb.tenants, **sb.credentials)
     >>> latest[["tenant", "status", "start_time"]]
     """
-    return _read(latest_call(flow_id, tenants, dict(options)))
+    return read_call(latest_call(flow_id, tenants, dict(options)))
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)
@@ -204,10 +204,11 @@ def check_tenants(
     ...     results = hg.launch_jobs(checked[checked["ready"]], flow_id=sb.flow_id,
     ...                              **sb.credentials)
     """
-    return _read(check_call(tenants, flow_id, now, dormant_days, dict(options)))
+    return read_call(check_call(tenants, flow_id, now, dormant_days, dict(options)))
 
 
-def _read(call: Call) -> pd.DataFrame:
+def read_call(call: Call) -> pd.DataFrame:
+    """Run a fleet read on the loop thread, its progress drawn here; the frame it builds."""
     total = len(call.run.reads) if call.run.reads is not None else 0
     with Progress(call.progress) as progress:
         progress.phase(call.run.kind, total)

@@ -12,8 +12,9 @@ import pandas as pd
 from .._client._async import AsyncHotglue
 from .._client._metadata import Metadata, metadata_of
 from .._exceptions import ConfigError
-from .._fleet._public import blocking
-from .._fleet._reads import Read, execute_reads, prepare_reads
+from .._fleet._calls import Call
+from .._fleet._public import blocking, read_call
+from .._fleet._reads import Read, prepare_reads
 from .._journal import Journal, read_journal
 from .._last_run import interrupted, remember, stopped_by
 from .._options import ReadOptions
@@ -69,10 +70,7 @@ def tenant_metadata(tenants: Tenants | None = None, **options: Unpack[ReadOption
     async def read(client: AsyncHotglue, one: Read) -> Metadata | None:
         return metadata_of(await client.tenant_config(one.tenant))
 
-    with Progress(options.get("progress", True)) as progress:
-        progress.phase("metadata", len(run.reads or []))
-        start = lambda post: execute_reads(run, read, metadata_frame, post)  # noqa: E731
-        return blocking(start, progress, False)
+    return read_call(Call(run, read, metadata_frame, options.get("progress", True)))
 
 
 def label(

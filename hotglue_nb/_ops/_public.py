@@ -10,10 +10,10 @@ import pandas as pd
 
 from .._client._async import AsyncHotglue
 from .._client._schedules import Schedule
-from .._fleet._public import blocking
-from .._fleet._reads import Read, execute_reads, prepare_reads, tenant_reads
+from .._fleet._calls import Call
+from .._fleet._public import read_call
+from .._fleet._reads import Read, prepare_reads, tenant_reads
 from .._options import ReadOptions
-from .._progress import Progress
 from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants
 from ._rows import changes_from_frame, changes_to_restore
@@ -67,10 +67,7 @@ def schedules(
     async def read(client: AsyncHotglue, one: Read) -> Schedule:
         return await client.get_schedule(one.flow_id, one.tenant)
 
-    with Progress(options.get("progress", True)) as progress:
-        progress.phase("schedules", len(run.reads or []))
-        start = lambda post: execute_reads(run, read, schedule_frame, post)  # noqa: E731
-        return blocking(start, progress, False)
+    return read_call(Call(run, read, schedule_frame, options.get("progress", True)))
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)

@@ -170,11 +170,12 @@ def _from_journal(path: Path) -> list[Change]:
 Key = tuple[str, str, str | None]
 
 
-def _journaled_rows(path: Path) -> dict[Key, tuple[Schedule, Schedule]]:
+def _journaled_rows(path: Path, *, checked: bool = False) -> dict[Key, tuple[Schedule, Schedule]]:
     """Per tenant x flow a run touched: its schedule before the first write, and what the
     last write left (rows are matched by tenant and flow, never by position: a resume may
     list them in another order). A write refused at its last try left nothing."""
-    _schedule_journal(path)  # the header, a torn line, a foreign journal
+    if not checked:
+        _schedule_journal(path)  # the header, a torn line, a foreign journal
     out: dict[Key, tuple[Schedule, Schedule]] = {}
     for number, record in _records(path):
         where = f"{path}:{number}"
@@ -245,4 +246,5 @@ def resumed_befores(
     if flow_id is not None and state.run.get("flow_id") != flow_id:
         raise ConfigError(f"{path} is the journal of flow {state.run.get('flow_id')!r}, not "
                           f"{flow_id!r}.")  # fmt: skip
-    return {(k[0], k[1]): pair for k, pair in _journaled_rows(path).items()}
+    rows = _journaled_rows(path, checked=True)
+    return {(k[0], k[1]): pair for k, pair in rows.items()}

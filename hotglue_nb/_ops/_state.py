@@ -19,8 +19,9 @@ from .._client._async import AsyncHotglue
 from .._client._state import SyncState
 from .._exceptions import AuthenticationError, ConfigError, HotglueError
 from .._fanout import Event, Step, fan_out
-from .._fleet._public import blocking
-from .._fleet._reads import Read, execute_reads, prepare_reads
+from .._fleet._calls import Call
+from .._fleet._public import blocking, read_call
+from .._fleet._reads import Read, prepare_reads
 from .._last_run import interrupted, stopped_by
 from .._options import ReadOptions
 from .._progress import Progress
@@ -95,9 +96,7 @@ def backup_state(
         frame.attrs["folder"] = str(folder)
         return frame
 
-    with Progress(options.get("progress", True)) as progress:
-        progress.phase("backup state", len(run.reads or []))
-        return blocking(lambda post: execute_reads(run, read, build, post), progress, False)
+    return read_call(Call(run, read, build, options.get("progress", True)))
 
 
 def save_state(folder: Path, env_id: str, read: Read) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._exceptions import ConfigError, HotglueWarning
 from .._fleet._public import job_history
+from .._fleet._reads import tenant_reads
 from .._options import ReadOptions
 from .._types import Tenants, When
 from .._values import moment, now_utc
@@ -282,7 +283,7 @@ class Store(RunsMixin):
         query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         found = self._db.execute(query + f" ORDER BY j.tenant, {_TIME}", args).fetchall()
         if tenants is not None:
-            wanted = {str(t) for t in _ids(tenants)}
+            wanted = {read.tenant for read in tenant_reads(tenants, flow_id or "-")}
             found = [row for row in found if row[0] in wanted]
         return frame_of_rows([row[:-1] for row in found], [row[-1] for row in found])
 
@@ -290,9 +291,3 @@ class Store(RunsMixin):
 def _cut(read: pd.DataFrame) -> Any:
     """Per row: was its tenant's list possibly cut short (``history_complete`` False)?"""
     return ~read["history_complete"].fillna(True).astype(bool).to_numpy()
-
-
-def _ids(tenants: Tenants) -> list[Any]:
-    if isinstance(tenants, pd.DataFrame):
-        return list(tenants["tenant"])
-    return list(tenants)
