@@ -10,6 +10,8 @@ A journal belongs to one run at a time: an exclusive OS lock (``flock``, Linux a
 held while it is open and released by the OS on exit or crash. On Windows there is no lock
 (a HotglueWarning says so). A torn last line (a crash mid-write) is cut off before anything
 is appended. A write failure (disk full...) never raises out of a run: ``error`` records it.
+A run given ``store=`` sets ``JOURNAL_TAP`` for its call: each batch, once on disk, is
+handed to the store too, so the store holds a run's rows as they happen.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import asyncio
 import json
 import os
 import warnings
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from ._exceptions import ConfigError, HotglueWarning, JournalError
 
 __all__ = [
     "DEFAULT_RUNS_DIR",
     "FORMAT",
+    "JOURNAL_TAP",
     "Journal",
     "JournalState",
     "default_path",
@@ -38,6 +43,10 @@ __all__ = [
 
 DEFAULT_RUNS_DIR = Path("hotglue-runs")
 FORMAT = 2  # 2: the run header records its flow, env and body defaults, and its pid
+#: called with a journal's path and a batch of its lines (offset, line) once they are on
+#: disk; it must not raise (a store that fails only warns, after the run)
+Tap: TypeAlias = Callable[[Path, list[tuple[int, bytes]]], None]
+JOURNAL_TAP: ContextVar[Tap | None] = ContextVar("hotglue_nb_journal_tap", default=None)
 
 
 class Journal:
@@ -63,6 +72,7 @@ class Journal:
         self._pending: list[tuple[bytes, asyncio.Future[None] | None]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.error: JournalError | None = None
+        self._tap = JOURNAL_TAP.get()
 
     def is_empty(self) -> bool:
         return self._file.seek(0, os.SEEK_END) == 0
@@ -126,10 +136,17 @@ class Journal:
             self._flusher = None
 
     def _write(self, lines: list[bytes]) -> None:
+        at = self._file.seek(0, os.SEEK_END)
         self._file.write(b"".join(lines))
         self._file.flush()
         if self._fsync:
             os.fsync(self._file.fileno())
+        if self._tap is not None:
+            told = []
+            for line in lines:
+                told.append((at, line))
+                at += len(line)
+            self._tap(self.path, told)
 
 
 def _lock(file: IO[bytes], path: Path) -> None:

@@ -1,5 +1,6 @@
-"""The outcome store (issue #26, first part: SQLite, sync and history): history kept between
-reads, upserted by job_root, never duplicated; on the sandbox over real sockets."""
+"""The outcome store (issue #26): history kept between reads, upserted by job_root, never
+duplicated; runs kept; on the sandbox over real sockets, each test on SQLite and on
+PostgreSQL (``tests/stores.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+from .stores import ENGINES, new_location, raw_rows
+
 
 @pytest.fixture(autouse=True)
 def _quiet() -> Any:
@@ -23,13 +26,29 @@ def _quiet() -> Any:
         yield
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def where(engine: str, tmp_path: Path) -> Any:
+    """A new store's location on the test's engine."""
+    yield from new_location(engine, tmp_path)
+
+
+def every_value(location: str) -> str:
+    tables = ("meta", "jobs", "spans", "runs", "results", "events")
+    return repr([raw_rows(location, f"SELECT * FROM {t}") for t in tables])
+
+
 def opts(sb: sandbox.Sandbox) -> dict[str, Any]:
     return {"progress": False, **sb.credentials}
 
 
-def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(tmp_path: Path) -> None:
+def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(where: str) -> None:
     with sandbox.serve(sandbox.demo_world(0, tenants=20), history_days=30) as sb:
-        store = hg.Store(tmp_path / "h.sqlite")
+        store = hg.Store(where)
         first = store.sync_history(sb.flow_id, **opts(sb))
         assert len(first) and set(first["change"]) == {"new"}
         assert len(store.sync_history(sb.flow_id, **opts(sb))) == 0  # idempotent
@@ -38,17 +57,15 @@ def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(tmp_pat
         pd.testing.assert_frame_equal(kept[columns], api[columns])
         assert kept.groupby("tenant")["history_complete"].first().eq(False).all()  # oldest
         assert hg.fleet_health(kept)["tenant"].nunique() == 20
-        text = repr(sqlite3.connect(tmp_path / "h.sqlite").execute(
-            "SELECT * FROM jobs").fetchall())  # fmt: skip
-        assert sb.api_key not in text
+        assert sb.api_key not in every_value(where) and sb.api_key not in repr(store.info())
 
 
-def test_history_outlives_the_apis_list_and_a_job_seen_again_is_replaced(tmp_path: Path) -> None:
+def test_history_outlives_the_apis_list_and_a_job_seen_again_is_replaced(where: str) -> None:
     clock = [1.9e9]
     world = sandbox.demo_world(0, tenants=30)
     failing = next(t for t, info in world.tenants.items() if info["failures"])
     with sandbox.serve(world, history_days=10, clock=lambda: clock[0]) as sb:
-        store = hg.Store(tmp_path / "h.sqlite")
+        store = hg.Store(where)
         store.sync_history(sb.flow_id, [failing], **opts(sb))
         for _ in range(6):  # six more failed jobs: the API still lists five
             hg.launch_jobs([failing], flow_id=sb.flow_id, **opts(sb))
@@ -98,13 +115,13 @@ while True:
 """
 
 
-def test_a_sync_killed_at_random_moments_loses_nothing_committed(tmp_path: Path) -> None:
+def test_a_sync_killed_at_random_moments_loses_nothing_committed(where: str) -> None:
     import random
     import subprocess
     import sys
     import time
 
-    path = tmp_path / "h.sqlite"
+    path = where
     with sandbox.serve(sandbox.demo_world(0, tenants=40), history_days=10,
                        faults={"latency": 0.01}) as sb:  # fmt: skip
         args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(path)]
@@ -114,21 +131,22 @@ def test_a_sync_killed_at_random_moments_loses_nothing_committed(tmp_path: Path)
             time.sleep(rng.uniform(1.0, 2.5))
             child.kill()
             child.wait()
-            db = sqlite3.connect(path)
-            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            db.close()
+            if "://" not in where:
+                assert raw_rows(where, "PRAGMA integrity_check") == [("ok",)]
+            roots = raw_rows(where, "SELECT count(*), count(DISTINCT job_root) FROM jobs")
+            assert roots[0][0] == roots[0][1]
         store = hg.Store(path)
         store.sync_history(sb.flow_id, **opts(sb))
         kept, api = store.history(sb.flow_id), hg.job_history(sb.flow_id, **opts(sb))
         assert len(kept) == len(api) == kept["job_root"].nunique()
 
 
-def test_a_runs_results_come_back_exactly_and_saving_again_never_doubles(tmp_path: Path) -> None:
+def test_a_runs_results_come_back_exactly_and_saving_again_never_doubles(where: str) -> None:
     with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
         frame = pd.DataFrame({"tenant": sb.tenants[:6]}, index=[f"r{i}" for i in range(6)])
         results = hg.launch_jobs(frame, flow_id=sb.flow_id, wait=True, poll_interval=0.2,
                                  **opts(sb))  # fmt: skip
-        store = hg.Store(tmp_path / "h.sqlite")
+        store = hg.Store(where)
         assert store.save_results(results) == 6 and store.save_results(results) == 6
         run_id = str(results["run_id"].iloc[0])
         assert list(store.runs()["run_id"]) == [run_id] and store.runs()["rows"].iloc[0] == 6
@@ -141,36 +159,36 @@ def test_a_runs_results_come_back_exactly_and_saving_again_never_doubles(tmp_pat
             store.save_results(pd.DataFrame({"tenant": ["a"]}))
 
 
-def test_a_reader_goes_on_while_a_sync_writes_and_a_second_writer_is_told(tmp_path: Path) -> None:
-    path = tmp_path / "h.sqlite"
-    store = hg.Store(path)
-    holder = sqlite3.connect(path, isolation_level=None, timeout=0)
-    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a sync
-    try:
-        assert store.history().empty  # reading is not blocked (WAL)
-        other = hg.Store(path)
-        other._db.execute("PRAGMA busy_timeout = 200")  # not 30 s in a test
+def test_a_reader_goes_on_while_a_sync_writes_and_a_second_writer_is_told(where: str) -> None:
+    import os
+
+    holder = hg.Store(where)
+    with holder._db.write() as writing:  # another process in the middle of a sync
+        writing.run("INSERT INTO meta VALUES ('busy', 'yes')")
+        assert hg.Store(where).history().empty  # reading is not blocked (WAL / MVCC)
+        other = hg.Store(where, timeout=0.2)  # not 30 s in a test
         frame = pd.DataFrame({c: [] for c in ("tenant", "flow_id", "job_root", "last_updated",
                                                "start_time", "connector_id",
                                                "history_complete")})  # fmt: skip
-        with pytest.raises(hg.ConfigError, match="being written by another process"):
+        with pytest.raises(hg.ConfigError, match="being written by") as told:
             other._keep(frame)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        assert f"pid {os.getpid()}" in str(told.value)  # the holder, named
+        assert "timeout=" in str(told.value)
+    assert other._keep(frame).empty  # once the holder is done, the second writer goes on
+    assert raw_rows(where, "SELECT value FROM meta WHERE key = 'busy'") == [("yes",)]
 
 
 def test_store_on_a_launch_and_a_wait_keeps_the_run_and_a_broken_store_only_warns(
-    tmp_path: Path,
+    where: str, tmp_path: Path
 ) -> None:
     with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
-        path = tmp_path / "h.sqlite"
-        launched = hg.launch_jobs(sb.tenants[:4], flow_id=sb.flow_id, store=path, **opts(sb))
+        launched = hg.launch_jobs(sb.tenants[:4], flow_id=sb.flow_id, store=where, **opts(sb))
         run_id = str(launched["run_id"].iloc[0])
-        pd.testing.assert_frame_equal(hg.Store(path).results(run_id), launched,
+        pd.testing.assert_frame_equal(hg.Store(where).results(run_id), launched,
                                       check_index_type=False)  # fmt: skip
-        done = hg.wait_for_jobs(launched, poll_interval=0.2, store=hg.Store(path), **opts(sb))
-        assert hg.Store(path).results(run_id)["finished"].all() and done["finished"].all()
+        done = hg.wait_for_jobs(launched, poll_interval=0.2, store=hg.Store(where), **opts(sb))
+        assert hg.Store(where).results(run_id)["finished"].all() and done["finished"].all()
+        assert sb.api_key not in every_value(where)
         (tmp_path / "bad.sqlite").write_text("not a store" * 50)
         with pytest.warns(hg.HotglueWarning, match="could not keep this run") as said:
             kept = hg.launch_jobs(sb.tenants[4:6], flow_id=sb.flow_id,

@@ -34,6 +34,7 @@ FOLDERS = {"cli": "cli", "_jobs": "jobs", "_ops": "ops", "_store": "store", "_fl
 LAZY = {
     "hotglue_nb.sandbox": "needs starlette/uvicorn (the [sandbox] extra)",
     "hotglue_nb._client._transport": "aiohttp loads on the first request (import stays light)",
+    "hotglue_nb._store._postgres": "needs SQLAlchemy and psycopg (the [postgres] extra)",
 }
 MAX_LINES, MANY_LINES, AT_MOST_MANY = 400, 300, 7
 

@@ -17,6 +17,7 @@ __all__ = ["COLUMNS", "TIMES", "frame_of_rows", "iso", "sql_columns", "to_sql_ti
 #: the stored columns, in the table's order (``history_complete`` comes from the spans)
 COLUMNS = [c for c in HISTORY_COLUMNS if c != "history_complete"]
 TIMES = ("start_time", "last_updated")
+FLAGS = ("succeeded", "scheduled_job")
 
 
 def to_sql_time(values: pd.Series) -> list[str | None]:
@@ -47,6 +48,8 @@ def sql_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
         else:
             column = frame[name]
             out[name] = column.astype(object).where(column.notna(), None).tolist()
+            if name in FLAGS:  # stored as 0 / 1, which both engines' INTEGER take
+                out[name] = [None if v is None else int(v) for v in out[name]]
     return out
 
 
@@ -55,7 +58,7 @@ def frame_of_rows(rows: list[tuple[Any, ...]], complete: list[Any]) -> pd.DataFr
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
     data: dict[str, list[Any]] = dict(zip(COLUMNS, columns, strict=True))
     data["records"] = [json.loads(r) if r else None for r in data["records"]]
-    for name in ("succeeded", "scheduled_job"):
+    for name in FLAGS:
         data[name] = [None if v is None else bool(v) for v in data[name]]
     data["history_complete"] = [bool(v) for v in complete]
     return columns_frame(data, pd.RangeIndex(len(rows)), HISTORY_COLUMNS)

@@ -1,5 +1,5 @@
-"""``hg.Store``: job history kept in a SQLite file (stdlib ``sqlite3``, WAL mode), so the
-history outlives the API's short job list.
+"""``hg.Store``: job history kept in a SQLite file or a PostgreSQL database (``_engine``), so
+the history outlives the API's short job list.
 
 ``sync_history`` reads with ``job_history`` and upserts by ``job_root`` (a job seen again
 with a newer ``last_updated`` replaces its row; nothing is duplicated); each tenant x flow
@@ -12,10 +12,7 @@ span. ``history`` gives the ``job_history`` frame back, ``history_complete`` fro
 from __future__ import annotations
 
 import os
-import sqlite3
 import warnings
-from contextlib import closing
-from pathlib import Path
 from typing import Any, Unpack
 
 import pandas as pd
@@ -27,17 +24,20 @@ from .._options import ReadOptions
 from .._types import Tenants, When
 from .._values import moment, now_utc
 from ._columns import COLUMNS, frame_of_rows, iso, sql_columns
+from ._engine import open_database
 from ._runs import RUNS_SCHEMA, RunsMixin
+from ._sql import Writer, upsert
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
-SCHEMA_VERSION = 1
+#: 1: jobs, spans, runs, results; 2: events (a stored run's rows as they happen)
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     tenant TEXT NOT NULL, flow_id TEXT NOT NULL, env_id TEXT, job_id TEXT, job_name TEXT,
     job_root TEXT PRIMARY KEY, status TEXT, succeeded INTEGER, failed_stage TEXT,
-    start_time TEXT, last_updated TEXT, duration_s REAL, processed_rows INTEGER,
+    start_time TEXT, last_updated TEXT, duration_s DOUBLE PRECISION, processed_rows BIGINT,
     records TEXT, message TEXT, error TEXT, scheduled_job INTEGER, sync_type TEXT, tap TEXT,
     connector_id TEXT, job_type TEXT
 );
@@ -48,9 +48,9 @@ CREATE TABLE IF NOT EXISTS spans (
     PRIMARY KEY (tenant, flow_id, connector_id)
 );
 """
-_INSERT = (
-    f"INSERT OR REPLACE INTO jobs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-)
+_UPSERT_JOB = upsert("jobs", COLUMNS, ["job_root"])
+_SPAN_KEY = ["tenant", "flow_id", "connector_id"]
+_UPSERT_SPAN = upsert("spans", [*_SPAN_KEY, "complete_since", "read_at", "listed"], _SPAN_KEY)
 _TIME = "COALESCE(j.start_time, j.last_updated)"  # a job's time, as job_history's filters
 _SELECT = (f"SELECT {', '.join('j.' + c for c in COLUMNS)}, CASE WHEN s.tenant IS NULL THEN 0 "
            "WHEN s.complete_since IS NULL THEN 1 WHEN j.start_time > s.complete_since THEN 1 "
@@ -59,12 +59,17 @@ _SELECT = (f"SELECT {', '.join('j.' + c for c in COLUMNS)}, CASE WHEN s.tenant I
 
 
 class Store(RunsMixin):
-    """Job history kept between reads, in a SQLite file.
+    """Job history and runs kept between reads, in a SQLite file or PostgreSQL.
 
     Parameters
     ----------
     location : str or Path
-        The SQLite file (made, with its folder, if missing).
+        A SQLite file (made, with its folder, if missing), or a PostgreSQL database's URL
+        ``postgresql+psycopg://user:password@host:5432/database`` (the ``[postgres]``
+        extra) that a team shares.
+    timeout : float, default 30
+        Seconds a write waits while another process writes, before a ConfigError naming
+        that process.
 
     Examples
     --------
@@ -72,43 +77,55 @@ class Store(RunsMixin):
     >>> store = hg.Store("hotglue.sqlite")
     >>> store.sync_history(flow_id)             # again tomorrow: only new and changed jobs
     >>> health = hg.fleet_health(store.history(flow_id, since="90d"))
-    >>> store.save_results(hg.last_run())           # every run in one place
+    >>> hg.launch_jobs(tenants, flow_id=flow_id, store=store)   # every run in one place
     >>> store.runs()
     """
 
-    def __init__(self, location: str | os.PathLike[str]) -> None:
-        self.path = Path(location)
+    def __init__(self, location: str | os.PathLike[str], *, timeout: float = 30) -> None:
+        self._db = open_database(location, timeout)
+        self.location = self._db.where
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._open()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"{self.path} is not a hotglue_nb store ({exc}): pass a new "
-                              "file, or the store's own.") from None  # fmt: skip
-        except OSError as exc:
-            raise ConfigError(f"Cannot open the store {self.path}: {exc.strerror}.") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({self.location!r})"
 
     def close(self) -> None:
-        """Close the file (a store is also closed when it is collected)."""
+        """Close the file or the database connections (also done when it is collected)."""
         self._db.close()
 
     def _open(self) -> None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-        if tables and "meta" not in tables:
-            raise ConfigError(f"{self.path} is a SQLite file but not a hotglue_nb store: pass "
-                              "a new file.")  # fmt: skip
-        self._db.executescript(_SCHEMA + RUNS_SCHEMA)
-        found = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if found is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(found[0]) > SCHEMA_VERSION:
-            raise ConfigError(f"{self.path} was written by a newer hotglue_nb (store schema "
-                              f"{found[0]}, this one knows {SCHEMA_VERSION}): upgrade "
-                              "hotglue_nb.")  # fmt: skip
+        tables = self._db.tables()
+        ours = {"jobs", "spans", "runs", "results"}
+        if (self._db.engine == "sqlite" and tables and "meta" not in tables) or (
+            tables & ours and "meta" not in tables
+        ):
+            kind = "SQLite file" if self._db.engine == "sqlite" else "database"
+            raise ConfigError(f"{self.location} is a {kind} but not a hotglue_nb store: pass "
+                              "a new one.")  # fmt: skip
+        if "meta" in tables and self._version(self._db.rows) == SCHEMA_VERSION:
+            return  # opening a current store reads only: it never waits for a writer
+        with self._db.write() as writer:
+            for statement in (_SCHEMA + RUNS_SCHEMA).split(";"):
+                if statement.strip():
+                    writer.run(statement)
+            self._version(writer.rows)
+            # forward: each version so far only added tables, made above; then it is noted
+            writer.run(upsert("meta", ["key", "value"], ["key"]),
+                       ("schema", str(SCHEMA_VERSION)))  # fmt: skip
+
+    def _version(self, rows: Any) -> int:
+        """The store's schema version (0: new); a newer one than this code is refused."""
+        found = rows("SELECT value FROM meta WHERE key = 'schema'")
+        version = int(found[0][0]) if found else 0
+        if version > SCHEMA_VERSION:
+            raise ConfigError(f"{self.location} was written by a newer hotglue_nb (store "
+                              f"schema {version}, this one knows {SCHEMA_VERSION}): "
+                              "upgrade hotglue_nb.")  # fmt: skip
+        return version
 
     def sync_history(
         self, flow_id: str, tenants: Tenants | None = None, *, since: When = None,
@@ -151,45 +168,33 @@ class Store(RunsMixin):
     def _keep(self, read: pd.DataFrame) -> pd.DataFrame:
         """Upsert one read in one transaction; record each tenant's span."""
         columns = sql_columns(read)
-        with closing(self._db.cursor()) as cursor:
-            try:  # one writer at a time (the other waits up to 30 s); readers go on (WAL)
-                cursor.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise ConfigError(
-                    f"The store {self.path} is being written by another process "
-                    f"({exc}, after 30 s): sync again when it is done."
-                ) from None
-            try:
-                known = self._known(cursor, columns["job_root"])
-                changes = self._upsert(cursor, columns, known)
-                self._spans(cursor, read, columns, known)
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+        with self._db.write() as writer:  # one writer at a time; readers go on
+            known = self._known(writer, columns["job_root"])
+            changes = self._upsert(writer, columns, known)
+            self._spans(writer, read, columns, known)
         changed = read[read["job_root"].isin(changes)].copy()
         changed["change"] = changed["job_root"].map(changes)
         return changed.reset_index(drop=True)
 
     @staticmethod
-    def _known(cursor: sqlite3.Cursor, roots: list[Any]) -> dict[str, str | None]:
+    def _known(cursor: Writer, roots: list[Any]) -> dict[str, str | None]:
         """The stored ``last_updated`` of the roots read (all of them at once when the read
         is a good part of the store: one scan beats many lookups)."""
-        stored = cursor.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        stored = cursor.rows("SELECT count(*) FROM jobs")[0][0]
         if stored <= 4 * len(roots):
-            return dict(cursor.execute("SELECT job_root, last_updated FROM jobs").fetchall())
+            return dict(cursor.rows("SELECT job_root, last_updated FROM jobs"))
         out: dict[str, str | None] = {}
         wanted = [r for r in roots if isinstance(r, str)]
         for at in range(0, len(wanted), 500):
             chunk = wanted[at : at + 500]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT job_root, last_updated FROM jobs WHERE job_root IN ({marks})"
-            out.update(cursor.execute(query, chunk).fetchall())
+            out.update(cursor.rows(query, chunk))
         return out
 
     @staticmethod
     def _upsert(
-        cursor: sqlite3.Cursor, columns: dict[str, list[Any]], known: dict[str, str | None]
+        cursor: Writer, columns: dict[str, list[Any]], known: dict[str, str | None]
     ) -> dict[str, str]:
         """New jobs and jobs seen again with a newer ``last_updated``; others are left."""
         changes: dict[str, str] = {}
@@ -206,12 +211,12 @@ class Store(RunsMixin):
                 changes[root] = "new"
             keep.append(at)
         values = [columns[name] for name in COLUMNS]
-        cursor.executemany(_INSERT, ([column[at] for column in values] for at in keep))
+        cursor.many(_UPSERT_JOB, [[column[at] for column in values] for at in keep])
         return changes
 
     @staticmethod
     def _spans(
-        cursor: sqlite3.Cursor, read: pd.DataFrame, columns: dict[str, list[Any]],
+        cursor: Writer, read: pd.DataFrame, columns: dict[str, list[Any]],
         known: dict[str, str | None],
     ) -> None:  # fmt: skip
         """Per tenant x flow read: since when the store has seen every one of its jobs."""
@@ -225,7 +230,7 @@ class Store(RunsMixin):
         groups = table.groupby(["tenant", "flow_id", "connector"], sort=False)
         first = groups.first()
         summary = first.assign(cut=groups["cut"].any(), listed=groups.size())
-        before = dict(((t, f, c), s) for t, f, c, s in cursor.execute(
+        before = dict(((t, f, c), s) for t, f, c, s in cursor.rows(
             "SELECT tenant, flow_id, connector_id, complete_since FROM spans"))  # fmt: skip
         now = iso(now_utc())
         rows = []
@@ -242,7 +247,7 @@ class Store(RunsMixin):
             if cut and key in before and root in known:
                 since = before[key]  # the list overlaps what the store holds: the span goes on
             rows.append((tenant, flow_id, connector, since, now, int(listed)))
-        cursor.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?)", rows)
+        cursor.many(_UPSERT_SPAN, rows)
 
     def history(
         self, flow_id: str | None = None, tenants: Tenants | None = None, *, since: When = None,
@@ -281,7 +286,7 @@ class Store(RunsMixin):
             where.append(f"{_TIME} < ?")
             args.append(iso(end))
         query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        found = self._db.execute(query + f" ORDER BY j.tenant, {_TIME}", args).fetchall()
+        found = self._db.rows(query + f" ORDER BY j.tenant, {_TIME}", args)
         if tenants is not None:
             wanted = {read.tenant for read in tenant_reads(tenants, flow_id or "-")}
             found = [row for row in found if row[0] in wanted]
