@@ -11,7 +11,7 @@ from typing import Unpack
 import pandas as pd
 
 from ._exceptions import APIError, LaunchInterrupted
-from ._fleet._public import Start, blocking, check_tenants, job_history, latest_jobs
+from ._fleet._public import Start, blocking, check_tenants, latest_jobs
 from ._jobs import (
     DEFAULT_MAX_BYTES,
     execute_launch,
@@ -26,7 +26,7 @@ from ._last_run import interrupted, warn_notices
 from ._options import LaunchOptions, WaitConfig, WaitOptions, launch_config, wait_config
 from ._progress import Progress
 from ._signatures import LAUNCH_DEFAULTS, WAIT_DEFAULTS, with_keywords
-from ._store import keeps_runs
+from ._store import job_history, keeps_runs
 from ._types import Tenants
 
 __all__ = [

@@ -26,8 +26,8 @@ from ._types import Clock, ProgressChoice, Sleep, StoreChoice
 
 __all__ = [
     "DEFAULT_MAX_POLL_INTERVAL", "DEFAULT_POLL_INTERVAL", "Connection", "ConnectionOptions",
-    "Display", "LaunchConfig", "LaunchOptions", "ReadOptions", "RunClients", "RunOptions",
-    "WaitConfig", "WaitOptions", "launch_config", "wait_config",
+    "Display", "HistoryOptions", "LaunchConfig", "LaunchOptions", "ReadOptions", "RunClients",
+    "RunOptions", "WaitConfig", "WaitOptions", "launch_config", "wait_config",
 ]  # fmt: skip
 
 DEFAULT_WAIT_CONCURRENCY = 16
@@ -60,6 +60,12 @@ class ReadOptions(RunOptions, total=False):
     """Options of the fleet reads (``job_history``, ``latest_jobs``, ``check_tenants``)."""
 
     connector_id: str  # a two-way (V2) flow: read through this connector (or a column)
+
+
+class HistoryOptions(ReadOptions, total=False):
+    """Options of ``job_history``."""
+
+    store: StoreChoice  # sync this store, then read the long history from it
 
 
 class WaitOptions(RunOptions, total=False):

@@ -51,6 +51,7 @@ def text_or_none(value: Any) -> str | None:
 
 def now_utc(now: When = None) -> pd.Timestamp:
     """``now`` (default: the wall clock) as a UTC Timestamp; a naive value is taken as UTC."""
+    _not_a_number(now, "now")
     stamp = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
@@ -63,6 +64,7 @@ def moment(value: When, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
     (``"7d"``, ``"12h"``, ``"30m"``, ``"2w"``)."""
     if value is None:
         return None
+    _not_a_number(value, name)
     if isinstance(value, str) and value.strip()[-1:] in _SPANS:
         number, unit = value.strip()[:-1], value.strip()[-1]
         try:
@@ -80,6 +82,14 @@ def moment(value: When, now: pd.Timestamp, name: str) -> pd.Timestamp | None:
             f"{name}={value!r} is not a date, a timestamp, ISO text or a span like '7d'."
         ) from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _not_a_number(value: Any, name: str) -> None:
+    """A bare number would be read as nanoseconds since 1970: refused, with the fix."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name}={value!r} is a number: pass a date, a timestamp or ISO text "
+                          f"(epoch seconds: {name}=pd.Timestamp({value!r}, unit='s', "
+                          "tz='UTC')).")  # fmt: skip
 
 
 def utc_iso(value: Any) -> str | None:

@@ -35,6 +35,7 @@ from ._options import (
 )
 from ._progress import Progress
 from ._signatures import LAUNCH_DEFAULTS, READ_DEFAULTS, WAIT_DEFAULTS, with_keywords
+from ._store import keeps_runs
 from ._types import Tenants, When
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
 
 
 @with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+@keeps_runs
 async def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFrame:
     """Async twin of ``hg.launch_jobs`` (same options); runs on the caller's event loop."""
     config, display, waiting = launch_config(dict(options))
@@ -55,6 +57,7 @@ async def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.
 
 
 @with_keywords(LaunchOptions, LAUNCH_DEFAULTS)
+@keeps_runs
 async def write_records(
     records: pd.DataFrame,
     *,
@@ -74,6 +77,7 @@ async def write_records(
 
 
 @with_keywords(WaitOptions, WAIT_DEFAULTS)
+@keeps_runs
 async def wait_for_jobs(results: pd.DataFrame, **options: Unpack[WaitOptions]) -> pd.DataFrame:
     """Async twin of ``hg.wait_for_jobs`` (same options)."""
     config, progress = wait_config(dict(options))

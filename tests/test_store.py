@@ -4,9 +4,11 @@ PostgreSQL (``tests/stores.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +197,211 @@ def test_store_on_a_launch_and_a_wait_keeps_the_run_and_a_broken_store_only_warn
                                   store=tmp_path / "bad.sqlite", **opts(sb))  # fmt: skip
         assert set(kept["outcome"]) == {"created"}  # the jobs were launched all the same
         assert said[0].filename == __file__  # the warning points at the caller's line
+
+
+LAUNCH = """
+import sys, json, warnings, pandas as pd, hotglue_nb as hg
+warnings.simplefilter("ignore")
+base, key, env, flow, journal, tenants, where, resume = sys.argv[1:9]
+frame = pd.DataFrame({"tenant": json.loads(open(tenants).read())})
+options = dict(api_key=key, env_id=env, base_url=base, concurrency=4, progress=False,
+               store=where)
+if resume == "yes":
+    hg.launch_jobs(frame, resume=journal, **options)
+else:
+    hg.launch_jobs(frame, flow_id=flow, journal=journal, **options)
+"""
+
+
+def test_a_stored_launch_killed_at_random_records_its_rows_once_and_a_resume_completes_it(
+    where: str, tmp_path: Path
+) -> None:
+    import random
+    import subprocess
+    import sys
+
+    journal, ids = tmp_path / "run.jsonl", tmp_path / "tenants.json"
+    rng = random.Random(7)
+    with sandbox.serve(sandbox.demo_world(0, tenants=60), faults={"latency": 0.03}) as sb:
+        ids.write_text(json.dumps(sb.tenants))
+        args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal), str(ids), where]
+        for attempt in ("no", "yes"):  # killed, then its resume killed too
+            child = subprocess.Popen([sys.executable, "-c", LAUNCH, *args, attempt])
+            outcomes = rng.randint(5, 40)
+            _until(
+                lambda n=outcomes: journal.exists() and journal.read_text().count('"outcome"') >= n
+            )
+            child.kill()
+            child.wait()
+            runs = hg.Store(where).runs()
+            assert list(runs["state"]) == ["recorded"]  # its rows as they happened
+            run_id = str(runs["run_id"].iloc[0])
+            recorded = hg.Store(where).results(run_id)
+            written = [json.loads(line) for line in journal.read_text().splitlines()]
+            in_journal = {str(r["row"]): r for r in written if r.get("kind") == "outcome"}
+            assert len(recorded) and recorded.index.is_unique
+            assert set(recorded.index) <= set(in_journal)  # the store trails the journal
+            for row, job_id in recorded["job_id"].items():
+                assert in_journal[row]["job_id"] == job_id  # each row as the journal has it
+            assert recorded["job_root"].notna().all() and recorded["job_root"].is_unique
+        done = subprocess.run([sys.executable, "-c", LAUNCH, *args, "yes"], timeout=120)
+        assert done.returncode == 0
+        store = hg.Store(where)
+        assert list(store.runs()["state"]) == ["saved"]
+        results = store.results(run_id)
+        assert len(results) == 60 and set(results["tenant"]) == set(sb.tenants)
+        assert {len(sb.state.jobs_for(t)) for t in sb.tenants} == {1}  # one job per tenant
+        store.sync_history(sb.flow_id, **opts(sb))
+        joined = results.merge(store.history(sb.flow_id), on="job_root")
+        assert len(joined) == 60  # the jobs a run created join their history rows
+
+
+def _until(condition: Any, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_full_disk_is_named_and_a_launch_into_it_still_returns_every_job(tmp_path: Path) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=30), history_days=30) as sb:
+        store = hg.Store(tmp_path / "h.sqlite")
+        pages = raw_rows(str(tmp_path / "h.sqlite"), "PRAGMA page_count")[0][0]
+        store._db.connection.execute(f"PRAGMA max_page_count = {pages + 2}")  # a full disk
+        with pytest.raises(hg.ConfigError, match="is full .*free space"):
+            store.sync_history(sb.flow_id, **opts(sb))
+        assert store.history().empty  # the failed sync left nothing half-written
+        with pytest.warns(hg.HotglueWarning, match="could not keep this run.*is full"):
+            launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=store, **opts(sb))
+        assert len(launched) == 30 and launched["job_id"].notna().all()
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """A folder nobody may write: root ignores permissions, so it is made immutable."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+    elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("root here cannot make a folder read-only (chattr +i)")
+    try:
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o700)
+
+
+def test_a_read_only_location_is_named_with_the_fix(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    with read_only(folder), pytest.raises(hg.ConfigError, match="Cannot write the store .*"
+                                          "choose a location you can write"):  # fmt: skip
+        hg.Store(folder / "h.sqlite")
+    with sandbox.serve(sandbox.demo_world(0, tenants=6)) as sb, read_only(folder):
+        with pytest.warns(hg.HotglueWarning, match="could not keep this run"):
+            launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=folder / "h.sqlite",
+                                      **opts(sb))  # fmt: skip
+        assert launched["job_id"].notna().all()
+
+
+def test_a_truncated_store_and_a_newer_one_are_refused(where: str, tmp_path: Path) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=10), history_days=30) as sb:
+        store = hg.Store(where)
+        store.sync_history(sb.flow_id, **opts(sb))
+        store.close()  # (SQLite: the WAL checkpointed into the file)
+    if "://" not in where:
+        data = Path(where).read_bytes()
+        (tmp_path / "cut.sqlite").write_bytes(data[: len(data) // 3])
+        with pytest.raises(hg.ConfigError, match="not a hotglue_nb store, or it is damaged"):
+            hg.Store(tmp_path / "cut.sqlite").history()
+    else:
+        import psycopg
+
+        with psycopg.connect(where.replace("+psycopg", "")) as db:
+            db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+        with pytest.raises(hg.ConfigError, match="newer hotglue_nb .*upgrade"):
+            hg.Store(where)
+
+
+def test_a_version_1_store_is_migrated_forward_on_open(where: str) -> None:
+    store = hg.Store(where)
+    with store._db.write() as writer:  # as the first release left it
+        writer.run("DROP TABLE events")
+        writer.run("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    assert hg.Store(where).info()["schema"] == hg._store.SCHEMA_VERSION == 2
+    assert hg.Store(where).runs().empty  # the events table is back
+
+
+def test_postgresql_down_refusing_the_login_or_missing_a_database_is_named() -> None:
+    import socket
+
+    from .stores import server_url
+
+    url = server_url()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once closed
+    with pytest.raises(hg.ConfigError, match="Cannot reach PostgreSQL .*start the server") as down:
+        hg.Store(f"postgresql+psycopg://hotglue:s3cret-pw@127.0.0.1:{port}/x", timeout=2)
+    assert "s3cret-pw" not in str(down.value) and "***" in str(down.value)
+    user, rest = url.split("://", 1)[1].split(":", 1)
+    wrong = f"postgresql+psycopg://{user}:wrong-s3cret@{rest.split('@', 1)[1]}"
+    with pytest.raises(hg.ConfigError, match="refused the login .*user and password") as refused:
+        hg.Store(wrong)
+    assert "wrong-s3cret" not in str(refused.value) + repr(refused.value)
+    with pytest.raises(hg.ConfigError, match="createdb"):
+        hg.Store(url.rsplit("/", 1)[0] + "/no_such_database_here")
+    with pytest.raises(hg.ConfigError, match="SQLite file or PostgreSQL, not mysql://"):
+        hg.Store("mysql://u@h/d")
+    shown = repr(hg.Store(url))
+    assert shown.startswith("Store('postgresql+psycopg://") and ":***@" in shown
+
+
+def test_job_history_with_a_store_returns_the_long_history_in_one_call(where: str) -> None:
+    clock = [1.9e9]
+    world = sandbox.demo_world(0, tenants=8)
+    with sandbox.serve(world, history_days=10, clock=lambda: clock[0]) as sb:
+        first = hg.job_history(sb.flow_id, store=where, **opts(sb))
+        for _ in range(6):  # six more jobs per tenant: the API's list stays five long
+            hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, **opts(sb))
+            clock[0] += 3 * 3600
+            hg.job_history(sb.flow_id, store=where, **opts(sb))
+        listed = hg.job_history(sb.flow_id, **opts(sb))
+        kept = hg.job_history(sb.flow_id, store=where, **opts(sb))
+        assert len(kept) == len(first) + 6 * 8 > len(listed)
+        assert list(kept.columns) == list(listed.columns)
+        assert kept.dtypes.equals(listed.dtypes)
+        assert set(listed["job_root"]) <= set(kept["job_root"]) and kept["job_root"].is_unique
+        recent = hg.job_history(
+            sb.flow_id,
+            store=where,
+            since="2d",
+            now=pd.Timestamp(clock[0], unit="s", tz="UTC"),
+            **opts(sb),
+        )
+        assert 0 < len(recent) < len(kept)
+        with pytest.raises(hg.ConfigError, match="now=1900.* is a number: .*unit='s'"):
+            hg.job_history(sb.flow_id, now=1.9e9, **opts(sb))  # not 1970 plus 1.9 seconds
+        with pytest.raises(hg.ConfigError, match="drop count="):
+            hg.job_history(sb.flow_id, store=where, count=50, **opts(sb))
+
+
+def test_the_async_twins_take_a_store_too(where: str) -> None:
+    import asyncio
+
+    with sandbox.serve(sandbox.demo_world(0, tenants=6)) as sb:
+
+        async def go() -> pd.DataFrame:
+            launched = await hg.aio.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=where,
+                                                **opts(sb))  # fmt: skip
+            return await hg.aio.wait_for_jobs(launched, poll_interval=0.2, store=where,
+                                              **opts(sb))  # fmt: skip
+
+        done = asyncio.run(go())
+        kept = hg.Store(where).results(str(done["run_id"].iloc[0]))
+        pd.testing.assert_frame_equal(kept, done, check_index_type=False)

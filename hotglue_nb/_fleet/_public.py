@@ -13,7 +13,7 @@ import pandas as pd
 from .._client import run_nested, run_sync
 from .._config import DORMANT_DAYS
 from .._fanout import Event
-from .._options import ReadOptions
+from .._options import HistoryOptions, ReadOptions
 from .._progress import Progress
 from .._signatures import READ_DEFAULTS, with_keywords
 from .._types import Tenants, When
@@ -27,7 +27,7 @@ T = TypeVar("T")
 Start = Callable[[Callable[[Event], None]], Coroutine[Any, Any, T]]
 
 
-@with_keywords(ReadOptions, READ_DEFAULTS)
+@with_keywords(HistoryOptions, READ_DEFAULTS)
 def job_history(
     flow_id: str,
     tenants: Tenants | None = None,
@@ -36,7 +36,7 @@ def job_history(
     until: When = None,
     now: When = None,
     count: int | None = None,
-    **options: Unpack[ReadOptions],
+    **options: Unpack[HistoryOptions],
 ) -> pd.DataFrame:
     """Every job of ``tenants`` in a flow: one row per job, sorted by tenant then start time.
 
@@ -77,6 +77,10 @@ def job_history(
         Injectable time.
     connector_id : str
         A two-way (V2) flow: read through this connector (or a ``connector_id`` column).
+    store : Store, str or Path
+        Keep what is read in this store (``hg.Store``, its file or its PostgreSQL URL),
+        then return every job the store holds for the flow (``since``/``until`` applied):
+        a history longer than the API's list, ``history_complete`` from what it has seen.
 
     Returns
     -------
@@ -106,6 +110,7 @@ def job_history(
     >>> hg.fleet_health(history)[["tenant", "problem", "failure_streak"]]
     """
     return read_call(history_call(flow_id, tenants, since, until, now, dict(options), count))
+    # (store= is taken by _store.reads_store, which hg.job_history is)
 
 
 @with_keywords(ReadOptions, READ_DEFAULTS)

@@ -75,7 +75,8 @@ class SqliteDatabase:
                 yield _SqliteWriter(cursor, self)
                 cursor.execute("COMMIT")
             except BaseException:
-                cursor.execute("ROLLBACK")
+                if self.connection.in_transaction:  # (SQLite ends it itself on a full disk)
+                    cursor.execute("ROLLBACK")
                 raise
             finally:
                 self._writer.unlink(missing_ok=True)

@@ -1,48 +1,90 @@
-"""``store=`` on ``launch_jobs``, ``wait_for_jobs`` and ``write_records``: the run's rows are
-recorded in the store as they happen (each batch of its journal, once on disk), and its
-whole frame is kept when the run ends."""
+"""``store=`` on ``launch_jobs``, ``wait_for_jobs`` and ``write_records`` (blocking and
+async): the run's rows are recorded in the store as they happen (each batch of its journal,
+once on disk), and its whole frame is kept when the run ends. ``store=`` on ``job_history``:
+sync the store, then read the flow's long history from it."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pandas as pd
 
-from .._exceptions import HotglueError, HotglueWarning
+from .._exceptions import ConfigError, HotglueError, HotglueWarning
 from .._journal import JOURNAL_TAP
 from ._store import Store
 
-__all__ = ["keeps_runs"]
+__all__ = ["keeps_runs", "reads_store"]
 
-F = TypeVar("F", bound=Callable[..., pd.DataFrame])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def keeps_runs(function: F) -> F:
     """``store=`` on a launch, a wait or a write. The store never blocks sending, nor loses
     a job id: a store that cannot keep the run warns, and the results (and journal) have it."""
+    if inspect.iscoroutinefunction(function):
+        return cast(F, _keeps_async_runs(function))
 
     @functools.wraps(function)
     def run(*args: Any, **options: Any) -> pd.DataFrame:
         recorder = _Recorder.opened(options.pop("store", None))
-        if recorder is None:
-            return function(*args, **options)
-        token = JOURNAL_TAP.set(recorder)
-        try:
-            results = function(*args, **options)
-        except HotglueError as exc:
-            recorder.keep(getattr(exc, "results", None))
-            raise
-        finally:
-            JOURNAL_TAP.reset(token)
+        with recorder.tapping():
+            try:
+                results = function(*args, **options)
+            except HotglueError as exc:
+                recorder.keep(getattr(exc, "results", None))
+                raise
         recorder.keep(results)
-        return results
+        return cast(pd.DataFrame, results)
 
     return cast(F, run)
+
+
+def _keeps_async_runs(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    async def run(*args: Any, **options: Any) -> pd.DataFrame:
+        recorder = _Recorder.opened(options.pop("store", None))
+        with recorder.tapping():
+            try:
+                results = await function(*args, **options)
+            except HotglueError as exc:
+                recorder.keep(getattr(exc, "results", None))
+                raise
+        recorder.keep(results)
+        return cast(pd.DataFrame, results)
+
+    return run
+
+
+def reads_store(function: F) -> F:
+    """``store=`` on ``job_history``: sync the store with the API's lists, then return the
+    store's history of the flow (longer than any list), filtered as asked."""
+
+    @functools.wraps(function)
+    def read(flow_id: str, tenants: Any = None, *, since: Any = None, until: Any = None,
+             now: Any = None, count: Any = None, **options: Any) -> pd.DataFrame:  # fmt: skip
+        store = options.pop("store", None)
+        if store is None:
+            return cast(pd.DataFrame, function(flow_id, tenants, since=since, until=until,
+                                               now=now, count=count, **options))  # fmt: skip
+        if count is not None:
+            raise ConfigError("job_history(store=...) reads every job the store holds: drop "
+                              "count= (it only asks the API for a longer list).")  # fmt: skip
+        kept = store if isinstance(store, Store) else Store(store)
+        kept.sync_history(flow_id, tenants, since=since, **options)
+        frame = kept.history(flow_id, tenants, since=since, until=until, now=now)
+        connector = options.get("connector_id")
+        if isinstance(connector, str):
+            frame = frame[frame["connector_id"] == connector].reset_index(drop=True)
+        return frame
+
+    return cast(F, read)
 
 
 class _Recorder:
@@ -53,15 +95,27 @@ class _Recorder:
         self._runs: dict[Path, str | None] = {}
 
     @classmethod
-    def opened(cls, store: Any) -> _Recorder | None:
-        if store is None:
-            return None
+    def opened(cls, store: Any) -> _Recorder:
         recorder = cls(None)
+        if store is None:
+            return recorder  # keeps nothing, says nothing
         try:  # the path of a store: opened for this run
             recorder.store = store if hasattr(store, "save_results") else Store(store)
         except (HotglueError, OSError) as exc:
             recorder.error = exc
         return recorder
+
+    @contextlib.contextmanager
+    def tapping(self) -> Iterator[None]:
+        """The run's journals hand their batches to the store while the run goes on."""
+        if self.store is None and self.error is None:
+            yield
+            return
+        token = JOURNAL_TAP.set(self)
+        try:
+            yield
+        finally:
+            JOURNAL_TAP.reset(token)
 
     def __call__(self, path: Path, lines: list[tuple[int, bytes]]) -> None:
         if self.error is not None or not hasattr(self.store, "_record_events"):
@@ -84,6 +138,8 @@ class _Recorder:
 
     def keep(self, results: pd.DataFrame | None) -> None:
         """The run's whole frame, once it ends; a failure (now or earlier) only warns."""
+        if self.store is None and self.error is None:
+            return
         if self.error is None and isinstance(results, pd.DataFrame) and "run_id" in results:
             try:
                 cast(Store, self.store).save_results(results)

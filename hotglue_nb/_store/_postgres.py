@@ -135,7 +135,7 @@ class PostgresDatabase:
         if code == "28P01" or "authentication failed" in text or code == "28000":
             return ConfigError(f"PostgreSQL refused the login to {where} ({text}): check the "
                                "user and password in the store's URL.")  # fmt: skip
-        if code == "3D000":
+        if code == "3D000" or ("database" in text and "does not exist" in text):
             return ConfigError(f"{where}: {text}: create it (createdb), or name a database "
                                "that exists in the URL.")  # fmt: skip
         if code == "53100":
