@@ -175,7 +175,7 @@ def test_a_reader_goes_on_while_a_sync_writes_and_a_second_writer_is_told(where:
         with pytest.raises(hg.ConfigError, match="being written by") as told:
             other._keep(frame)
         assert f"pid {os.getpid()}" in str(told.value)  # the holder, named
-        assert "timeout=" in str(told.value)
+        assert "longer timeout" in str(told.value)
     assert other._keep(frame).empty  # once the holder is done, the second writer goes on
     assert raw_rows(where, "SELECT value FROM meta WHERE key = 'busy'") == [("yes",)]
 
@@ -405,3 +405,36 @@ def test_the_async_twins_take_a_store_too(where: str) -> None:
         done = asyncio.run(go())
         kept = hg.Store(where).results(str(done["run_id"].iloc[0]))
         pd.testing.assert_frame_equal(kept, done, check_index_type=False)
+
+
+def test_the_cli_keeps_a_launch_and_a_wait_in_a_store_named_by_flag_or_variable(
+    where: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def cli(*args: str, **env: str) -> Any:
+        variables = {**os.environ, "HOTGLUE_API_KEY": sb.api_key, "HOTGLUE_ENV_ID": sb.env_id,
+                     "HOTGLUE_BASE_URL": sb.base_url, **env}  # fmt: skip
+        done = subprocess.run([sys.executable, "-m", "hotglue_nb", *args], capture_output=True,
+                              text=True, env=variables, timeout=120, cwd=tmp_path)  # fmt: skip
+        secret = where.split("@")[0].rsplit(":", 1)[-1] if "@" in where else None
+        for text in (done.stdout, done.stderr):
+            assert sb.api_key not in text and (secret is None or f":{secret}@" not in text)
+        return done
+
+    with sandbox.serve(sandbox.demo_world(0, tenants=8)) as sb:
+        (tmp_path / "t.csv").write_text("tenant\n" + "\n".join(sb.tenants[:5]) + "\n")
+        launched = cli("launch", "t.csv", "--flow", sb.flow_id, "--out", "r.csv",
+                       HOTGLUE_NB_STORE=where)  # fmt: skip
+        assert launched.returncode == 0, launched.stderr
+        waited = cli("wait", "r.csv", "--poll-interval", "0.2", "--store", where)
+        assert waited.returncode == 0, waited.stderr
+        runs = cli("store", "runs", "--json", HOTGLUE_NB_STORE=where)
+        kept = [json.loads(line) for line in runs.stdout.splitlines()]
+        assert [(r["rows"], r["state"]) for r in kept] == [(5, "saved")]
+        frame = hg.Store(where).results(kept[0]["run_id"])
+        assert frame["finished"].all() and list(frame["tenant"]) == sb.tenants[:5]
+        nowhere = cli("store", "info")
+        assert nowhere.returncode == 2 and "--store LOCATION" in nowhere.stderr

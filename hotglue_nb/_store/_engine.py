@@ -113,7 +113,7 @@ class SqliteDatabase:
         if "locked" in text or "busy" in text:
             return ConfigError(f"The store {where} is being written by {self._holder()}; this "
                                f"one waited {self.timeout:g} s: try again when it is done, or "
-                               "pass Store(..., timeout=...) to wait longer.")  # fmt: skip
+                               "give Store a longer timeout (seconds).")  # fmt: skip
         if "disk is full" in text or getattr(exc, "errno", None) == 28:
             return ConfigError(f"The disk holding the store {where} is full ({text}): free "
                                "space there, or move the store to another disk.")  # fmt: skip

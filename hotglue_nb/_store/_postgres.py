@@ -110,7 +110,7 @@ class PostgresDatabase:
             raise ConfigError(
                 f"The store {self.where} is being written by {self._holder()}; "
                 f"this one waited {self.timeout:g} s: try again when it is done, "
-                "or pass Store(..., timeout=...) to wait longer."
+                "or give Store a longer timeout (seconds)."
             ) from None
         connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
 

@@ -22,6 +22,7 @@ from ._common import (
     tenants_file,
     write_interrupted,
 )
+from ._store import add_store_flag, store_location
 
 __all__ = ["add_run_commands"]
 
@@ -71,6 +72,7 @@ def _add_launch(commands: Any) -> None:
         "--set", action="append", default=[], metavar="FIELD=VALUE",
         help="a body field for every row, e.g. --set override_start_date=2024-01-01",
     )  # fmt: skip
+    add_store_flag(cmd, "keep the run there too (its rows as they happen)")
     add_connection_flags(cmd)
     cmd.set_defaults(run=_run_launch)
 
@@ -81,6 +83,7 @@ def _add_wait(commands: Any) -> None:
     cmd.add_argument("--out", type=Path, help="where to write (default: overwrite RESULTS)")
     cmd.add_argument("--timeout", type=float, help="stop following after this many seconds")
     cmd.add_argument("--poll-interval", type=float, default=5.0)
+    add_store_flag(cmd, "keep the waited run there too")
     add_connection_flags(cmd)
     cmd.set_defaults(run=_run_wait)
 
@@ -95,7 +98,7 @@ def _run_launch(args: argparse.Namespace) -> int:
         "wait": args.wait, "poll_interval": args.poll_interval,
         "wait_timeout": args.wait_timeout, "progress": stderr_bar(args), "preflight": args.check,
         "preflight_allow": [r.strip() for r in args.check_allow.split(",") if r.strip()],
-        "backup_state": args.backup_state,
+        "backup_state": args.backup_state, "store": store_location(args),
     }  # fmt: skip
     if args.flow:
         options["flow_id"] = args.flow
@@ -124,7 +127,7 @@ def _run_wait(args: argparse.Namespace) -> int:
     try:
         waited = wait_for_jobs(
             results, poll_interval=args.poll_interval, timeout=args.timeout,
-            progress=stderr_bar(args), **credentials(args),
+            progress=stderr_bar(args), store=store_location(args), **credentials(args),
         )  # fmt: skip
     except LaunchInterrupted as exc:
         return write_interrupted(exc, args.out or args.results, "wait")

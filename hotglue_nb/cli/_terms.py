@@ -16,7 +16,8 @@ FLAGS = {
     "dry_run": "--dry-run", "on_invalid": "--skip-invalid", "sheet": "--sheet",
     "tenant_column": "--tenant-column", "preflight_allow": "--check-allow",
     "preflight": "--check", "count": "--count", "since": "--since", "until": "--until",
-    "backup_state": "--backup-state", "overwrite": "--overwrite", "third_party": "--third-party",
+    "backup_state": "--backup-state", "store": "--store", "overwrite": "--overwrite",
+    "third_party": "--third-party",
 }  # fmt: skip
 _KEYWORD = re.compile(r"(?<![\w.-])(" + "|".join(FLAGS) + r")=(?!=)(\S?)")
 
