@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._frames import HISTORY_COLUMNS, columns_frame
 
-__all__ = ["COLUMNS", "TIMES", "frame_of_rows", "iso", "sql_columns", "to_sql_time"]
+__all__ = ["COLUMNS", "TIMES", "frame_of_columns", "iso", "sql_columns", "to_sql_time"]
 
 #: the stored columns, in the table's order (``history_complete`` comes from the spans)
 COLUMNS = [c for c in HISTORY_COLUMNS if c != "history_complete"]
@@ -53,12 +53,26 @@ def sql_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
-def frame_of_rows(rows: list[tuple[Any, ...]], complete: list[Any]) -> pd.DataFrame:
-    """The ``job_history`` frame from ``SELECT``ed rows (``COLUMNS`` in order)."""
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
-    data: dict[str, list[Any]] = dict(zip(COLUMNS, columns, strict=True))
-    data["records"] = [json.loads(r) if r else None for r in data["records"]]
+def frame_of_columns(data: dict[str, list[Any]]) -> pd.DataFrame:
+    """The ``job_history`` frame from the store's columns (``COLUMNS``, ``complete``, and
+    ``sort_time``), sorted by tenant then time as the query asked: checked, since an
+    engine may aggregate a subquery's rows in another order."""
+    tenants, times = data["tenant"], data["sort_time"]
+    if not _in_order(tenants, times):
+        order = sorted(range(len(tenants)), key=lambda at: (tenants[at], times[at] or ""))
+        data = {name: [values[at] for at in order] for name, values in data.items()}
+    size = len(data["tenant"])
     for name in FLAGS:
         data[name] = [None if v is None else bool(v) for v in data[name]]
-    data["history_complete"] = [bool(v) for v in complete]
-    return columns_frame(data, pd.RangeIndex(len(rows)), HISTORY_COLUMNS)
+    data["history_complete"] = [bool(v) for v in data.pop("complete")]
+    del data["sort_time"]
+    return columns_frame(data, pd.RangeIndex(size), HISTORY_COLUMNS)
+
+
+def _in_order(tenants: list[str], times: list[str | None]) -> bool:
+    if len(tenants) < 2:
+        return True
+    tenant = np.array(tenants, dtype=object)
+    time = np.array([t or "" for t in times], dtype=object)  # a job without times: first
+    same = tenant[:-1] == tenant[1:]
+    return bool(np.all((tenant[:-1] < tenant[1:]) | (same & (time[:-1] <= time[1:]))))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConfigError
-from ._sql import Database, Rows, Writer
+from ._sql import Database, Query, Rows, Writer
 
 __all__ = ["open_database"]
 
@@ -62,6 +62,19 @@ class SqliteDatabase:
             return self.connection.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise self.failure(exc) from None
+
+    def columns(self, query: Query, args: Sequence[Any] = ()) -> dict[str, list[Any]]:
+        def each(name: str) -> str:
+            if name in query.floats:  # (as a number SQLite would write 15 digits, not 17)
+                return f"json_group_array(printf('%!.17g', q.{name}))"
+            return f"json_group_array({'json' if name in query.jsons else ''}(q.{name}))"
+
+        found = self.rows(f"SELECT {', '.join(each(n) for n in query.names)} FROM ({query.sql}) q",
+                          args)[0]  # fmt: skip
+        out = {name: json.loads(text) for name, text in zip(query.names, found, strict=True)}
+        for name in query.floats:
+            out[name] = [None if v is None else float(v) for v in out[name]]
+        return out
 
     @contextmanager
     def write(self) -> Iterator[Writer]:

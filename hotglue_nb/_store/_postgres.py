@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .._exceptions import ConfigError
-from ._sql import Rows, Writer
+from ._sql import Query, Rows, Writer
 
 try:
     import sqlalchemy as sa
@@ -67,6 +67,14 @@ class PostgresDatabase:
                 return [tuple(r) for r in connection.exec_driver_sql(_marks(sql), tuple(args))]
         except sa_exc.SQLAlchemyError as exc:
             raise self.failure(exc) from None
+
+    def columns(self, query: Query, args: Sequence[Any] = ()) -> dict[str, list[Any]]:
+        def each(name: str) -> str:  # (PostgreSQL writes a float8 exactly in JSON)
+            return f"json_agg(q.{name}{'::json' if name in query.jsons else ''})"
+
+        found = self.rows(f"SELECT {', '.join(each(n) for n in query.names)} FROM ({query.sql}) q",
+                          args)[0]  # fmt: skip
+        return {name: list(v or []) for name, v in zip(query.names, found, strict=True)}
 
     @contextmanager
     def write(self) -> Iterator[Writer]:

@@ -4,11 +4,24 @@ upsert statement both SQLite (>= 3.24) and PostgreSQL speak."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Database", "Rows", "Writer", "upsert"]
+__all__ = ["Database", "Query", "Rows", "Writer", "upsert"]
 
 Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A ``SELECT`` read a column at a time: each of ``names`` comes back as one list (the
+    engine aggregates each column into one JSON array, which Python parses in C: no tuple
+    per row). ``floats`` are sent as exact text; ``jsons`` hold JSON text, parsed."""
+
+    sql: str
+    names: tuple[str, ...]
+    floats: frozenset[str] = frozenset()
+    jsons: frozenset[str] = frozenset()
 
 
 class Writer(Protocol):
@@ -28,6 +41,8 @@ class Database(Protocol):
     engine: str  # "sqlite" or "postgresql"
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> Rows: ...
+
+    def columns(self, query: Query, args: Sequence[Any] = ()) -> dict[str, list[Any]]: ...
 
     def write(self) -> Any: ...  # a context manager giving a Writer
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from itertools import compress
 from typing import Any, Unpack
 
 import pandas as pd
@@ -23,10 +24,10 @@ from .._fleet._reads import tenant_reads
 from .._options import ReadOptions
 from .._types import Tenants, When
 from .._values import moment, now_utc
-from ._columns import COLUMNS, frame_of_rows, iso, sql_columns
+from ._columns import COLUMNS, frame_of_columns, iso, sql_columns
 from ._engine import open_database
 from ._runs import RUNS_SCHEMA, RunsMixin
-from ._sql import Writer, upsert
+from ._sql import Query, Writer, upsert
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -54,8 +55,10 @@ _UPSERT_SPAN = upsert("spans", [*_SPAN_KEY, "complete_since", "read_at", "listed
 _TIME = "COALESCE(j.start_time, j.last_updated)"  # a job's time, as job_history's filters
 _SELECT = (f"SELECT {', '.join('j.' + c for c in COLUMNS)}, CASE WHEN s.tenant IS NULL THEN 0 "
            "WHEN s.complete_since IS NULL THEN 1 WHEN j.start_time > s.complete_since THEN 1 "
-           "ELSE 0 END FROM jobs j LEFT JOIN spans s ON s.tenant = j.tenant AND "
-           "s.flow_id = j.flow_id AND s.connector_id = COALESCE(j.connector_id, '')")  # fmt: skip
+           f"ELSE 0 END AS complete, {_TIME} AS sort_time FROM jobs j LEFT JOIN spans s ON "
+           "s.tenant = j.tenant AND s.flow_id = j.flow_id AND "
+           "s.connector_id = COALESCE(j.connector_id, '')")  # fmt: skip
+_NAMES = (*COLUMNS, "complete", "sort_time")
 
 
 class Store(RunsMixin):
@@ -285,12 +288,15 @@ class Store(RunsMixin):
         if end is not None:
             where.append(f"{_TIME} < ?")
             args.append(iso(end))
-        query = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        found = self._db.rows(query + f" ORDER BY j.tenant, {_TIME}", args)
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" ORDER BY j.tenant, {_TIME} NULLS FIRST"
+        query = Query(sql, _NAMES, floats=frozenset({"duration_s"}), jsons=frozenset({"records"}))
+        data = self._db.columns(query, args)
         if tenants is not None:
             wanted = {read.tenant for read in tenant_reads(tenants, flow_id or "-")}
-            found = [row for row in found if row[0] in wanted]
-        return frame_of_rows([row[:-1] for row in found], [row[-1] for row in found])
+            keep = [t in wanted for t in data["tenant"]]
+            data = {name: list(compress(values, keep)) for name, values in data.items()}
+        return frame_of_columns(data)
 
 
 def _cut(read: pd.DataFrame) -> Any:
