@@ -94,7 +94,9 @@ def launch_jobs(tenants: Tenants, **options: Unpack[LaunchOptions]) -> pd.DataFr
     clock, sleep : callable
         Injectable time (the tests' fake clock).
     store : Store, str or Path
-        Keep the run's results in this store (``hg.Store``, or its file) once it ends.
+        Keep the run in this store (``hg.Store``, its file or PostgreSQL URL): each row as
+        its journal records it (a stored run keeps one unless ``journal=`` names it), the
+        whole frame once it ends.
     **body_fields : str, bool, dict or date
         Any field of ``hg.BODY_FIELDS`` (a two-way job's too: ``connector_id``, ``job_type``,
         ``override_connector_config``), a default for every row.

@@ -22,6 +22,11 @@ from .stores import ENGINES, new_location, raw_rows
 
 
 @pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a stored launch keeps its journal under hotglue-runs/
+
+
+@pytest.fixture(autouse=True)
 def _quiet() -> Any:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "job_history", hg.HotglueWarning)  # capped lists
@@ -438,3 +443,32 @@ def test_the_cli_keeps_a_launch_and_a_wait_in_a_store_named_by_flag_or_variable(
         assert frame["finished"].all() and list(frame["tenant"]) == sb.tenants[:5]
         nowhere = cli("store", "info")
         assert nowhere.returncode == 2 and "--store LOCATION" in nowhere.stderr
+
+
+def test_a_store_busy_with_another_writer_never_holds_up_a_launch(where: str) -> None:
+    import threading
+
+    holder, posted, released = hg.Store(where), threading.Event(), threading.Event()
+    with sandbox.serve(sandbox.demo_world(0, tenants=20)) as sb:
+
+        def hold() -> None:  # another notebook in the middle of a long sync
+            with holder._db.write():
+                started.set()
+                posts = lambda: sum(1 for m, *_ in sb.state.requests if m == "POST")  # noqa: E731
+                _until(lambda: posts() >= 20 or released.is_set(), timeout=60)
+                if posts() >= 20:
+                    posted.set()
+
+        started = threading.Event()
+        thread = threading.Thread(target=hold)
+        thread.start()
+        started.wait(10)
+        try:
+            launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, concurrency=4,
+                                      store=hg.Store(where, timeout=90), **opts(sb))  # fmt: skip
+        finally:
+            released.set()
+            thread.join()
+        assert posted.is_set()  # every POST went while the store was held by the other writer
+        kept = hg.Store(where).results(str(launched["run_id"].iloc[0]))
+        assert len(kept) == 20 and kept["job_id"].notna().all()  # and the store has the run

@@ -9,6 +9,8 @@ import contextlib
 import functools
 import inspect
 import json
+import queue
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,12 +30,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def keeps_runs(function: F) -> F:
     """``store=`` on a launch, a wait or a write. The store never blocks sending, nor loses
     a job id: a store that cannot keep the run warns, and the results (and journal) have it."""
+    wait = function.__name__ == "wait_for_jobs"  # (a wait records into its run's journal)
     if inspect.iscoroutinefunction(function):
-        return cast(F, _keeps_async_runs(function))
+        return cast(F, _keeps_async_runs(function, wait))
 
     @functools.wraps(function)
     def run(*args: Any, **options: Any) -> pd.DataFrame:
-        recorder = _Recorder.opened(options.pop("store", None))
+        recorder = _Recorder.opened(_journaled(options, wait=wait))
         with recorder.tapping():
             try:
                 results = function(*args, **options)
@@ -46,10 +49,19 @@ def keeps_runs(function: F) -> F:
     return cast(F, run)
 
 
-def _keeps_async_runs(function: Callable[..., Any]) -> Callable[..., Any]:
+def _journaled(options: dict[str, Any], wait: bool) -> Any:
+    """Take ``store=`` out of the options; a stored launch or write keeps a journal (the
+    store records from it, as it is written) unless the call names one, or ``journal=None``."""
+    store = options.pop("store", None)
+    if store is not None and not wait and "journal" not in options and "resume" not in options:
+        options["journal"] = True
+    return store
+
+
+def _keeps_async_runs(function: Callable[..., Any], wait: bool) -> Callable[..., Any]:
     @functools.wraps(function)
     async def run(*args: Any, **options: Any) -> pd.DataFrame:
-        recorder = _Recorder.opened(options.pop("store", None))
+        recorder = _Recorder.opened(_journaled(options, wait=wait))
         with recorder.tapping():
             try:
                 results = await function(*args, **options)
@@ -88,11 +100,17 @@ def reads_store(function: F) -> F:
 
 
 class _Recorder:
-    """Hands each journal batch of the run to the store; remembers the first failure."""
+    """Hands each journal batch of the run to the store, on a thread of its own: a store
+    that is slow or busy (another writer) never holds up the journal, so never a POST.
+    Remembers the first failure."""
 
     def __init__(self, store: Any) -> None:
         self.store, self.error = store, cast("BaseException | None", None)
         self._runs: dict[Path, str | None] = {}
+        self._batches: queue.SimpleQueue[tuple[Path, list[tuple[int, bytes]]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._writer: threading.Thread | None = None
 
     @classmethod
     def opened(cls, store: Any) -> _Recorder:
@@ -116,16 +134,30 @@ class _Recorder:
             yield
         finally:
             JOURNAL_TAP.reset(token)
+            if self._writer is not None:  # what the journal handed over, kept before the end
+                self._batches.put(None)
+                self._writer.join()
 
     def __call__(self, path: Path, lines: list[tuple[int, bytes]]) -> None:
         if self.error is not None or not hasattr(self.store, "_record_events"):
             return
-        try:
-            run_id = self._run_of(path)
-            if run_id is not None:
-                self.store._record_events(run_id, str(path.resolve()), lines)
-        except (HotglueError, OSError, ValueError) as exc:
-            self.error = exc  # said once the run ends; sending goes on
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._drain, name="hotglue-nb-store",
+                                            daemon=True)  # fmt: skip
+            self._writer.start()
+        self._batches.put((path, lines))  # never waits
+
+    def _drain(self) -> None:
+        while (batch := self._batches.get()) is not None:
+            if self.error is not None:
+                continue
+            path, lines = batch
+            try:
+                run_id = self._run_of(path)
+                if run_id is not None:
+                    self.store._record_events(run_id, str(path.resolve()), lines)
+            except (HotglueError, OSError, ValueError) as exc:
+                self.error = exc  # said once the run ends; sending goes on
 
     def _run_of(self, path: Path) -> str | None:
         """The run a journal belongs to, from its first line (an operation's is skipped)."""
