@@ -7,12 +7,12 @@ is raised: no exception constructor writes this register.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Final
 
 import pandas as pd
 
-from ._exceptions import HotglueError, HotglueWarning, LaunchInterrupted
+from ._exceptions import HotglueError, LaunchInterrupted
+from ._warnings import warn
 
 __all__ = ["NOTICES", "interrupted", "last_run", "remember", "stopped_by", "warn_notices"]
 
@@ -78,5 +78,5 @@ def warn_notices(frame: pd.DataFrame) -> pd.DataFrame:
         if frame.attrs.get(key):
             value = frame.attrs[key]
             shown = ", ".join(map(str, value[:20])) if isinstance(value, list) else value
-            warnings.warn(text.format(shown), HotglueWarning, stacklevel=3)
+            warn(text.format(shown))
     return frame

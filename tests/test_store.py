@@ -133,9 +133,14 @@ def test_a_sync_killed_at_random_moments_loses_nothing_committed(where: str) -> 
                        faults={"latency": 0.01}) as sb:  # fmt: skip
         args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(path)]
         rng = random.Random(3)
+        seen = 0
         for _ in range(4):
             child = subprocess.Popen([sys.executable, "-c", SYNC, *args])
-            time.sleep(rng.uniform(1.0, 2.5))
+            kill_at = time.monotonic() + rng.uniform(1.0, 2.5)
+            while time.monotonic() < kill_at:  # another process reads while the child writes
+                read = hg.Store(path).history()
+                assert read["job_root"].is_unique and len(read) >= seen  # whole syncs only
+                seen = len(read)
             child.kill()
             child.wait()
             if "://" not in where:

@@ -23,7 +23,7 @@ PACKAGE = "hotglue_nb"
 
 FACES = {"", "aio", "_api", "widgets", "_demo"}
 VOCABULARY = {"_exceptions", "_config", "_models", "_endpoints", "_fieldmap", "_values",
-              "_frames", "_types", "_version", "_keywords", "_masking"}  # fmt: skip
+              "_frames", "_types", "_version", "_keywords", "_masking", "_warnings"}  # fmt: skip
 RUN_KIT = {"_fanout", "_options", "_signatures", "_progress", "_journal", "_tenants", "_files",
            "_last_run"}  # fmt: skip
 #: layers from the top: a module may import its own layer and those after it

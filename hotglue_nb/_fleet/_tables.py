@@ -4,7 +4,6 @@ tenants whose read failed (``attrs["errors"]``)."""
 from __future__ import annotations
 
 import operator
-import warnings
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
@@ -14,10 +13,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from .._endpoints import LIST_CAP
-from .._exceptions import HotglueWarning
 from .._frames import HISTORY_COLUMNS, columns_frame
 from .._models import Job, is_failed, is_terminal
 from .._values import durations_s
+from .._warnings import warn
 from ._reads import Read
 
 Counts = dict[str, Any]  # metrics.recordCount: {stream: records}
@@ -198,7 +197,7 @@ def warn_cut_short(frame: pd.DataFrame, stacklevel: int) -> None:
     """The cut-short warning noted on ``frame`` (taken off it), from the caller's thread."""
     message = frame.attrs.pop(CUT_SHORT, None)
     if message:
-        warnings.warn(str(message), HotglueWarning, stacklevel=stacklevel + 1)
+        warn(str(message))  # at the user's line (``stacklevel`` counted wrappers it missed)
 
 
 def latest_frame(reads: list[Read], env_id: str) -> pd.DataFrame:

@@ -11,15 +11,15 @@ import inspect
 import json
 import queue
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pandas as pd
 
-from .._exceptions import ConfigError, HotglueError, HotglueWarning
+from .._exceptions import ConfigError, HotglueError
 from .._journal import JOURNAL_TAP
+from .._warnings import warn
 from ._store import Store
 
 __all__ = ["keeps_runs", "reads_store"]
@@ -178,6 +178,7 @@ class _Recorder:
             except (HotglueError, OSError) as exc:
                 self.error = exc
         if self.error is not None:
-            warnings.warn(f"The store could not keep this run ({self.error}); every job id is "
-                          "in the results (and the run's journal): save_results(frame) it "
-                          "later.", HotglueWarning, stacklevel=3)  # fmt: skip
+            warn(
+                f"The store could not keep this run ({self.error}); every job id is in the "
+                "results (and the run's journal): save_results(frame) it later."
+            )

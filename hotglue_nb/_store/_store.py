@@ -1,12 +1,10 @@
-"""``hg.Store``: job history kept in a SQLite file or a PostgreSQL database (``_engine``), so
-the history outlives the API's short job list.
-
-``sync_history`` reads with ``job_history`` and upserts by ``job_root`` (a job seen again
-with a newer ``last_updated`` replaces its row; nothing is duplicated); each tenant x flow
-records since when the store has seen every one of its jobs (``complete_since``): the
-start of its first list, kept while each later list overlaps what the store holds. A list
-that does not overlap (more jobs came than the API lists between two syncs) starts a new
-span. ``history`` gives the ``job_history`` frame back, ``history_complete`` from those spans.
+"""``hg.Store``: job history kept in SQLite or PostgreSQL (``_engine``). ``sync_history``
+reads with ``job_history`` and upserts by ``job_root`` (a job seen again with a newer
+``last_updated`` replaces its row; nothing is duplicated); each tenant x flow records since
+when the store has seen every one of its jobs (``complete_since``): the start of its first
+list, kept while each later list overlaps what the store holds. A list that does not overlap
+(more jobs came than the API lists between two syncs) starts a new span. ``history`` gives
+the ``job_history`` frame back, ``history_complete`` from those spans.
 """
 
 from __future__ import annotations
@@ -101,12 +99,10 @@ class Store(RunsMixin):
         self._db.close()
 
     def _open(self) -> None:
-        tables = self._db.tables()
-        ours = {"jobs", "spans", "runs", "results"}
-        if (self._db.engine == "sqlite" and tables and "meta" not in tables) or (
-            tables & ours and "meta" not in tables
-        ):
-            kind = "SQLite file" if self._db.engine == "sqlite" else "database"
+        tables, sqlite = self._db.tables(), self._db.engine == "sqlite"
+        if "meta" not in tables and (tables & {"jobs", "spans", "runs", "results"} or
+                                     (sqlite and tables)):  # fmt: skip
+            kind = "SQLite file" if sqlite else "database"
             raise ConfigError(f"{self.location} is a {kind} but not a hotglue_nb store: pass "
                               "a new one.")  # fmt: skip
         if "meta" in tables and self._version(self._db.rows) == SCHEMA_VERSION:
@@ -117,8 +113,7 @@ class Store(RunsMixin):
                     writer.run(statement)
             self._version(writer.rows)
             # forward: each version so far only added tables, made above; then it is noted
-            writer.run(upsert("meta", ["key", "value"], ["key"]),
-                       ("schema", str(SCHEMA_VERSION)))  # fmt: skip
+            writer.run(upsert("meta", ["key", "value"], ["key"]), ("schema", str(SCHEMA_VERSION)))
 
     def _version(self, rows: Any) -> int:
         """The store's schema version (0: new); a newer one than this code is refused."""
