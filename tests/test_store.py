@@ -65,6 +65,13 @@ def test_a_sync_twice_keeps_every_job_once_and_reads_back_as_job_history(where: 
         assert kept.groupby("tenant")["history_complete"].first().eq(False).all()  # oldest
         assert hg.fleet_health(kept)["tenant"].nunique() == 20
         assert sb.api_key not in every_value(where) and sb.api_key not in repr(store.info())
+        if "://" in where:
+            sql = (
+                "SELECT DISTINCT collation_name FROM information_schema.columns WHERE "
+                "table_name = 'jobs' AND data_type = 'text'"
+            )
+            collations = raw_rows(where, sql)
+            assert collations == [("C",)]  # byte order, as SQLite compares
 
 
 def test_history_outlives_the_apis_list_and_a_job_seen_again_is_replaced(where: str) -> None:
@@ -106,9 +113,16 @@ def test_files_that_are_not_a_store_and_a_newer_schema_are_refused(tmp_path: Pat
     db.close()
     with pytest.raises(hg.ConfigError, match="newer hotglue_nb .*upgrade"):
         hg.Store(tmp_path / "new.sqlite")
-    assert json.dumps(repr(hg.Store(tmp_path / "fresh.sqlite")))
+    assert repr(hg.Store(tmp_path / "fresh.sqlite")) == f"Store('{tmp_path / 'fresh.sqlite'}')"
     with pytest.raises(hg.ConfigError, match="a list of ids"):  # not its letters
         hg.Store(tmp_path / "fresh.sqlite").history(tenants="acme")
+    with pytest.raises(hg.ConfigError, match="no options"):
+        hg.Store("sqlite:///x.sqlite?mode=ro")
+    home = hg.Store("~/.hotglue-nb-test-store.sqlite")
+    assert home.location == str(Path.home() / ".hotglue-nb-test-store.sqlite")
+    home.close()
+    for leftover in Path.home().glob(".hotglue-nb-test-store.sqlite*"):
+        leftover.unlink()
 
 
 SYNC = """
@@ -147,6 +161,7 @@ def test_a_sync_killed_at_random_moments_loses_nothing_committed(where: str) -> 
                 assert raw_rows(where, "PRAGMA integrity_check") == [("ok",)]
             roots = raw_rows(where, "SELECT count(*), count(DISTINCT job_root) FROM jobs")
             assert roots[0][0] == roots[0][1]
+        assert seen > 0  # the children committed syncs before they were killed
         store = hg.Store(path)
         store.sync_history(sb.flow_id, **opts(sb))
         kept, api = store.history(sb.flow_id), hg.job_history(sb.flow_id, **opts(sb))
@@ -370,6 +385,10 @@ def test_postgresql_down_refusing_the_login_or_missing_a_database_is_named() -> 
         hg.Store("mysql://u@h/d")
     shown = repr(hg.Store(url))
     assert shown.startswith("Store('postgresql+psycopg://") and ":***@" in shown
+    leaky = f"postgresql+psycopg://x:pa@ss/word@{url.split('@')[1].split('/')[0]}/db"
+    with pytest.raises(hg.ConfigError, match="percent-encoded") as malformed:
+        hg.Store(leaky)
+    assert "ss/word" not in str(malformed.value)
 
 
 def test_job_history_with_a_store_returns_the_long_history_in_one_call(where: str) -> None:
@@ -439,6 +458,8 @@ def test_the_cli_keeps_a_launch_and_a_wait_in_a_store_named_by_flag_or_variable(
         launched = cli("launch", "t.csv", "--flow", sb.flow_id, "--out", "r.csv",
                        HOTGLUE_NB_STORE=where)  # fmt: skip
         assert launched.returncode == 0, launched.stderr
+        events = raw_rows(where, "SELECT kind, count(*) FROM events GROUP BY kind")
+        assert dict(events).get("outcome") == 5  # recorded as they happened, --out or not
         waited = cli("wait", "r.csv", "--poll-interval", "0.2", "--store", where)
         assert waited.returncode == 0, waited.stderr
         runs = cli("store", "runs", "--json", HOTGLUE_NB_STORE=where)
@@ -477,3 +498,121 @@ def test_a_store_busy_with_another_writer_never_holds_up_a_launch(where: str) ->
         assert posted.is_set()  # every POST went while the store was held by the other writer
         kept = hg.Store(where).results(str(launched["run_id"].iloc[0]))
         assert len(kept) == 20 and kept["job_id"].notna().all()  # and the store has the run
+
+
+def test_a_wait_on_part_of_a_run_keeps_the_rest_and_the_index_name(where: str) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=8)) as sb:
+        frame = pd.DataFrame({"tenant": sb.tenants[:6]},
+                             index=pd.Index([f"r{i}" for i in range(6)], name="line"))  # fmt: skip
+        launched = hg.launch_jobs(frame, flow_id=sb.flow_id, store=where, **opts(sb))
+        hg.wait_for_jobs(launched.head(2), poll_interval=0.2, store=where, **opts(sb))
+        kept = hg.Store(where).results(str(launched["run_id"].iloc[0]))
+        assert list(kept.index) == list(launched.index) and kept.index.name == "line"
+        assert kept["finished"].head(2).all() and kept["finished"].tail(4).isna().all()
+        assert (kept["job_id"] == launched["job_id"]).all()
+        dry = hg.launch_jobs(sb.tenants[:3], flow_id=sb.flow_id, dry_run=True, store=where,
+                             **opts(sb))  # fmt: skip
+        assert str(dry["run_id"].iloc[0]) not in set(hg.Store(where).runs()["run_id"])
+
+
+def test_two_runs_and_a_sync_on_one_store_at_once_all_land(where: str) -> None:
+    import asyncio
+    import threading
+
+    store = hg.Store(where)
+    with sandbox.serve(sandbox.demo_world(0, tenants=30), history_days=10) as sb:
+
+        async def two() -> list[pd.DataFrame]:
+            return list(await asyncio.gather(*(
+                hg.aio.launch_jobs(sb.tenants[at : at + 10], flow_id=sb.flow_id, store=store,
+                                   **opts(sb))
+                for at in (0, 10)
+            )))  # fmt: skip
+
+        syncing = threading.Thread(target=lambda: store.sync_history(sb.flow_id, **opts(sb)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", hg.HotglueWarning)  # no "could not keep"
+            syncing.start()
+            runs = asyncio.run(two())
+            syncing.join()
+        kept = store.runs()
+        assert sorted(kept["rows"]) == [10, 10] and set(kept["state"]) == {"saved"}
+        for run in runs:
+            assert len(store.results(str(run["run_id"].iloc[0]))) == 10
+        assert len(store.history(sb.flow_id)) > 0
+
+
+def test_a_sync_since_a_moment_claims_nothing_before_it(where: str) -> None:
+    with sandbox.serve(sandbox.demo_world(0, tenants=10), history_days=10) as sb:
+        store = hg.Store(where)
+        store.sync_history(sb.flow_id, since="3d", **opts(sb))
+        kept = store.history(sb.flow_id)
+        oldest = kept.groupby("tenant")["history_complete"].first()
+        assert not oldest.any()  # the store has not seen what came before the window
+        assert hg.fleet_health(kept)["history_complete"].eq(False).all()
+
+
+def test_a_store_that_fails_for_a_while_still_gets_the_whole_run(where: str) -> None:
+    import threading
+
+    holder, released = hg.Store(where), threading.Event()
+    with sandbox.serve(sandbox.demo_world(0, tenants=12)) as sb:
+
+        def hold() -> None:  # another writer, for longer than the launch's store waits
+            with holder._db.write():
+                started.set()
+                posts = lambda: sum(1 for m, *_ in sb.state.requests if m == "POST")  # noqa: E731
+                _until(lambda: posts() >= 12 or released.is_set(), timeout=60)
+
+        started = threading.Event()
+        thread = threading.Thread(target=hold)
+        thread.start()
+        started.wait(10)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", hg.HotglueWarning)
+                launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, concurrency=3,
+                                          store=hg.Store(where, timeout=1), **opts(sb))  # fmt: skip
+        finally:
+            released.set()
+            thread.join()
+        kept = hg.Store(where).results(str(launched["run_id"].iloc[0]))
+        assert len(kept) == 12 and list(hg.Store(where).runs()["state"]) == ["saved"]
+
+
+def test_a_store_that_stops_answering_never_holds_up_a_launch(engine: str, where: str) -> None:
+    """A PostgreSQL behind a proxy that goes silent mid-run (real sockets): every job is
+    launched, the run ends after the store's bound, with a warning."""
+    import socket
+    import threading
+
+    if engine != "postgresql":
+        pytest.skip("a silent server is a network store's failure")
+    host, port = where.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    silent, never = threading.Event(), threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                if silent.is_set():
+                    never.wait()  # the network goes quiet; the sockets stay open
+                b.sendall(data)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                server = socket.create_connection((host, int(port)))
+                for a, b in ((client, server), (server, client)):
+                    threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    proxy = f"127.0.0.1:{listener.getsockname()[1]}"
+    store = hg.Store(where.replace(f"{host}:{port}", proxy), timeout=1)
+    with sandbox.serve(sandbox.demo_world(0, tenants=10)) as sb:
+        silent.set()  # from here on the store's server never answers
+        with pytest.warns(hg.HotglueWarning, match="did not answer within 2 s"):
+            launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=store, **opts(sb))
+        assert len(launched) == 10 and launched["job_id"].notna().all()
+    listener.close()

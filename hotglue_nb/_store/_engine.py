@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -27,8 +28,8 @@ __all__ = ["open_database"]
 
 def open_database(location: str | os.PathLike[str], timeout: float) -> Database:
     """The engine of a location: a ``postgresql://`` URL, or a SQLite file's path."""
-    text = os.fspath(location)
-    if isinstance(text, str) and "://" in text:
+    text = str(os.fspath(location))
+    if "://" in text:
         scheme = text.split("://", 1)[0]
         if scheme.startswith("postgresql"):
             from ._postgres import PostgresDatabase
@@ -37,8 +38,15 @@ def open_database(location: str | os.PathLike[str], timeout: float) -> Database:
         if scheme != "sqlite":
             raise ConfigError(f"A store lives in a SQLite file or PostgreSQL, not {scheme}://: "
                               "pass a file's path or a postgresql+psycopg:// URL.")  # fmt: skip
-        text = text.split("://", 1)[1].removeprefix("/")
-    return SqliteDatabase(Path(text), timeout)
+        text = text.split("://", 1)[1].removeprefix("/")  # sqlite:///rel, sqlite:////abs
+        if not text or "?" in text:
+            raise ConfigError(
+                "A sqlite:// store names one file and no options: "
+                "sqlite:///relative.sqlite or sqlite:////abs/olute.sqlite."
+            )
+    if not text.strip():
+        raise ConfigError("Name the store's file: Store('hotglue.sqlite').")
+    return SqliteDatabase(Path(text).expanduser().absolute(), timeout)
 
 
 class SqliteDatabase:
@@ -49,6 +57,7 @@ class SqliteDatabase:
     def __init__(self, path: Path, timeout: float) -> None:
         self.path, self.where, self.timeout = path, str(path), timeout
         self._writer = Path(f"{path}-writer")  # who holds the write lock, for a busy error
+        self._lock = threading.RLock()  # one connection, used by one thread at a time
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.connection = sqlite3.connect(path, timeout=timeout, isolation_level=None,
@@ -59,7 +68,8 @@ class SqliteDatabase:
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> Rows:
         try:
-            return self.connection.execute(sql, args).fetchall()
+            with self._lock:
+                return self.connection.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise self.failure(exc) from None
 
@@ -78,6 +88,16 @@ class SqliteDatabase:
 
     @contextmanager
     def write(self) -> Iterator[Writer]:
+        if not self._lock.acquire(timeout=self.timeout):
+            raise self.failure(sqlite3.OperationalError("database is locked"))
+        try:
+            with self._transaction() as writer:
+                yield writer
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Writer]:
         with closing(self.connection.cursor()) as cursor:
             try:
                 cursor.execute("BEGIN IMMEDIATE")

@@ -40,13 +40,7 @@ class PostgresDatabase:
         if not INSTALLED:
             raise ConfigError("A PostgreSQL store needs SQLAlchemy and psycopg: pip install "
                               "'hotglue_nb[postgres]'.")  # fmt: skip
-        try:
-            parsed = sa.make_url(url)
-        except sa_exc.ArgumentError as exc:
-            raise ConfigError(
-                f"Not a PostgreSQL URL ({exc}): write "
-                "postgresql+psycopg://user:password@host:5432/database."
-            ) from None
+        parsed = _parsed(url)
         self.where = parsed.render_as_string(hide_password=True)
         self._password = parsed.password
         self.timeout = timeout
@@ -137,7 +131,7 @@ class PostgresDatabase:
     def failure(self, exc: BaseException) -> ConfigError:
         """One error naming the fix; the password never in it."""
         text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        if self._password:
+        if self._password and len(self._password) >= 4:  # (libpq never echoes it: a belt)
             text = text.replace(self._password, "***")
         where, code = self.where, _code(exc)
         if code == "28P01" or "authentication failed" in text or code == "28000":
@@ -181,10 +175,29 @@ class _PostgresWriter:
             raise self._database.failure(exc) from None
 
 
+def _parsed(url: str) -> Any:
+    """The URL, parsed; a malformed one refused without echoing it (it holds a password)."""
+    fix = (
+        "write postgresql+psycopg://user:password@host:5432/database, with special "
+        "characters of the password percent-encoded (@ as %40, / as %2F, : as %3A)"
+    )
+    try:
+        parsed = sa.make_url(url)
+        parsed.port  # noqa: B018 - a port that is not a number fails here
+    except (sa_exc.ArgumentError, ValueError):
+        raise ConfigError(f"Not a PostgreSQL URL: {fix}.") from None
+    if "@" in (parsed.host or "") + (parsed.database or ""):
+        raise ConfigError(f"The PostgreSQL URL's host or database holds an '@' (a password "
+                          f"with an '@' or '/' in it?): {fix}.")  # fmt: skip
+    return parsed
+
+
 def _marks(sql: str) -> str:
     """The store's ``?`` marks as psycopg's ``%s``; its DDL's text columns byte-ordered."""
     sql = sql.replace("%", "%%").replace("?", "%s")
-    return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', sql) if sql.startswith("CREATE") else sql
+    if sql.lstrip().startswith("CREATE"):
+        sql = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', sql)
+    return sql
 
 
 def _code(exc: BaseException) -> str | None:

@@ -12,7 +12,7 @@ import pandas as pd
 from .._exceptions import ConfigError
 from .._frames import KNOWN_COLUMNS, apply_dtypes, require_results
 from .._values import now_utc
-from ._sql import Database, upsert
+from ._sql import Database, Writer, upsert
 
 __all__ = ["RUNS_SCHEMA", "RunsMixin"]
 
@@ -35,6 +35,8 @@ _EVENT_KINDS = ("intent", "outcome", "status")  # a row's request, outcome, fina
 _RECORD = ("INSERT INTO events (run_id, source, at, kind, row, record) VALUES "
            "(?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, source, at) DO NOTHING")  # fmt: skip
 _UPSERT_RUN = upsert("runs", ["run_id", "saved_at", "columns", "rows", "flows"], ["run_id"])
+_UPSERT_RESULT = upsert("results", ["run_id", "position", "label", "row", "job_root"],
+                        ["run_id", "position"])  # fmt: skip
 
 
 class RunsMixin:
@@ -44,7 +46,8 @@ class RunsMixin:
     location: str
 
     def save_results(self, results: pd.DataFrame) -> int:
-        """Keep a run's results frame (saved again: its rows are replaced, never doubled).
+        """Keep a run's results frame. Saved again, its rows replace theirs (matched by index
+        label) and the run's other rows stay: a wait on part of a run loses none of it.
 
         Parameters
         ----------
@@ -65,24 +68,46 @@ class RunsMixin:
         if "run_id" not in results or results["run_id"].isna().any():
             raise ConfigError("save_results needs the frame's run_id on every row (a frame of "
                               "launch_jobs or wait_for_jobs).")  # fmt: skip
-        columns = [str(c) for c in results.columns]
-        by_run: dict[str, list[tuple[int, str, str, str | None]]] = {}
-        for position, (label, row) in enumerate(zip(results.index, results.to_dict("records"),
-                                                    strict=True)):  # fmt: skip
+        by_run: dict[str, list[tuple[str, str, str | None]]] = {}
+        for label, row in zip(results.index, results.to_dict("records"), strict=True):
             record = {str(k): _plain(v) for k, v in row.items()}
             root = record.get("job_root")
             by_run.setdefault(str(record["run_id"]), []).append(
-                (position, json.dumps(_plain(label)), json.dumps(record, default=str),
+                (json.dumps(_plain(label)), json.dumps(record, default=str),
                  root if isinstance(root, str) else None))  # fmt: skip
         flows = sorted({str(f) for f in results["flow_id"].dropna()})
         with self._db.write() as writer:
             for run_id, rows in by_run.items():
-                writer.run("DELETE FROM results WHERE run_id = ?", (run_id,))
-                writer.many("INSERT INTO results VALUES (?, ?, ?, ?, ?)",
-                            [(run_id, *r) for r in rows])  # fmt: skip
-                writer.run(_UPSERT_RUN, (run_id, now_utc().isoformat(), json.dumps(columns),
-                                         len(rows), json.dumps(flows)))  # fmt: skip
+                self._merge(writer, run_id, rows, results, flows)
         return len(results)
+
+    @staticmethod
+    def _merge(writer: Writer, run_id: str, rows: list[tuple[str, str, str | None]],
+               results: pd.DataFrame, flows: list[str]) -> None:  # fmt: skip
+        """Rows at the positions of their labels' earlier rows (the n-th row of a label at
+        its n-th position), new labels after; columns and flows as a union."""
+        at: dict[str, list[int]] = {}
+        for label, position in writer.rows("SELECT label, position FROM results WHERE "
+                                           "run_id = ? ORDER BY position", (run_id,)):  # fmt: skip
+            at.setdefault(label, []).append(position)
+        head = writer.rows("SELECT columns, flows FROM runs WHERE run_id = ?", (run_id,))
+        shape = _shape(head[0][0]) if head else {"columns": [], "index": None}
+        columns = shape["columns"] + [str(c) for c in results.columns
+                                      if str(c) not in shape["columns"]]  # fmt: skip
+        flows = sorted(set(flows) | set(json.loads(head[0][1]) if head else []))
+        end = 1 + max((p for ps in at.values() for p in ps), default=-1)
+        seen: dict[str, int] = {}
+        kept = []
+        for label, record, root in rows:
+            nth = seen[label] = seen.get(label, -1) + 1
+            earlier = at.get(label, [])
+            position = earlier[nth] if nth < len(earlier) else (end := end + 1) - 1
+            kept.append((run_id, position, label, record, root))
+        writer.many(_UPSERT_RESULT, kept)
+        total = writer.rows("SELECT count(*) FROM results WHERE run_id = ?", (run_id,))[0][0]
+        shape = {"columns": columns, "index": _plain(results.index.name)}
+        writer.run(_UPSERT_RUN, (run_id, now_utc().isoformat(), json.dumps(shape), total,
+                                 json.dumps(flows)))  # fmt: skip
 
     def info(self) -> dict[str, Any]:
         """What the store holds: schema, jobs, tenants, flows, runs, the file's size.
@@ -150,13 +175,14 @@ class RunsMixin:
         if not head:
             raise ConfigError(f"No run {run_id!r} in the store {self.location}: store.runs() "
                               "lists those it holds.")  # fmt: skip
-        columns = json.loads(head[0][0])
+        shape = _shape(head[0][0])
+        columns = shape["columns"]
         found = self._db.rows(
             "SELECT label, row FROM results WHERE run_id = ? ORDER BY position", (run_id,)
         )
         labels = [json.loads(label) for label, _ in found]
         frame = pd.DataFrame([json.loads(row) for _, row in found], columns=columns)
-        frame.index = pd.Index(labels)
+        frame.index = pd.Index(labels, name=shape["index"])
         known = {c: d for c, d in KNOWN_COLUMNS.items() if c in frame}
         typed: pd.DataFrame = apply_dtypes(frame, known)[columns]
         return typed
@@ -192,6 +218,12 @@ class RunsMixin:
             with self._db.write() as writer:
                 writer.many(_RECORD, events)
         return len(events)
+
+
+def _shape(text: str) -> dict[str, Any]:
+    """A saved run's ``columns`` and index name (a list: the columns, as first kept)."""
+    shape = json.loads(text)
+    return {"columns": shape, "index": None} if isinstance(shape, list) else shape
 
 
 def _plain(value: Any) -> Any:

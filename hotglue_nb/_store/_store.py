@@ -84,7 +84,7 @@ class Store(RunsMixin):
 
     def __init__(self, location: str | os.PathLike[str], *, timeout: float = 30) -> None:
         self._db = open_database(location, timeout)
-        self.location = self._db.where
+        self.location, self.timeout = self._db.where, timeout
         try:
             self._open()
         except BaseException:
@@ -161,23 +161,23 @@ class Store(RunsMixin):
         with warnings.catch_warnings():  # cut-short lists are what the store is for
             warnings.simplefilter("ignore", HotglueWarning)
             read = job_history(flow_id, tenants, since=since, **options)
-        return self._keep(read)
+        return self._keep(read, iso(moment(since, now_utc(), "since")))
 
-    def _keep(self, read: pd.DataFrame) -> pd.DataFrame:
-        """Upsert one read in one transaction; record each tenant's span."""
+    def _keep(self, read: pd.DataFrame, floor: str | None = None) -> pd.DataFrame:
+        """Upsert one read in one transaction; record each tenant's span (a list read
+        ``since`` a moment, ``floor``, tells nothing of the jobs before it)."""
         columns = sql_columns(read)
         with self._db.write() as writer:  # one writer at a time; readers go on
             known = self._known(writer, columns["job_root"])
             changes = self._upsert(writer, columns, known)
-            self._spans(writer, read, columns, known)
+            self._spans(writer, read, columns, known, floor)
         changed = read[read["job_root"].isin(changes)].copy()
         changed["change"] = changed["job_root"].map(changes)
         return changed.reset_index(drop=True)
 
     @staticmethod
     def _known(cursor: Writer, roots: list[Any]) -> dict[str, str | None]:
-        """The stored ``last_updated`` of the roots read (all of them at once when the read
-        is a good part of the store: one scan beats many lookups)."""
+        """The stored ``last_updated`` of the roots read (all at once for a big read)."""
         stored = cursor.rows("SELECT count(*) FROM jobs")[0][0]
         if stored <= 4 * len(roots):
             return dict(cursor.rows("SELECT job_root, last_updated FROM jobs"))
@@ -215,7 +215,7 @@ class Store(RunsMixin):
     @staticmethod
     def _spans(
         cursor: Writer, read: pd.DataFrame, columns: dict[str, list[Any]],
-        known: dict[str, str | None],
+        known: dict[str, str | None], floor: str | None,
     ) -> None:  # fmt: skip
         """Per tenant x flow read: since when the store has seen every one of its jobs."""
         if read.empty:
@@ -233,16 +233,12 @@ class Store(RunsMixin):
         now = iso(now_utc())
         rows = []
         for (tenant, flow_id, connector), cut, start, root, listed in zip(
-            summary.index,
-            summary["cut"],
-            summary["start"],
-            summary["root"],
-            summary["listed"],
+            summary.index, summary["cut"], summary["start"], summary["root"], summary["listed"],
             strict=True,
-        ):
-            since = start if cut else None
-            key = (tenant, flow_id, connector)
-            if cut and key in before and root in known:
+        ):  # fmt: skip
+            # a list read since a moment: its oldest job is the edge, as a cut list's is
+            since, key = start if cut or floor else None, (tenant, flow_id, connector)
+            if key in before and root in known and _earlier(before[key], since):
                 since = before[key]  # the list overlaps what the store holds: the span goes on
             rows.append((tenant, flow_id, connector, since, now, int(listed)))
         cursor.many(_UPSERT_SPAN, rows)
@@ -292,6 +288,11 @@ class Store(RunsMixin):
             keep = [t in wanted for t in data["tenant"]]
             data = {name: list(compress(values, keep)) for name, values in data.items()}
         return frame_of_columns(data)
+
+
+def _earlier(one: str | None, other: str | None) -> bool:
+    """Is span start ``one`` earlier than ``other`` (None: since the very first job)?"""
+    return one is None or (other is not None and one < other)
 
 
 def _cut(read: pd.DataFrame) -> Any:

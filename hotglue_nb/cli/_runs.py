@@ -114,12 +114,13 @@ def _run_launch(args: argparse.Namespace) -> int:
 
 
 def _journal(args: argparse.Namespace) -> Path | bool | None:
-    """``--journal``; without it and without ``--out`` the run is journaled anyway (under
-    hotglue-runs/), so no job id is ever only on the screen."""
+    """``--journal``; without it, and without ``--out`` or with ``--store``, the run is
+    journaled anyway (under hotglue-runs/): no job id is ever only on the screen, and a
+    stored run's rows reach the store as they happen."""
     given: Path | None = args.journal
     if given is not None or args.resume is not None or args.dry_run:
         return given
-    return True if args.out is None else None
+    return True if args.out is None or store_location(args) else None
 
 
 def _run_wait(args: argparse.Namespace) -> int:
