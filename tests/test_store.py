@@ -616,3 +616,17 @@ def test_a_store_that_stops_answering_never_holds_up_a_launch(engine: str, where
             launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=store, **opts(sb))
         assert len(launched) == 10 and launched["job_id"].notna().all()
     listener.close()
+
+
+def test_a_read_only_postgresql_is_named_and_a_launch_into_it_goes_on(where: str) -> None:
+    if "://" not in where:
+        pytest.skip("the SQLite case: test_a_read_only_location_is_named_with_the_fix")
+    standby = where + "?options=-c%20default_transaction_read_only%3Don"  # as a replica
+    with pytest.raises(hg.ConfigError, match="Cannot write the store .*allowed to create"):
+        hg.Store(standby)
+    hg.Store(where).close()  # made; now the replica is a store that cannot be written
+    with sandbox.serve(sandbox.demo_world(0, tenants=6)) as sb:
+        with pytest.warns(hg.HotglueWarning, match="could not keep this run.*Cannot write"):
+            launched = hg.launch_jobs(sb.tenants, flow_id=sb.flow_id, store=standby, **opts(sb))
+        assert launched["job_id"].notna().all()
+        assert not hg.Store(where).info()["runs"]
