@@ -172,10 +172,10 @@ def real_sync(frame: pd.DataFrame, where: Locations, tenants: int) -> list[Any]:
     spent: list[float] = []
     keep = store._keep
 
-    def timed(read: pd.DataFrame) -> pd.DataFrame:
+    def timed(read: pd.DataFrame, floor: str | None = None) -> pd.DataFrame:
         start = time.perf_counter()
         try:
-            return keep(read)
+            return keep(read, floor)
         finally:
             spent.append(time.perf_counter() - start)
 
