@@ -48,7 +48,10 @@ class PostgresDatabase:
             self._engine = sa.create_engine(
                 parsed, pool_pre_ping=True,
                 connect_args={"application_name": f"hotglue-nb (pid {os.getpid()})",
-                              "connect_timeout": max(1, round(timeout))},
+                              "connect_timeout": max(1, round(timeout)),
+                              # a server gone without a word (crash, cut cable) ends a read
+                              "keepalives": 1, "keepalives_idle": 30,
+                              "keepalives_interval": 10, "keepalives_count": 3},
             )  # fmt: skip
             with self._engine.connect() as probe:
                 probe.exec_driver_sql("SELECT 1")
