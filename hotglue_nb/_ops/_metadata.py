@@ -17,13 +17,13 @@ import pandas as pd
 from .._client._async import AsyncHotglue
 from .._client._metadata import Metadata, metadata_of
 from .._endpoints import segment
-from .._exceptions import AuthenticationError, ConfigError, HotglueError
-from .._fanout import Event, Step, fan_out
+from .._exceptions import ConfigError, HotglueError
+from .._fanout import Event
 from .._fleet._reads import Read, ReadRun
 from .._frames import EDIT_COLUMNS, apply_dtypes
 from .._journal import Journal
 from .._values import is_blank, to_python
-from ._settle import refused_text, settled_write
+from ._settle import settle_each, settled_write
 
 __all__ = [
     "DELETE", "FIXED", "SHOWN", "Edit", "edit_frame", "edits_from_frame", "metadata_frame",
@@ -81,31 +81,11 @@ async def run_edits(
     client = run.clients.get(run.clients.root.env_id)
     rng = random.Random()
 
-    async def one(edit: Edit) -> Step:
-        try:
-            await _settle(client, edit, journal, dry_run, rng, run)
-        except HotglueError as exc:
-            said = f"{type(exc).__name__}: {exc}"
-            if edit.outcome != "unknown":  # not sent, or refused: nothing was done
-                edit.outcome, edit.after = "failed", edit.before
-            edit.error = said
-            if isinstance(exc, AuthenticationError):  # on the read: the key; else its rights
-                edit.error = refused_text(exc, "metadata") if edit.action != "none" else said
-                run.refused = run.refused or exc
-        if journal is not None and edit.action != "none" and not dry_run:
-            journal.later({"kind": "outcome", "row": edit.row, "tenant": edit.tenant,
-                           "outcome": edit.outcome, "error": edit.error})  # fmt: skip
-        return Step(Event(edit.row, edit.tenant, edit.outcome, True))
+    async def settle(edit: Edit) -> None:
+        await _settle(client, edit, journal, dry_run, rng, run)
 
-    try:
-        report = await fan_out(
-            edits, one, concurrency=run.config.concurrency, on_event=on_event,
-            stop=lambda: run.refused is not None, pacer=run.pacer, clock=run.config.clock,
-            sleep=run.config.sleep,
-        )  # fmt: skip
-    finally:
-        await run.clients.aclose()
-    return report.interrupted
+    return await settle_each(run, edits, settle, what="metadata", journal=journal,
+                             dry_run=dry_run, on_event=on_event)  # fmt: skip
 
 
 async def _settle(

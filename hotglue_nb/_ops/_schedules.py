@@ -18,12 +18,12 @@ import pandas as pd
 
 from .._client._async import AsyncHotglue
 from .._client._schedules import Schedule
-from .._exceptions import AuthenticationError, HotglueError
-from .._fanout import Event, Step, fan_out
+from .._exceptions import HotglueError
+from .._fanout import Event
 from .._fleet._reads import Read, ReadRun
 from .._frames import CHANGE_COLUMNS, SCHEDULE_COLUMNS, apply_dtypes
 from .._journal import Journal
-from ._settle import refused_text, settled_write
+from ._settle import settle_each, settled_write
 
 __all__ = ["Change", "Want", "change_frame", "check_expression", "run_changes", "schedule_frame"]
 
@@ -72,32 +72,12 @@ async def run_changes(
     client = run.clients.get(run.clients.root.env_id)
     rng = random.Random()
 
-    async def one(change: Change) -> Step:
-        try:
-            await _settle(client, change, journal, dry_run, overwrite, rng, run)
-        except HotglueError as exc:
-            said = f"{type(exc).__name__}: {exc}"
-            if change.outcome != "unknown":  # not sent, or refused: nothing was done
-                change.outcome, change.after = "failed", change.before
-            change.error = said
-            if isinstance(exc, AuthenticationError):  # on the read: the key; else its rights
-                change.error = refused_text(exc, "schedules") if change.action != "none" else said
-                run.refused = run.refused or exc
-        if journal is not None and change.action != "none" and not dry_run:
-            journal.later({"kind": "outcome", "row": change.row, "tenant": change.tenant,
-                           "flow_id": change.flow_id, "outcome": change.outcome,
-                           "error": change.error})  # fmt: skip
-        return Step(Event(change.row, change.tenant, change.outcome, True))
+    async def settle(change: Change) -> None:
+        await _settle(client, change, journal, dry_run, overwrite, rng, run)
 
-    try:
-        report = await fan_out(
-            changes, one, concurrency=run.config.concurrency, on_event=on_event,
-            stop=lambda: run.refused is not None, pacer=run.pacer, clock=run.config.clock,
-            sleep=run.config.sleep,
-        )  # fmt: skip
-    finally:
-        await run.clients.aclose()
-    return report.interrupted
+    return await settle_each(run, changes, settle, what="schedules", journal=journal,
+                             dry_run=dry_run, on_event=on_event,
+                             noted=lambda change: {"flow_id": change.flow_id})  # fmt: skip
 
 
 async def _settle(
