@@ -21,6 +21,8 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+from .polling import until
+
 pytestmark = pytest.mark.usefixtures("both_transports")  # aiohttp and httpx alike
 
 WORLD = sandbox.demo_world(0, tenants=60)
@@ -242,7 +244,7 @@ def test_01_two_resumes_at_once_send_each_row_once(tmp_path: Path) -> None:
         ids.write_text(json.dumps(sb.tenants))
         args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal), str(ids)]
         first = subprocess.Popen([sys.executable, "-c", RUN, *args, "no"])
-        _until(lambda: journal.exists() and journal.read_text().count('"intent"') >= 20)
+        until(lambda: journal.exists() and journal.read_text().count('"intent"') >= 20)
         first.kill()  # SIGKILL mid-run: the OS releases its lock
         first.wait()
         both = [subprocess.Popen([sys.executable, "-c", RUN, *args, "yes"], text=True,
@@ -254,15 +256,6 @@ def test_01_two_resumes_at_once_send_each_row_once(tmp_path: Path) -> None:
         assert "in use by another run (pid " in refused
         counts = [len(sb.state.jobs_for(tenant)) for tenant in sb.tenants]
         assert set(counts) == {1}  # every tenant exactly one job
-
-
-def _until(condition: Any, timeout: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 # --- 2. a resume continues the run as it was started -----------------------------------------
@@ -489,7 +482,7 @@ def _interrupt_cli(args: list[str], env: dict[str, str], when: Any) -> Any:
 
     proc = subprocess.Popen([sys.executable, "-m", "hotglue_nb", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    _until(when)
+    until(when)
     import time
 
     time.sleep(0.1)  # let the client take in the answers the server already sent

@@ -17,6 +17,8 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+from .polling import until
+
 pytestmark = pytest.mark.usefixtures("both_transports")
 
 
@@ -164,7 +166,7 @@ def test_a_pause_killed_midway_resumes_and_restores_every_tenant_exactly(tmp_pat
         before = dict(sb.state.schedules)
         args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal)]
         child = subprocess.Popen([sys.executable, "-c", KILLED, *args])
-        _until(lambda: journal.exists() and journal.read_text().count('"intent"') >= 10)
+        until(lambda: journal.exists() and journal.read_text().count('"intent"') >= 10)
         child.kill()
         child.wait()
         second = subprocess.run([sys.executable, "-c", KILLED, *args], capture_output=True,
@@ -180,7 +182,7 @@ def test_two_processes_cannot_pause_with_one_journal(tmp_path: Path) -> None:
     with sandbox.serve(sandbox.demo_world(0, tenants=120), faults={"latency": 0.03}) as sb:
         args = [sb.base_url, sb.api_key, sb.env_id, sb.flow_id, str(journal)]
         first = subprocess.Popen([sys.executable, "-c", KILLED, *args])
-        _until(lambda: journal.exists() and journal.stat().st_size > 0)
+        until(lambda: journal.exists() and journal.stat().st_size > 0)
         with pytest.raises(hg.ConfigError, match="in use by another run"):
             hg.pause_schedules(sb.flow_id, journal=journal, **opts(sb))
         first.wait(timeout=120)
@@ -221,13 +223,6 @@ def test_a_read_only_key_reads_but_its_writes_are_refused_naming_permissions() -
     assert "secret-key-123" not in repr(frame) + str(caught.value)
 
 
-def _until(condition: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_writes_in_flight_at_ctrl_c_are_unknown_and_restored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -250,7 +245,7 @@ def test_writes_in_flight_at_ctrl_c_are_unknown_and_restored(
         monkeypatch.setattr(served, "answer_write", lambda *_: Late({}))
 
         def interrupt() -> None:
-            _until(lambda: len(writes(sb)) >= 3)
+            until(lambda: len(writes(sb)) >= 3)
             time.sleep(0.2)
             _thread.interrupt_main()
 

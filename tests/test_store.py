@@ -18,6 +18,7 @@ import pytest
 import hotglue_nb as hg
 from hotglue_nb import sandbox
 
+from .polling import until
 from .stores import ENGINES, new_location, raw_rows
 
 
@@ -253,7 +254,7 @@ def test_a_stored_launch_killed_at_random_records_its_rows_once_and_a_resume_com
         for attempt in ("no", "yes"):  # killed, then its resume killed too
             child = subprocess.Popen([sys.executable, "-c", LAUNCH, *args, attempt])
             outcomes = rng.randint(5, 40)
-            _until(
+            until(
                 lambda n=outcomes: journal.exists() and journal.read_text().count('"outcome"') >= n
             )
             child.kill()
@@ -279,15 +280,6 @@ def test_a_stored_launch_killed_at_random_records_its_rows_once_and_a_resume_com
         store.sync_history(sb.flow_id, **opts(sb))
         joined = results.merge(store.history(sb.flow_id), on="job_root")
         assert len(joined) == 60  # the jobs a run created join their history rows
-
-
-def _until(condition: Any, timeout: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_a_full_disk_is_named_and_a_launch_into_it_still_returns_every_job(tmp_path: Path) -> None:
@@ -481,7 +473,7 @@ def test_a_store_busy_with_another_writer_never_holds_up_a_launch(where: str) ->
             with holder._db.write():
                 started.set()
                 posts = lambda: sum(1 for m, *_ in sb.state.requests if m == "POST")  # noqa: E731
-                _until(lambda: posts() >= 20 or released.is_set(), timeout=60)
+                until(lambda: posts() >= 20 or released.is_set(), timeout=60)
                 if posts() >= 20:
                     posted.set()
 
@@ -562,7 +554,7 @@ def test_a_store_that_fails_for_a_while_still_gets_the_whole_run(where: str) -> 
             with holder._db.write():
                 started.set()
                 posts = lambda: sum(1 for m, *_ in sb.state.requests if m == "POST")  # noqa: E731
-                _until(lambda: posts() >= 12 or released.is_set(), timeout=60)
+                until(lambda: posts() >= 12 or released.is_set(), timeout=60)
 
         started = threading.Event()
         thread = threading.Thread(target=hold)
