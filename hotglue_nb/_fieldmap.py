@@ -8,14 +8,14 @@ always selected and cannot be removed.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from ._exceptions import ConfigError, HotglueWarning
+from ._exceptions import ConfigError
+from ._warnings import warn
 
 __all__ = ["ALL", "Catalog", "FieldMapError", "Selection", "Table"]
 
@@ -89,12 +89,10 @@ def _warn_shared(shared: dict[str, list[str]]) -> None:
     """Streams of one name (tap-postgres' schemas: public-users, sales-users) are one table:
     hotglue's field map keys a table by its stream name [C-code: the widget's serializer]."""
     for name, found in shared.items():
-        warnings.warn(
+        warn(
             f"The catalog's streams {found} share the name {name!r}: hotglue's field map keys "
             "tables by stream name, so they are one table here (fields of both) and a "
-            "selection applies to both.",
-            HotglueWarning,
-            stacklevel=4,
+            "selection applies to both."
         )
 
 

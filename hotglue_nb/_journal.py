@@ -19,14 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
-from ._exceptions import ConfigError, HotglueWarning, JournalError
+from ._exceptions import ConfigError, JournalError
+from ._warnings import warn
 
 __all__ = [
     "DEFAULT_RUNS_DIR",
@@ -153,11 +153,9 @@ def _lock(file: IO[bytes], path: Path) -> None:
     try:
         import fcntl
     except ImportError:  # Windows
-        warnings.warn(
-            f"{path}: journals are not locked on this system; do not run two resumes of one "
-            "journal at once.",
-            HotglueWarning,
-            stacklevel=4,
+        warn(
+            f"{path}: journals are not locked on this system; do not run two resumes of "
+            "one journal at once."
         )
         return
     try:

@@ -7,7 +7,6 @@ import importlib.util
 import io
 import os
 import re
-import warnings
 from collections.abc import Hashable
 from datetime import date, datetime
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import IO, Any, cast
 import pandas as pd
 
 from ._endpoints import BODY_FIELDS, coerce_field
-from ._exceptions import ConfigError, HotglueWarning, TenantsFileError
+from ._exceptions import ConfigError, TenantsFileError
 from ._values import is_blank
+from ._warnings import warn
 
 __all__ = ["ALIASES", "normal_header", "read_tenants"]
 
@@ -382,8 +382,7 @@ def _finish(
             lines,
         )
     if lines:
-        warnings.warn(f"{name}: skipped {len(problems)} bad row(s): " + "; ".join(lines),
-                      HotglueWarning, stacklevel=3)  # fmt: skip
+        warn(f"{name}: skipped {len(problems)} bad row(s): " + "; ".join(lines))
         frame = frame.drop(index=list(problems))
     return _dtypes(frame)
 

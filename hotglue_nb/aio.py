@@ -131,5 +131,5 @@ async def _read(call: Call) -> pd.DataFrame:
     with Progress(call.progress) as progress:
         on_event = progress.phase(call.run.kind, total).event
         frame = await execute_reads(call.run, call.operation, call.build, on_event)
-    warn_cut_short(frame, stacklevel=3)  # at the line that awaited job_history
+    warn_cut_short(frame)  # at the line that awaited job_history
     return frame

@@ -221,7 +221,7 @@ def read_call(call: Call) -> pd.DataFrame:
             call.run, call.operation, call.build, post
         )
         frame = blocking(start, progress, False)
-    warn_cut_short(frame, stacklevel=3)  # at the line that called job_history
+    warn_cut_short(frame)  # at the line that called job_history
     return frame
 
 

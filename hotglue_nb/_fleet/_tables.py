@@ -193,11 +193,11 @@ def _warn_cut(reads: list[Read], frame: pd.DataFrame, limit: int) -> None:
         )
 
 
-def warn_cut_short(frame: pd.DataFrame, stacklevel: int) -> None:
+def warn_cut_short(frame: pd.DataFrame) -> None:
     """The cut-short warning noted on ``frame`` (taken off it), from the caller's thread."""
     message = frame.attrs.pop(CUT_SHORT, None)
     if message:
-        warn(str(message))  # at the user's line (``stacklevel`` counted wrappers it missed)
+        warn(str(message))  # at the user's line, whatever wrappers stand between
 
 
 def latest_frame(reads: list[Read], env_id: str) -> pd.DataFrame:

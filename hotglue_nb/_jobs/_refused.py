@@ -5,12 +5,12 @@ from its job's status, ``exportSummary`` counts and the refused entries ``_detai
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any, cast
 
 import pandas as pd
 
-from .._exceptions import ConfigError, HotglueWarning
+from .._exceptions import ConfigError
+from .._warnings import warn
 from ._details import locate
 from ._records import record_values
 from ._write import COUNTS, object_counts
@@ -131,12 +131,11 @@ def failed_records(results: pd.DataFrame, records: pd.DataFrame | None = None) -
     unknown = fates["fate"] == "unknown"
     if unknown.any():
         batches = sorted({int(b) for b in fates.loc[unknown, "batch"]})
-        warnings.warn(
+        warn(
             f"batches {batches} are left out ({int(unknown.sum())} records): what became of "
             "their records is not known yet (a lost answer, a job not finished, or failures not "
-            "located) — wait_for_jobs, or see hg.record_fates(results)",
-            HotglueWarning, stacklevel=2,
-        )  # fmt: skip
+            "located) — wait_for_jobs, or see hg.record_fates(results)"
+        )
     return fates[fates["fate"].isin(["refused", "not_written"]).to_numpy(dtype=bool)]
 
 
